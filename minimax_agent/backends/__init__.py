@@ -1,0 +1,47 @@
+"""Backends stream one assistant turn for a conversation.
+
+`Backend` is a Protocol, not a base class: anything with `stream(request)` is one. Concrete
+backends are imported lazily by `load_backend` so that start-up never pays for llama.cpp or httpx.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from minimax_agent.events import Event
+from minimax_agent.messages import Message, ToolSpec
+
+if TYPE_CHECKING:
+    from minimax_agent.config import Settings
+
+
+@dataclass
+class Request:
+    messages: list[Message]
+    tools: list[ToolSpec] = field(default_factory=list)
+    max_tokens: int | None = None
+
+
+class Backend(Protocol):
+    name: str
+
+    def stream(self, request: Request) -> Iterator[Event]:
+        """Stream one assistant turn; the last event is always `Finish`."""
+        ...
+
+
+def load_backend(settings: Settings) -> Backend:
+    """Build the backend the settings name (`scripted:FILE`, ...)."""
+    from minimax_agent.errors import ConfigError
+
+    spec = settings.backend
+    kind, _, arg = spec.partition(":")
+    if kind == "scripted":
+        from minimax_agent.backends.scripted import ScriptedBackend
+
+        if not arg:
+            raise ConfigError("--backend scripted needs a file: --backend scripted:FILE.json")
+        return ScriptedBackend.from_file(arg)
+    raise ConfigError(f"unknown backend {spec!r}; expected scripted:FILE")

@@ -1,0 +1,91 @@
+"""One settings object, read from (lowest priority first):
+
+1. the user's `config.toml` in the platform config dir (`~/.config/minimax-agent/` on Linux);
+2. the project's `.minimax-agent.toml` at the workspace root;
+3. `MINIMAX_AGENT_*` environment variables;
+4. command-line flags.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from contextvars import ContextVar
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from minimax_agent.errors import ConfigError
+
+PROJECT_FILE = ".minimax-agent.toml"
+_toml_files: ContextVar[tuple[Path, ...]] = ContextVar("_toml_files", default=())
+
+
+class ApprovalMode(StrEnum):
+    READ_ONLY = "read-only"
+    ASK = "ask"
+    AUTO_EDIT = "auto-edit"
+    FULL_AUTO = "full-auto"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MINIMAX_AGENT_", extra="forbid")
+
+    backend: str | None = Field(
+        default=None, description="Backend to use, e.g. `scripted:FILE.json`."
+    )
+    model: str | None = None
+    approval: ApprovalMode = ApprovalMode.ASK
+    max_steps: int = Field(default=50, ge=1)
+    max_consecutive_errors: int = Field(default=3, ge=1)
+    max_wall_s: float = Field(default=3600.0, gt=0)
+    max_tokens: int | None = Field(default=None, ge=1)
+    temperature: float = 1.0
+    top_p: float = 0.95
+    top_k: int = 40
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        files = [TomlConfigSettingsSource(settings_cls, toml_file=p) for p in _toml_files.get()]
+        return (init_settings, env_settings, *reversed(files))
+
+
+def user_config_file() -> Path:
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("minimax-agent")) / "config.toml"
+
+
+def load_settings(workspace: Path, **flags: Any) -> Settings:
+    """Settings for a run in `workspace`; flags left as None do not override anything."""
+    files = tuple(p for p in (user_config_file(), workspace / PROJECT_FILE) if p.is_file())
+    for path in files:
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read {path}: {exc}") from None
+    token = _toml_files.set(files)
+    try:
+        return Settings(**{k: v for k, v in flags.items() if v is not None})
+    except ValidationError as exc:
+        where = ", ".join(str(p) for p in files) or "no config files"
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"invalid settings ({problems}) [read from {where}]") from None
+    finally:
+        _toml_files.reset(token)
