@@ -1,0 +1,3 @@
+from minimax_agent.entry import main
+
+main()

@@ -1,0 +1,201 @@
+"""The agent loop: ask the backend, show events, approve, run tools, append, repeat.
+
+The library never prints or reads the keyboard: it calls `Hooks.on_event` and `Hooks.approve`,
+which the UI (or a headless runner) implements.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from minimax_agent.backends import Backend, Request
+from minimax_agent.errors import BackendError
+from minimax_agent.events import Event, Finish, ToolCall, Usage
+from minimax_agent.messages import AssistantMessage, Message, SystemMessage, ToolMessage, UserMessage
+
+if TYPE_CHECKING:
+    from tools.approval import ApprovalPolicy
+    from tools.base import Tool, ToolRegistry
+    from tools.workspace import Workspace
+
+log = logging.getLogger("minimax_agent")
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    """A tool call's result as it went back to the model."""
+
+    call: ToolCall
+    content: str
+    is_error: bool
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class StepStarted:
+    step: int
+
+
+AgentEvent = Event | ToolOutcome | StepStarted
+
+
+class Hooks(Protocol):
+    def on_event(self, event: AgentEvent) -> None: ...
+
+    def approve(self, call: ToolCall, tool: Tool, reason: str) -> bool: ...
+
+
+@dataclass
+class Limits:
+    max_steps: int = 50
+    max_consecutive_errors: int = 3
+    max_wall_s: float = 3600.0
+    max_tokens: int | None = None
+
+
+@dataclass
+class RunResult:
+    # done · max_steps · wall_time · model_errors · interrupted · backend_error
+    status: str
+    final_text: str = ""
+    steps: int = 0
+    outcomes: list[ToolOutcome] = field(default_factory=list)
+    usage: list[Usage] = field(default_factory=list)
+    error: str | None = None
+
+
+Tracer = Callable[[int, Finish | None, list[Event], str | None], None]
+
+
+class Agent:
+    def __init__(
+        self,
+        backend: Backend,
+        tools: ToolRegistry,
+        workspace: Workspace,
+        policy: ApprovalPolicy,
+        hooks: Hooks,
+        *,
+        system_prompt: str,
+        limits: Limits | None = None,
+        tracer: Tracer | None = None,
+    ) -> None:
+        self.backend = backend
+        self.tools = tools
+        self.workspace = workspace
+        self.policy = policy
+        self.hooks = hooks
+        self.limits = limits or Limits()
+        self.tracer = tracer
+        self.messages: list[Message] = [SystemMessage(content=system_prompt)]
+
+    def run(self, task: str) -> RunResult:
+        self.messages.append(UserMessage(content=task))
+        result = RunResult(status="max_steps")
+        started = time.monotonic()
+        errors_in_a_row = 0
+        try:
+            while result.steps < self.limits.max_steps:
+                if time.monotonic() - started > self.limits.max_wall_s:
+                    result.status = "wall_time"
+                    return result
+                result.steps += 1
+                self.hooks.on_event(StepStarted(result.steps))
+                message, calls = self._ask(result)
+                if not calls:
+                    result.status, result.final_text = "done", message.content
+                    return result
+                outcomes = [self._execute(call) for call in calls]
+                result.outcomes.extend(outcomes)
+                errors_in_a_row = errors_in_a_row + 1 if all(o.is_error for o in outcomes) else 0
+                if errors_in_a_row >= self.limits.max_consecutive_errors:
+                    result.status = "model_errors"
+                    result.error = f"{errors_in_a_row} steps in a row failed: {outcomes[-1].content}"
+                    return result
+            return result
+        except BackendError as exc:
+            result.status, result.error = "backend_error", str(exc)
+            return result
+        except KeyboardInterrupt:
+            result.status, result.error = "interrupted", "interrupted by the user"
+            self._close_open_calls("interrupted by the user before this tool ran")
+            return result
+
+    def _ask(self, result: RunResult) -> tuple[AssistantMessage, list[ToolCall]]:
+        request = Request(
+            messages=list(self.messages),
+            tools=self.tools.specs(),
+            max_tokens=self.limits.max_tokens,
+        )
+        calls: list[ToolCall] = []
+        seen: list[Event] = []
+        finish: Finish | None = None
+        try:
+            for event in self.backend.stream(request):
+                seen.append(event)
+                self.hooks.on_event(event)
+                if isinstance(event, ToolCall):
+                    calls.append(event)
+                elif isinstance(event, Usage):
+                    result.usage.append(event)
+                elif isinstance(event, Finish):
+                    finish = event
+        except BaseException as exc:
+            if self.tracer:
+                self.tracer(result.steps, finish, seen, f"{type(exc).__name__}: {exc}")
+            raise
+        if finish is None:
+            raise BackendError(f"backend {self.backend.name} ended a turn without finishing it")
+        if self.tracer:
+            self.tracer(result.steps, finish, seen, None)
+        # Kept exactly as generated: reasoning included, since M2.x degrades without it.
+        self.messages.append(finish.message)
+        return finish.message, calls
+
+    def _execute(self, call: ToolCall) -> ToolOutcome:
+        started = time.monotonic()
+        content, is_error = self._outcome(call)
+        outcome = ToolOutcome(call, content, is_error, time.monotonic() - started)
+        self.messages.append(
+            ToolMessage(tool_call_id=call.id, name=call.name, content=content, is_error=is_error)
+        )
+        self.hooks.on_event(outcome)
+        return outcome
+
+    def _outcome(self, call: ToolCall) -> tuple[str, bool]:
+        from tools.approval import Verdict
+
+        if call.error:
+            return f"Error: {call.error}", True
+        tool = self.tools.get(call.name)
+        if tool is None:
+            return f"Error: unknown tool {call.name!r}; known: {', '.join(self.tools.names())}", True
+        verdict, reason = self.policy.decide(tool, call.arguments)
+        if verdict is Verdict.DENY:
+            return f"Error: not allowed: {reason}", True
+        if verdict is Verdict.ASK and not self.hooks.approve(call, tool, reason):
+            return "Error: the user declined this tool call", True
+        result = tool.run(self.workspace, call.arguments)
+        return result.content, result.is_error
+
+    def _close_open_calls(self, note: str) -> None:
+        """Give every unanswered call of the last turn a result, so history stays well-formed."""
+        last = next(
+            (i for i in range(len(self.messages) - 1, -1, -1)
+             if isinstance(self.messages[i], AssistantMessage)),
+            None,
+        )
+        if last is None:
+            return
+        answered = {m.tool_call_id for m in self.messages[last:] if isinstance(m, ToolMessage)}
+        message = self.messages[last]
+        assert isinstance(message, AssistantMessage)
+        for call in message.tool_calls:
+            if call.id not in answered:
+                self.messages.append(
+                    ToolMessage(tool_call_id=call.id, name=call.name, content=note, is_error=True)
+                )

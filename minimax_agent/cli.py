@@ -1,0 +1,124 @@
+"""Command line (typer). Thin: parse flags, build settings, call the library, map exit codes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from minimax_agent import __version__
+from minimax_agent.config import ApprovalMode
+from minimax_agent.errors import ExitCode, MinimaxAgentError, WorkspaceError
+
+app = typer.Typer(
+    name="minimax-agent",
+    help="A terminal coding agent for MiniMax-M2.1, local (llama.cpp) or remote.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class OutputFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"minimax-agent {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging on stderr.")] = False,
+) -> None:
+    """A terminal coding agent for MiniMax-M2.1.
+
+    Exit codes: 0 done · 1 not done (limit hit) · 2 usage or config error ·
+    3 model or backend failure · 130 interrupted.
+    """
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, stream=sys.stderr)
+
+
+def fail(exc: MinimaxAgentError) -> NoReturn:
+    typer.echo(f"minimax-agent: error: {exc}", err=True)
+    raise typer.Exit(exc.exit_code)
+
+
+@app.command()
+def fix(
+    task: Annotated[str, typer.Argument(help="What to do, in plain words.")],
+    directory: Annotated[
+        Path, typer.Option("-C", "--directory", help="Workspace root (default: current dir).")
+    ] = Path("."),
+    backend: Annotated[
+        str | None, typer.Option(help="Backend: scripted:FILE.json (more to come).")
+    ] = None,
+    max_steps: Annotated[int | None, typer.Option(min=1, help="Stop after this many steps.")] = None,
+    approval: Annotated[
+        ApprovalMode, typer.Option(help="What runs without asking; fix never asks, so 'ask' denies.")
+    ] = ApprovalMode.FULL_AUTO,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--output-format", help="text, or one JSON object on stdout.")
+    ] = OutputFormat.TEXT,
+    trace: Annotated[
+        Path | None, typer.Option(help="Append every model exchange to this JSONL file.")
+    ] = None,
+    show_reasoning: Annotated[
+        bool, typer.Option("--show-reasoning", help="Stream the model's reasoning to stderr.")
+    ] = False,
+) -> None:
+    """Run one task headless, then exit (0 done, 1 not done, 2 usage, 3 backend, 130 interrupted)."""
+    from rich.console import Console
+
+    from minimax_agent.config import load_settings
+    from minimax_agent.runner import EXIT_FOR_STATUS, build_agent, result_json
+    from minimax_agent.trace import TraceWriter
+    from minimax_agent.ui.headless import HeadlessHooks
+
+    tracer = None
+    try:
+        root = directory.resolve()
+        if not root.is_dir():
+            raise WorkspaceError(f"workspace {directory} is not a directory")
+        settings = load_settings(
+            root, backend=backend, max_steps=max_steps, approval=approval
+        )
+        quiet = output_format is OutputFormat.JSON
+        hooks = HeadlessHooks(None if quiet else Console(stderr=True), show_reasoning=show_reasoning)
+        tracer = TraceWriter(trace) if trace else None
+        agent = build_agent(settings, root, hooks, interactive=False, tracer=tracer)
+        result = agent.run(task)
+    except MinimaxAgentError as exc:
+        fail(exc)
+    finally:
+        if tracer:
+            tracer.close()
+    code = EXIT_FOR_STATUS[result.status]
+    if output_format is OutputFormat.JSON:
+        typer.echo(json.dumps(result_json(result), indent=2))
+    else:
+        hooks._end_line()
+        if result.final_text:
+            typer.echo(result.final_text.strip())
+        if result.status != "done":
+            typer.echo(f"minimax-agent: {result.status}: {result.error or 'not done'}", err=True)
+    raise typer.Exit(code)
+
+
+def run() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("minimax-agent: interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)

@@ -1,0 +1,56 @@
+"""The system prompt: who the agent is, facts about the workspace, and the project's AGENTS.md."""
+
+from __future__ import annotations
+
+import datetime
+import platform
+import subprocess
+from pathlib import Path
+
+MEMORY_FILES = ("AGENTS.md", "CLAUDE.md")
+MEMORY_CHARS = 20_000
+
+ROLE = """You are minimax-agent, a coding agent working in the user's repository through tools.
+Work step by step: look before you change anything, make focused edits with edit_file, run the
+project's tests or commands to check your work, and say plainly what you did when you finish.
+Paths are relative to the workspace root. Never try to leave the workspace."""
+
+
+def _git_branch(root: Path) -> str | None:
+    # A plain subprocess: importing GitPython here would slow every start.
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--abbrev-ref", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def project_memory(root: Path) -> tuple[str, str] | None:
+    """(file name, text) of the first memory file found at the workspace root."""
+    for name in MEMORY_FILES:
+        path = root / name
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            return name, text[:MEMORY_CHARS]
+    return None
+
+
+def system_prompt(root: Path) -> str:
+    branch = _git_branch(root)
+    facts = [
+        f"Workspace root: {root}",
+        f"Git: {'branch ' + branch if branch else 'not a git repository'}",
+        f"Platform: {platform.system()} {platform.release()}",
+        f"Date: {datetime.date.today().isoformat()}",
+    ]
+    parts = [ROLE, "# Workspace\n" + "\n".join(f"- {f}" for f in facts)]
+    memory = project_memory(root)
+    if memory:
+        parts.append(f"# Project instructions ({memory[0]})\n{memory[1]}")
+    return "\n\n".join(parts)

@@ -1,0 +1,1 @@
+"""Everything that prints or reads the keyboard lives here."""

@@ -1,0 +1,75 @@
+"""Hooks for `fix`: progress on stderr, the final answer on stdout, no questions asked."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from minimax_agent.agent import AgentEvent, StepStarted, ToolOutcome
+from minimax_agent.events import ReasoningDelta, TextDelta, ToolCall
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from tools.base import Tool
+
+ARG_PREVIEW = 120
+
+
+def call_line(call: ToolCall) -> str:
+    """A one-line summary of a tool call: `name(key=value, ...)`, long values shortened."""
+    parts = []
+    for key, value in call.arguments.items():
+        text = value if isinstance(value, str) else json.dumps(value)
+        text = text.replace("\n", "\\n")
+        if len(text) > 40:
+            text = text[:37] + "..."
+        parts.append(f"{key}={text}")
+    line = f"{call.name or '?'}({', '.join(parts)})"
+    return line if len(line) <= ARG_PREVIEW else line[: ARG_PREVIEW - 3] + "..."
+
+
+class HeadlessHooks:
+    """Renders a run for a log or a terminal; denies whatever would need a human to approve."""
+
+    def __init__(self, console: Console | None, *, show_reasoning: bool = False) -> None:
+        self.console = console
+        self.show_reasoning = show_reasoning
+        self._streaming = ""  # which kind of delta is mid-line
+
+    def _end_line(self) -> None:
+        if self._streaming and self.console:
+            self.console.print()
+        self._streaming = ""
+
+    def on_event(self, event: AgentEvent) -> None:
+        console = self.console
+        if console is None:
+            return
+        if isinstance(event, StepStarted):
+            self._end_line()
+            console.print(f"[bold blue]── step {event.step}[/]", highlight=False)
+        elif isinstance(event, ReasoningDelta) and self.show_reasoning:
+            self._streaming = "reasoning"
+            console.print(event.text, end="", style="dim", markup=False, highlight=False)
+        elif isinstance(event, TextDelta):
+            text = event.text.lstrip("\n") if self._streaming != "text" else event.text
+            if text:
+                self._streaming = "text"
+                console.print(text, end="", markup=False, highlight=False)
+        elif isinstance(event, ToolCall):
+            self._end_line()
+            console.print(f"[cyan]→ {call_line(event)}[/]", markup=True, highlight=False)
+        elif isinstance(event, ToolOutcome):
+            first = event.content.strip().splitlines()[0] if event.content.strip() else "(no output)"
+            style = "red" if event.is_error else "green"
+            mark = "✗" if event.is_error else "✓"
+            console.print(f"  {mark} {first[:160]}", style=style, markup=False, highlight=False)
+
+    def approve(self, call: ToolCall, tool: Tool, reason: str) -> bool:
+        self._end_line()
+        if self.console:
+            self.console.print(
+                f"[yellow]  refused without a human to approve: {reason}[/]", highlight=False
+            )
+        return False
