@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Protocol
 from minimax_agent.backends import Backend, Request
 from minimax_agent.errors import BackendError
 from minimax_agent.events import Event, Finish, ToolCall, Usage
-from minimax_agent.messages import AssistantMessage, Message, SystemMessage, ToolMessage, UserMessage
+from minimax_agent.messages import (
+    AssistantMessage,
+    Message,
+    SystemMessage,
+    ToolMessage,
+    UserMessage,
+)
 
 if TYPE_CHECKING:
     from tools.approval import ApprovalPolicy
@@ -114,7 +120,9 @@ class Agent:
                 errors_in_a_row = errors_in_a_row + 1 if all(o.is_error for o in outcomes) else 0
                 if errors_in_a_row >= self.limits.max_consecutive_errors:
                     result.status = "model_errors"
-                    result.error = f"{errors_in_a_row} steps in a row failed: {outcomes[-1].content}"
+                    result.error = (
+                        f"{errors_in_a_row} steps in a row failed: {outcomes[-1].content}"
+                    )
                     return result
             return result
         except BackendError as exc:
@@ -173,7 +181,10 @@ class Agent:
             return f"Error: {call.error}", True
         tool = self.tools.get(call.name)
         if tool is None:
-            return f"Error: unknown tool {call.name!r}; known: {', '.join(self.tools.names())}", True
+            return (
+                f"Error: unknown tool {call.name!r}; known: {', '.join(self.tools.names())}",
+                True,
+            )
         verdict, reason = self.policy.decide(tool, call.arguments)
         if verdict is Verdict.DENY:
             return f"Error: not allowed: {reason}", True
@@ -185,8 +196,11 @@ class Agent:
     def _close_open_calls(self, note: str) -> None:
         """Give every unanswered call of the last turn a result, so history stays well-formed."""
         last = next(
-            (i for i in range(len(self.messages) - 1, -1, -1)
-             if isinstance(self.messages[i], AssistantMessage)),
+            (
+                i
+                for i in range(len(self.messages) - 1, -1, -1)
+                if isinstance(self.messages[i], AssistantMessage)
+            ),
             None,
         )
         if last is None:

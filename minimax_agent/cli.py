@@ -38,9 +38,12 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     version: Annotated[
-        bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version.")
+        bool,
+        typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging on stderr.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Debug logging on stderr.")
+    ] = False,
 ) -> None:
     """A terminal coding agent for MiniMax-M2.1.
 
@@ -64,9 +67,12 @@ def fix(
     backend: Annotated[
         str | None, typer.Option(help="Backend: scripted:FILE.json (more to come).")
     ] = None,
-    max_steps: Annotated[int | None, typer.Option(min=1, help="Stop after this many steps.")] = None,
+    max_steps: Annotated[
+        int | None, typer.Option(min=1, help="Stop after this many steps.")
+    ] = None,
     approval: Annotated[
-        ApprovalMode, typer.Option(help="What runs without asking; fix never asks, so 'ask' denies.")
+        ApprovalMode,
+        typer.Option(help="What runs without asking; fix never asks, so 'ask' denies."),
     ] = ApprovalMode.FULL_AUTO,
     output_format: Annotated[
         OutputFormat, typer.Option("--output-format", help="text, or one JSON object on stdout.")
@@ -78,7 +84,10 @@ def fix(
         bool, typer.Option("--show-reasoning", help="Stream the model's reasoning to stderr.")
     ] = False,
 ) -> None:
-    """Run one task headless, then exit (0 done, 1 not done, 2 usage, 3 backend, 130 interrupted)."""
+    """Run one task headless, then exit.
+
+    Exit codes: 0 done, 1 not done, 2 usage, 3 backend failure, 130 interrupted.
+    """
     from rich.console import Console
 
     from minimax_agent.config import load_settings
@@ -91,11 +100,11 @@ def fix(
         root = directory.resolve()
         if not root.is_dir():
             raise WorkspaceError(f"workspace {directory} is not a directory")
-        settings = load_settings(
-            root, backend=backend, max_steps=max_steps, approval=approval
-        )
+        settings = load_settings(root, backend=backend, max_steps=max_steps, approval=approval)
         quiet = output_format is OutputFormat.JSON
-        hooks = HeadlessHooks(None if quiet else Console(stderr=True), show_reasoning=show_reasoning)
+        hooks = HeadlessHooks(
+            None if quiet else Console(stderr=True), show_reasoning=show_reasoning
+        )
         tracer = TraceWriter(trace) if trace else None
         agent = build_agent(settings, root, hooks, interactive=False, tracer=tracer)
         result = agent.run(task)

@@ -56,4 +56,4 @@ class WorkspaceError(MinimaxAgentError):
 
 
 class ToolError(Exception):
-    """A tool refused or failed; the message goes back to the model, never to the user as a crash."""
+    """A tool refused or failed: the message goes back to the model, never to the user."""

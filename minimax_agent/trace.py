@@ -23,7 +23,9 @@ def _secret_values() -> list[str]:
 def redact(value: Any, secrets: list[str]) -> Any:
     if isinstance(value, dict):
         return {
-            k: REDACTED if isinstance(k, str) and _SECRET_KEYS.search(k) and v else redact(v, secrets)
+            k: REDACTED
+            if isinstance(k, str) and _SECRET_KEYS.search(k) and v
+            else redact(v, secrets)
             for k, v in value.items()
         }
     if isinstance(value, list):

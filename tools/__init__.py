@@ -1,1 +1,32 @@
 """Tools the agent offers the model: files, shell and git, confined to the workspace."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tools.base import ToolRegistry
+
+
+def default_tools(*, read_only: bool = False) -> ToolRegistry:
+    """The standard tool set; `read_only` keeps only the tools that change nothing."""
+    # imported here so that importing `tools` (for tools.base, say) stays cheap
+    from tools import files, git, shell
+    from tools.base import ToolRegistry
+
+    every = [
+        files.read_file,
+        files.write_file,
+        files.edit_file,
+        files.list_dir,
+        files.glob,
+        files.grep,
+        shell.run_command,
+        git.git_status,
+        git.git_diff,
+        git.git_log,
+        git.git_show,
+        git.git_blame,
+        git.git_commit,
+    ]
+    return ToolRegistry(t for t in every if not read_only or t.kind == "read")

@@ -103,9 +103,7 @@ def tool(kind: ToolKind, *, name: str | None = None) -> Callable[[Callable[..., 
             f"{func.__name__}_args", __config__=ConfigDict(extra="forbid"), **fields
         )
         doc = inspect.cleandoc(func.__doc__ or "")
-        return Tool(
-            name=name or func.__name__, description=doc, kind=kind, func=func, model=model
-        )
+        return Tool(name=name or func.__name__, description=doc, kind=kind, func=func, model=model)
 
     return wrap
 

@@ -37,6 +37,11 @@ def load_backend(settings: Settings) -> Backend:
     from minimax_agent.errors import ConfigError
 
     spec = settings.backend
+    if not spec:
+        raise ConfigError(
+            "no backend configured: pass --backend (e.g. scripted:FILE.json) or set `backend` "
+            "in .minimax-agent.toml"
+        )
     kind, _, arg = spec.partition(":")
     if kind == "scripted":
         from minimax_agent.backends.scripted import ScriptedBackend

@@ -103,7 +103,9 @@ class StreamParser:
         return AssistantMessage(
             content=self.text.strip("\n"),
             reasoning=self.reasoning.strip("\n"),
-            tool_calls=[ToolCallRecord(id=c.id, name=c.name, arguments=c.arguments) for c in self.calls],
+            tool_calls=[
+                ToolCallRecord(id=c.id, name=c.name, arguments=c.arguments) for c in self.calls
+            ],
             raw=self.raw,
             provider_fields=dict(provider_fields),
         )

@@ -61,7 +61,9 @@ class HeadlessHooks:
             self._end_line()
             console.print(f"[cyan]→ {call_line(event)}[/]", markup=True, highlight=False)
         elif isinstance(event, ToolOutcome):
-            first = event.content.strip().splitlines()[0] if event.content.strip() else "(no output)"
+            first = (
+                event.content.strip().splitlines()[0] if event.content.strip() else "(no output)"
+            )
             style = "red" if event.is_error else "green"
             mark = "✗" if event.is_error else "✓"
             console.print(f"  {mark} {first[:160]}", style=style, markup=False, highlight=False)

@@ -33,7 +33,11 @@ TOOLS = [
             "count": {"oneOf": [{"type": "integer"}, {"type": "null"}]},
         },
     ),
-    spec("write_file", {"path": {"type": "string"}, "content": {"type": "string"}}, ["path", "content"]),
+    spec(
+        "write_file",
+        {"path": {"type": "string"}, "content": {"type": "string"}},
+        ["path", "content"],
+    ),
 ]
 
 
@@ -66,7 +70,8 @@ CASES: list[tuple[str, str, list[tuple[str, dict[str, Any]]], str, str]] = [
     ),
     (
         "several invokes",
-        "r</think>" + block(invoke("read_file", path="a.py"), invoke("read_file", path="b.py", limit="3")),
+        "r</think>"
+        + block(invoke("read_file", path="a.py"), invoke("read_file", path="b.py", limit="3")),
         [("read_file", {"path": "a.py"}), ("read_file", {"path": "b.py", "limit": 3})],
         "r",
         "",
@@ -161,8 +166,12 @@ CASES: list[tuple[str, str, list[tuple[str, dict[str, Any]]], str, str]] = [
 ]
 
 
-@pytest.mark.parametrize("raw,expected,reasoning,content", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_parse_table(raw: str, expected: list[tuple[str, dict[str, Any]]], reasoning: str, content: str) -> None:
+@pytest.mark.parametrize(
+    "raw,expected,reasoning,content", [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_parse_table(
+    raw: str, expected: list[tuple[str, dict[str, Any]]], reasoning: str, content: str
+) -> None:
     events, message = parse_complete(raw, TOOLS)
     got = calls(events)
     assert [(c.name, c.arguments) for c in got] == expected
@@ -207,7 +216,9 @@ def test_character_by_character_never_leaks_partial_tags() -> None:
 
 def test_tool_call_is_emitted_as_soon_as_invoke_closes() -> None:
     parser = StreamParser(TOOLS)
-    first = parser.feed('r</think><minimax:tool_call>\n<invoke name="read_file">\n<parameter name="path">a')
+    first = parser.feed(
+        'r</think><minimax:tool_call>\n<invoke name="read_file">\n<parameter name="path">a'
+    )
     assert calls(first) == []
     second = parser.feed("</parameter>\n</invoke>")
     assert [c.arguments for c in calls(second)] == [{"path": "a"}]
@@ -223,7 +234,10 @@ def test_unclosed_block_becomes_a_tool_error() -> None:
 
 
 def test_complete_invokes_without_block_close_are_accepted() -> None:
-    events, _ = parse_complete('r</think><minimax:tool_call>\n<invoke name="read_file"><parameter name="path">a</parameter></invoke>\n', TOOLS)
+    events, _ = parse_complete(
+        'r</think><minimax:tool_call>\n<invoke name="read_file"><parameter name="path">a</parameter></invoke>\n',
+        TOOLS,
+    )
     (call,) = calls(events)
     assert call.error is None and call.arguments == {"path": "a"}
 
@@ -246,10 +260,10 @@ def test_malformed_calls_become_tool_errors(invoke_text: str, fragment: str) -> 
 
 def test_remote_content_with_inline_think() -> None:
     raw = "<think>\nreason here\n</think>\n\nanswer"
-    events, message = parse_complete(raw, TOOLS, in_reasoning=False)
+    _, message = parse_complete(raw, TOOLS, in_reasoning=False)
     assert message.reasoning == "reason here"
     assert message.content == "answer"
-    events, message = parse_complete("just an answer", TOOLS, in_reasoning=False)
+    _, message = parse_complete("just an answer", TOOLS, in_reasoning=False)
     assert message.reasoning == "" and message.content == "just an answer"
 
 

@@ -15,11 +15,22 @@ from minimax_agent.dialect.parser import (
 )
 from minimax_agent.events import ReasoningDelta, TextDelta, ToolCall
 
-TAGS = [THINK_OPEN, THINK_CLOSE, BLOCK_OPEN, BLOCK_CLOSE, INVOKE_CLOSE, '<invoke name="x">', '<parameter name="a">', "</parameter>"]
+TAGS = [
+    THINK_OPEN,
+    THINK_CLOSE,
+    BLOCK_OPEN,
+    BLOCK_CLOSE,
+    INVOKE_CLOSE,
+    '<invoke name="x">',
+    '<parameter name="a">',
+    "</parameter>",
+]
 # Proper prefixes of tags: they must come out as ordinary text, never swallowed.
 FRAGMENTS = sorted({tag[:i] for tag in TAGS for i in range(1, len(tag))})
 
-plain = st.text(alphabet=st.characters(blacklist_characters="<>", blacklist_categories=("Cs",)), max_size=12)
+plain = st.text(
+    alphabet=st.characters(blacklist_characters="<>", blacklist_categories=("Cs",)), max_size=12
+)
 fragment_text = st.lists(st.one_of(plain, st.sampled_from(FRAGMENTS)), max_size=12).map("".join)
 any_text = st.lists(st.one_of(plain, st.sampled_from(FRAGMENTS + TAGS)), max_size=16).map("".join)
 
@@ -37,7 +48,11 @@ def _run(text: str, cuts: list[int], in_reasoning: bool) -> tuple[list[object], 
 
 
 @settings(max_examples=400, deadline=None)
-@given(text=fragment_text, cuts=st.lists(st.integers(min_value=0), max_size=6), in_reasoning=st.booleans())
+@given(
+    text=fragment_text,
+    cuts=st.lists(st.integers(min_value=0), max_size=6),
+    in_reasoning=st.booleans(),
+)
 def test_fragments_are_never_lost(text: str, cuts: list[int], in_reasoning: bool) -> None:
     events, parser = _run(text, cuts, in_reasoning)
     reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
@@ -51,8 +66,12 @@ def test_fragments_are_never_lost(text: str, cuts: list[int], in_reasoning: bool
 
 
 @settings(max_examples=400, deadline=None)
-@given(text=any_text, cuts=st.lists(st.integers(min_value=0), max_size=6), in_reasoning=st.booleans())
-def test_any_mix_never_raises_and_streaming_matches_one_shot(text: str, cuts: list[int], in_reasoning: bool) -> None:
+@given(
+    text=any_text, cuts=st.lists(st.integers(min_value=0), max_size=6), in_reasoning=st.booleans()
+)
+def test_any_mix_never_raises_and_streaming_matches_one_shot(
+    text: str, cuts: list[int], in_reasoning: bool
+) -> None:
     events, parser = _run(text, cuts, in_reasoning)
     whole, one_shot = _run(text, [], in_reasoning)
 

@@ -75,7 +75,9 @@ def test_reasoning_is_kept_only_after_the_last_user_message() -> None:
 
 
 def test_no_generation_prompt_and_default_system() -> None:
-    prompt = render_prompt(default_template(), [UserMessage(content="hi")], add_generation_prompt=False)
+    prompt = render_prompt(
+        default_template(), [UserMessage(content="hi")], add_generation_prompt=False
+    )
     assert prompt == "]~!b[]~b]system\nYou are a helpful assistant.[e~[\n]~b]user\nhi[e~[\n"
 
 
@@ -88,7 +90,10 @@ def test_template_errors_are_clear() -> None:
 
 def test_trim_and_lstrip_blocks_like_hugging_face() -> None:
     template = "{% for m in messages %}\n    {{ m.content }}|\n{% endfor %}"
-    assert render_prompt(template, [UserMessage(content="a"), UserMessage(content="b")]) == "    a|\n    b|\n"
+    assert (
+        render_prompt(template, [UserMessage(content="a"), UserMessage(content="b")])
+        == "    a|\n    b|\n"
+    )
 
 
 def test_tojson_keeps_unicode() -> None:

@@ -1,0 +1,242 @@
+"""`minimax-agent models inspect`: what a GGUF file holds, from its header alone.
+
+Only metadata and the tensor table are read (see `gguf_header`), so a 130 GB file answers as fast
+as a tiny one. Split files (`NAME-00001-of-00003.gguf`) are summed over all their shards.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from minimax_agent.errors import ModelFileError
+from quantize.gguf_header import ArrayRef, GGUFHeader, TensorInfo, read_header
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+GROUPS = ("embeddings", "attention", "router", "experts", "norms", "output", "other")
+_SHARD = re.compile(r"^(?P<stem>.*)-(?P<no>\d{5})-of-(?P<count>\d{5})\.gguf$")
+_BLOCK = re.compile(r"^blk\.(\d+)\.")
+
+
+def tensor_group(name: str) -> str:
+    """Which placement group a tensor belongs to (what the planner moves as one piece)."""
+    if name.startswith("token_embd."):
+        return "embeddings"
+    if name.startswith("output."):
+        return "output"
+    if "_norm" in name:
+        return "norms"
+    if "_exps." in name or "_shexp." in name:
+        return "experts"
+    if ".ffn_gate_inp." in name or ".exp_probs_b." in name:
+        return "router"
+    if ".attn_" in name:
+        return "attention"
+    return "other"
+
+
+@dataclass
+class GroupStats:
+    n_params: int = 0
+    n_bytes: int = 0
+    types: dict[str, int] = field(default_factory=dict)  # ggml type -> bytes
+
+
+@dataclass
+class TokenInfo:
+    id: int
+    text: str | None
+
+
+@dataclass
+class ModelSummary:
+    paths: list[str]
+    architecture: str
+    name: str | None
+    file_type: str
+    file_bytes: int
+    n_params: int
+    n_tensors: int
+    context_length: int | None
+    has_chat_template: bool
+    bos: TokenInfo | None
+    eos: TokenInfo | None
+    groups: dict[str, GroupStats]
+    # Shape facts the planner needs; None where the file does not say.
+    n_layer: int | None
+    n_embd: int | None
+    n_head: int | None
+    n_head_kv: int | None
+    head_dim: int | None
+    n_expert: int | None
+    n_expert_used: int | None
+    expert_bytes_per_layer: list[int]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def shard_paths(path: Path) -> list[Path]:
+    """All shards of a split GGUF given any one of them (or just `[path]` for a single file)."""
+    match = _SHARD.match(path.name)
+    if not match:
+        return [path]
+    count = int(match["count"])
+    paths = [path.with_name(f"{match['stem']}-{i:05d}-of-{count:05d}.gguf") for i in range(1, count + 1)]
+    missing = [p.name for p in paths if not p.exists()]
+    if missing:
+        raise ModelFileError(f"{path}: split model is missing shard(s) {', '.join(missing)}")
+    return paths
+
+
+def _file_type_name(value: Any, tensors: list[TensorInfo]) -> str:
+    import gguf
+
+    if isinstance(value, int):
+        try:
+            return gguf.LlamaFileType(value).name.removeprefix("MOSTLY_").removeprefix("ALL_")
+        except ValueError:
+            pass
+    # No usable general.file_type: name the type holding the most bytes.
+    by_type: Counter[str] = Counter()
+    for t in tensors:
+        by_type[t.type_name] += t.n_bytes
+    return by_type.most_common(1)[0][0] if by_type else "unknown"
+
+
+def _token(metadata: dict[str, Any], key: str) -> TokenInfo | None:
+    token_id = metadata.get(key)
+    if not isinstance(token_id, int):
+        return None
+    tokens = metadata.get("tokenizer.ggml.tokens")
+    text: str | None = None
+    try:
+        if isinstance(tokens, ArrayRef):
+            text = tokens.item(token_id)
+        elif isinstance(tokens, list):
+            text = tokens[token_id]
+    except IndexError:
+        text = None
+    return TokenInfo(token_id, text)
+
+
+def summarize(path: Path | str) -> ModelSummary:
+    """Read the header(s) of a GGUF model and summarize it. Raises `ModelFileError`."""
+    paths = shard_paths(Path(path))
+    headers: list[GGUFHeader] = [read_header(p) for p in paths]
+    first = headers[0]
+    md = first.metadata
+    declared = md.get("split.count")
+    if isinstance(declared, int) and declared != len(headers):
+        raise ModelFileError(f"{path}: header says {declared} shards, found {len(headers)}")
+    arch = str(md.get("general.architecture", "unknown"))
+    tensors = [t for h in headers for t in h.tensors]
+
+    groups = {g: GroupStats() for g in GROUPS}
+    expert_layers: dict[int, int] = {}
+    for t in tensors:
+        group = groups[tensor_group(t.name)]
+        group.n_params += t.n_elements
+        group.n_bytes += t.n_bytes
+        group.types[t.type_name] = group.types.get(t.type_name, 0) + t.n_bytes
+        if tensor_group(t.name) == "experts" and (m := _BLOCK.match(t.name)):
+            layer = int(m.group(1))
+            expert_layers[layer] = expert_layers.get(layer, 0) + t.n_bytes
+
+    def key(name: str) -> Any:
+        return md.get(f"{arch}.{name}")
+
+    n_head, n_embd = key("attention.head_count"), key("embedding_length")
+    head_dim = key("attention.key_length")
+    if head_dim is None and isinstance(n_head, int) and isinstance(n_embd, int) and n_head:
+        head_dim = n_embd // n_head
+    n_layer = key("block_count")
+    per_layer = [expert_layers.get(i, 0) for i in range(n_layer)] if isinstance(n_layer, int) else []
+
+    return ModelSummary(
+        paths=[str(p) for p in paths],
+        architecture=arch,
+        name=md.get("general.name"),
+        file_type=_file_type_name(md.get("general.file_type"), tensors),
+        file_bytes=sum(h.file_size for h in headers),
+        n_params=sum(t.n_elements for t in tensors),
+        n_tensors=len(tensors),
+        context_length=key("context_length"),
+        has_chat_template=bool(md.get("tokenizer.chat_template")),
+        bos=_token(md, "tokenizer.ggml.bos_token_id"),
+        eos=_token(md, "tokenizer.ggml.eos_token_id"),
+        groups={g: s for g, s in groups.items() if s.n_params or g != "other"},
+        n_layer=n_layer,
+        n_embd=n_embd,
+        n_head=n_head if isinstance(n_head, int) else None,
+        n_head_kv=_scalar(key("attention.head_count_kv")),
+        head_dim=head_dim,
+        n_expert=key("expert_count"),
+        n_expert_used=key("expert_used_count"),
+        expert_bytes_per_layer=per_layer,
+    )
+
+
+def _scalar(value: Any) -> int | None:
+    # Per-layer arrays are allowed by GGUF for head counts; the planner needs the largest.
+    if isinstance(value, list):
+        return max(value) if value else None
+    return value if isinstance(value, int) else None
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.2f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")
+
+
+def human_count(n: int) -> str:
+    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if n >= div:
+            return f"{n / div:.2f}{suffix}"
+    return str(n)
+
+
+def summary_table(s: ModelSummary) -> Table:
+    from rich.table import Table
+
+    def tok(t: TokenInfo | None) -> str:
+        return "-" if t is None else f"{t.id} {t.text!r}"
+
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold")
+    head.add_column()
+    rows = [
+        ("file", s.paths[0] + (f" (+{len(s.paths) - 1} shards)" if len(s.paths) > 1 else "")),
+        ("architecture", s.architecture),
+        ("name", s.name or "-"),
+        ("quant", s.file_type),
+        ("parameters", human_count(s.n_params)),
+        ("file size", human_bytes(s.file_bytes)),
+        ("context length", str(s.context_length or "-")),
+        ("layers / experts", f"{s.n_layer or '-'} / {s.n_expert or '-'} ({s.n_expert_used or '-'} used)"),
+        ("chat template", "yes" if s.has_chat_template else "no"),
+        ("bos", tok(s.bos)),
+        ("eos", tok(s.eos)),
+    ]
+    for k, v in rows:
+        head.add_row(k, v)
+
+    table = Table(title="tensor groups")
+    for col in ("group", "parameters", "bytes", "types"):
+        table.add_column(col, justify="left" if col in ("group", "types") else "right")
+    for g, st in s.groups.items():
+        types = ", ".join(f"{t} {human_bytes(b)}" for t, b in sorted(st.types.items(), key=lambda x: -x[1]))
+        table.add_row(g, human_count(st.n_params), human_bytes(st.n_bytes), types or "-")
+
+    outer = Table.grid()
+    outer.add_row(head)
+    outer.add_row(table)
+    return outer

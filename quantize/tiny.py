@@ -1,0 +1,263 @@
+"""Small random-weight `minimax-m2` GGUF files, so tests and benchmarks run the real llama.cpp
+without ever downloading a model.
+
+The layout follows what llama.cpp's loader asks of the architecture (see `LLM_ARCH_MINIMAX_M2`):
+per block q/k/v/output projections, RMS norms over the *whole* q and k widths (not per head), a
+sigmoid router with a per-expert selection bias, and stacked `ffn_{gate,up,down}_exps` tensors.
+The vocabulary is byte-level BPE (every byte has a token, so any text tokenizes) plus the M2
+control tokens, and the chat template is the project's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+ARCH = "minimax-m2"
+
+# Control tokens frame turns and are hidden when detokenizing without `special`; the user-defined
+# ones must come back as text, because the dialect parser reads them out of the generated output.
+CONTROL_TOKENS = ("]~!b[", "]~b]", "[e~[")
+USER_DEFINED_TOKENS = ("<think>", "</think>", "<minimax:tool_call>", "</minimax:tool_call>")
+BOS_TEXT = "]~!b["
+EOS_TEXT = "[e~["
+
+# A handful of merges so the BPE path really merges something; each result becomes a token.
+_MERGES = (
+    ("Ġ", "t"),
+    ("h", "e"),
+    ("i", "n"),
+    ("e", "r"),
+    ("Ġt", "he"),
+    ("o", "n"),
+    ("Ġ", "a"),
+    ("r", "e"),
+    ("a", "t"),
+    ("h", "i"),
+    ("Ġ", "s"),
+    ("e", "s"),
+    ("o", "r"),
+    ("Ġ", "c"),
+)
+
+
+@dataclass(frozen=True)
+class TinyShape:
+    """Hyperparameters of a generated model. `n_vocab` pads the real vocabulary with filler
+    tokens so the embedding and output matrices can have a realistic weight."""
+
+    n_layer: int
+    n_embd: int
+    n_head: int
+    n_head_kv: int
+    head_dim: int
+    n_rot: int
+    n_expert: int
+    n_expert_used: int
+    n_ff_exp: int
+    n_ctx_train: int = 4096
+    n_vocab: int = 0
+
+
+SIZES: dict[str, TinyShape] = {
+    # Loads in milliseconds; the file is about 0.3 MB.
+    "tiny": TinyShape(
+        n_layer=2,
+        n_embd=64,
+        n_head=4,
+        n_head_kv=2,
+        head_dim=16,
+        n_rot=8,
+        n_expert=8,
+        n_expert_used=2,
+        n_ff_exp=32,
+    ),
+    # Every row length a multiple of 256, so K-quants (Q4_K_M...) apply to every matrix.
+    "quant": TinyShape(
+        n_layer=2,
+        n_embd=256,
+        n_head=4,
+        n_head_kv=2,
+        head_dim=64,
+        n_rot=32,
+        n_expert=8,
+        n_expert_used=2,
+        n_ff_exp=256,
+        n_vocab=512,
+    ),
+    # A few hundred MB: big enough that load time, RSS and CPU decode speed mean something.
+    "bench": TinyShape(
+        n_layer=6,
+        n_embd=1024,
+        n_head=16,
+        n_head_kv=4,
+        head_dim=64,
+        n_rot=32,
+        n_expert=16,
+        n_expert_used=4,
+        n_ff_exp=512,
+        n_vocab=16384,
+    ),
+}
+
+
+def _byte_alphabet() -> list[str]:
+    """The byte-level BPE alphabet: printable bytes stand for themselves, the rest are shifted
+    past U+0100 so that every byte has a visible, whitespace-free character."""
+    kept = [*range(0x21, 0x7F), *range(0xA1, 0xAD), *range(0xAE, 0x100)]
+    extra = 0
+    chars = []
+    for b in range(256):
+        if b in kept:
+            chars.append(chr(b))
+        else:
+            chars.append(chr(0x100 + extra))
+            extra += 1
+    return chars
+
+
+def build_vocab(n_vocab: int = 0) -> tuple[list[str], list[int], list[str]]:
+    """Tokens, token types and merges for the byte-level vocabulary (padded to `n_vocab`)."""
+    import gguf
+
+    tokens = _byte_alphabet()
+    types = [int(gguf.TokenType.NORMAL)] * len(tokens)
+    merges = []
+    for left, right in _MERGES:
+        merges.append(f"{left} {right}")
+        tokens.append(left + right)
+        types.append(int(gguf.TokenType.NORMAL))
+    for text in CONTROL_TOKENS:
+        tokens.append(text)
+        types.append(int(gguf.TokenType.CONTROL))
+    for text in USER_DEFINED_TOKENS:
+        tokens.append(text)
+        types.append(int(gguf.TokenType.USER_DEFINED))
+    # Fillers are ordinary printable tokens (never produced by the merges) so a random model
+    # that samples one still yields visible text.
+    filler = 0
+    while len(tokens) < n_vocab:
+        tokens.append(f"~f{filler}")
+        types.append(int(gguf.TokenType.NORMAL))
+        filler += 1
+    return tokens, types, merges
+
+
+def write_tiny_model(
+    path: Path | str,
+    size: str = "tiny",
+    seed: int = 0,
+    chat_template: str | None = None,
+) -> Path:
+    """Write a random-weight `minimax-m2` GGUF of the named size ("tiny", "quant" or "bench")
+    to `path` (overwriting it) and return the path. Same size and seed give the same file."""
+    import gguf
+    import numpy as np
+
+    from minimax_agent.errors import UsageError
+
+    if size not in SIZES:
+        raise UsageError(f"unknown tiny model size {size!r}; choose one of: {', '.join(SIZES)}")
+    shape = SIZES[size]
+    if chat_template is None:
+        from minimax_agent.dialect.render import default_template
+
+        chat_template = default_template()
+
+    path = Path(path)
+    rng = np.random.default_rng(seed)
+    tokens, types, merges = build_vocab(shape.n_vocab)
+
+    writer = gguf.GGUFWriter(path, ARCH)
+    writer.add_name(f"minimax-m2 {size} random (seed {seed})")
+    writer.add_file_type(int(gguf.LlamaFileType.MOSTLY_F16))
+    writer.add_context_length(shape.n_ctx_train)
+    writer.add_embedding_length(shape.n_embd)
+    writer.add_block_count(shape.n_layer)
+    # llama.cpp sizes the expert tensors from feed_forward_length, as in the real M2 files.
+    writer.add_feed_forward_length(shape.n_ff_exp)
+    writer.add_expert_feed_forward_length(shape.n_ff_exp)
+    writer.add_head_count(shape.n_head)
+    writer.add_head_count_kv(shape.n_head_kv)
+    writer.add_key_length(shape.head_dim)
+    writer.add_value_length(shape.head_dim)
+    writer.add_rope_dimension_count(shape.n_rot)
+    writer.add_rope_freq_base(5_000_000.0)
+    writer.add_layer_norm_rms_eps(1e-6)
+    writer.add_expert_count(shape.n_expert)
+    writer.add_expert_used_count(shape.n_expert_used)
+    writer.add_expert_gating_func(gguf.ExpertGatingFuncType.SIGMOID)
+
+    writer.add_tokenizer_model("gpt2")
+    writer.add_tokenizer_pre(ARCH)
+    writer.add_token_list(tokens)
+    writer.add_token_types(types)
+    writer.add_token_merges(merges)
+    writer.add_bos_token_id(tokens.index(BOS_TEXT))
+    writer.add_eos_token_id(tokens.index(EOS_TEXT))
+    # The template writes `]~!b[` itself; a second BOS from the tokenizer would corrupt the prompt.
+    writer.add_add_bos_token(False)
+    writer.add_chat_template(chat_template)
+
+    for name, array in _tensors(shape, len(tokens), rng):
+        writer.add_tensor(name, array)
+
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path
+
+
+def _tensors(
+    shape: TinyShape, n_vocab: int, rng: np.random.Generator
+) -> list[tuple[str, np.ndarray]]:
+    """(name, array) pairs named by gguf's own table for the architecture; numpy shapes are
+    llama.cpp's ggml shapes reversed."""
+    import gguf
+    import numpy as np
+
+    t = gguf.MODEL_TENSOR
+
+    def name(tensor: gguf.MODEL_TENSOR, suffix: str = "weight", bid: int | None = None) -> str:
+        base = gguf.TENSOR_NAMES[tensor]
+        return (base.format(bid=bid) if bid is not None else base) + "." + suffix
+
+    def weight(*dims: int) -> np.ndarray:
+        return (rng.standard_normal(dims, dtype=np.float32) * 0.02).astype(np.float16)
+
+    def ones(n: int) -> np.ndarray:
+        return np.ones(n, dtype=np.float32)
+
+    e, n_exp, n_ff = shape.n_embd, shape.n_expert, shape.n_ff_exp
+    q_width, kv_width = shape.n_head * shape.head_dim, shape.n_head_kv * shape.head_dim
+    out: list[tuple[str, np.ndarray]] = [
+        (name(t.TOKEN_EMBD), weight(n_vocab, e)),
+        (name(t.OUTPUT_NORM), ones(e)),
+        (name(t.OUTPUT), weight(n_vocab, e)),
+    ]
+    for i in range(shape.n_layer):
+        out += [
+            (name(t.ATTN_NORM, bid=i), ones(e)),
+            (name(t.ATTN_Q, bid=i), weight(q_width, e)),
+            (name(t.ATTN_K, bid=i), weight(kv_width, e)),
+            (name(t.ATTN_V, bid=i), weight(kv_width, e)),
+            (name(t.ATTN_OUT, bid=i), weight(e, q_width)),
+            (name(t.ATTN_Q_NORM, bid=i), ones(q_width)),
+            (name(t.ATTN_K_NORM, bid=i), ones(kv_width)),
+            (name(t.FFN_NORM, bid=i), ones(e)),
+            # The router stays f32 as in published quants: it is small and routing is sensitive.
+            (
+                name(t.FFN_GATE_INP, bid=i),
+                rng.standard_normal((n_exp, e), dtype=np.float32) * np.float32(0.02),
+            ),
+            (name(t.FFN_EXP_PROBS_B, "bias", bid=i), np.zeros(n_exp, dtype=np.float32)),
+            (name(t.FFN_GATE_EXP, bid=i), weight(n_exp, n_ff, e)),
+            (name(t.FFN_UP_EXP, bid=i), weight(n_exp, n_ff, e)),
+            (name(t.FFN_DOWN_EXP, bid=i), weight(n_exp, e, n_ff)),
+        ]
+    return out

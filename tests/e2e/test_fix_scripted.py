@@ -1,0 +1,179 @@
+"""`minimax-agent fix` end to end on the scripted backend, in a real git repo with a failing test."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import RunCli, git, make_repo, write_script
+
+CALC = "def add(a, b):\n    return a - b\n"
+TEST = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
+
+
+def invoke(name: str, **params: object) -> str:
+    body = "".join(f'<parameter name="{k}">{v}</parameter>\n' for k, v in params.items())
+    return f'<minimax:tool_call>\n<invoke name="{name}">\n{body}</invoke>\n</minimax:tool_call>'
+
+
+def fixing_script() -> list[str]:
+    pytest_cmd = f"{sys.executable} -m pytest -q -p no:cacheprovider test_calc.py"
+    return [
+        "The test fails; look at calc.py first.\n</think>\n\nLet me read the code.\n"
+        + invoke("read_file", path="calc.py"),
+        "add subtracts. Fix the operator.\n</think>\n\n"
+        + invoke("edit_file", path="calc.py", old_string="return a - b", new_string="return a + b"),
+        "Now run the test.\n</think>\n\n"
+        + invoke("run_command", command=pytest_cmd, timeout_s=120),
+        "It passes. Commit.\n</think>\n\n"
+        + invoke("git_commit", message="Fix add to add", paths='["calc.py"]'),
+        "All done.\n</think>\n\nFixed `add` in calc.py: it subtracted instead of adding. The test passes.",
+    ]
+
+
+def failing_repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "repo", {"calc.py": CALC, "test_calc.py": TEST})
+
+
+def test_fix_makes_the_failing_test_pass_and_commits(tmp_path: Path, run_cli: RunCli) -> None:
+    repo = failing_repo(tmp_path)
+    script = write_script(tmp_path / "script.json", fixing_script())
+    trace = tmp_path / "trace.jsonl"
+    proc = run_cli(
+        "fix",
+        "make the test pass",
+        "-C",
+        str(repo),
+        "--backend",
+        f"scripted:{script}",
+        "--trace",
+        str(trace),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
+    test_run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_calc.py"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+    )
+    assert test_run.returncode == 0, test_run.stdout
+    log = git(repo, "log", "--format=%s")
+    assert log.splitlines()[0] == "Fix add to add"
+    assert git(repo, "status", "--porcelain") == ""
+    assert "Fixed `add` in calc.py" in proc.stdout
+    records = [json.loads(line) for line in trace.read_text().splitlines()]
+    assert [r["step"] for r in records] == [1, 2, 3, 4, 5]
+    # Each prompt keeps the earlier turns' reasoning after the last user message.
+    assert "The test fails; look at calc.py first." in records[4]["request"]
+    assert records[0]["raw"] == fixing_script()[0]
+
+
+def test_fix_json_output(tmp_path: Path, run_cli: RunCli) -> None:
+    repo = failing_repo(tmp_path)
+    script = write_script(tmp_path / "script.json", fixing_script())
+    proc = run_cli(
+        "fix",
+        "make the test pass",
+        "-C",
+        str(repo),
+        "--backend",
+        f"scripted:{script}",
+        "--output-format",
+        "json",
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["status"] == "done" and report["exit_code"] == 0
+    assert report["steps"] == 5
+    assert report["final_answer"].startswith("Fixed `add` in calc.py")
+    names = [c["name"] for c in report["tool_calls"]]
+    assert names == ["read_file", "edit_file", "run_command", "git_commit"]
+    assert all(not c["is_error"] for c in report["tool_calls"])
+    run = report["tool_calls"][2]
+    assert run["arguments"]["timeout_s"] == 120  # typed from the schema, not the string "120"
+    assert "1 passed" in run["result"]
+    assert report["tool_calls"][3]["arguments"]["paths"] == ["calc.py"]
+    assert set(report["usage"]) >= {
+        "prompt_tokens",
+        "completion_tokens",
+        "cached_tokens",
+        "per_step",
+    }
+    assert report["error"] is None
+
+
+def test_script_running_out_is_a_backend_error(tmp_path: Path, run_cli: RunCli) -> None:
+    repo = failing_repo(tmp_path)
+    script = write_script(tmp_path / "script.json", fixing_script()[:1])
+    proc = run_cli(
+        "fix", "x", "-C", str(repo), "--backend", f"scripted:{script}", "--output-format", "json"
+    )
+    assert proc.returncode == 3
+    report = json.loads(proc.stdout)
+    assert report["status"] == "backend_error"
+    assert "no step 2" in report["error"]
+    assert report["tool_calls"][0]["name"] == "read_file"  # the work done so far is reported
+
+
+def test_max_steps_gives_exit_1(tmp_path: Path, run_cli: RunCli) -> None:
+    repo = failing_repo(tmp_path)
+    script = write_script(tmp_path / "script.json", fixing_script())
+    proc = run_cli(
+        "fix", "x", "-C", str(repo), "--backend", f"scripted:{script}", "--max-steps", "2"
+    )
+    assert proc.returncode == 1
+    assert "max_steps" in proc.stderr
+
+
+def test_malformed_calls_go_back_to_the_model(tmp_path: Path, run_cli: RunCli) -> None:
+    repo = failing_repo(tmp_path)
+    steps = [
+        "r</think>" + invoke("no_such_tool", x="1"),
+        'r</think><minimax:tool_call>\n<invoke name="read_file">\n<parameter name="path">calc.py',
+        "r</think>" + invoke("read_file", path="calc.py", limit="many"),
+        "r</think>\n\nI could not do it.",
+    ]
+    script = write_script(tmp_path / "script.json", steps)
+    proc = run_cli(
+        "fix",
+        "x",
+        "-C",
+        str(repo),
+        "--backend",
+        f"scripted:{script}",
+        "--output-format",
+        "json",
+        "--max-steps",
+        "10",
+    )
+    report = json.loads(proc.stdout)
+    errors = [c["result"] for c in report["tool_calls"]]
+    assert "unknown tool 'no_such_tool'" in errors[0]
+    assert "ended inside" in errors[1]
+    assert "limit" in errors[2] and "integer" in errors[2]
+    # Three failed steps in a row hit the default limit of consecutive model errors.
+    assert report["status"] == "model_errors" and proc.returncode == 1
+
+
+def test_usage_errors_exit_2(tmp_path: Path, run_cli: RunCli) -> None:
+    repo = failing_repo(tmp_path)
+    missing = run_cli("fix", "x", "-C", str(repo), "--backend", "scripted:/nonexistent.json")
+    assert missing.returncode == 2 and "script file not found" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    bad_dir = run_cli("fix", "x", "-C", str(tmp_path / "nope"), "--backend", "scripted:x")
+    assert bad_dir.returncode == 2 and "not a directory" in bad_dir.stderr
+    bad_flag = run_cli("fix", "x", "--approval", "sometimes")
+    assert bad_flag.returncode == 2
+    (repo / ".minimax-agent.toml").write_text("max_steps = 'many'\n")
+    bad_config = run_cli("fix", "x", "-C", str(repo), "--backend", "scripted:x")
+    assert bad_config.returncode == 2 and "max_steps" in bad_config.stderr
+    no_backend = run_cli("fix", "x", "-C", str(tmp_path))
+    assert no_backend.returncode == 2 and "backend" in no_backend.stderr
+
+
+def test_version_and_module_entry(run_cli: RunCli) -> None:
+    proc = run_cli("--version")
+    assert proc.returncode == 0 and proc.stdout.startswith("minimax-agent ")

@@ -1,0 +1,190 @@
+"""The shell tool: run one bash command in the workspace, never letting it hang the agent.
+
+The command gets its own process group, so a timeout (or the end of the command) can kill
+everything it started, background grandchildren included. Stdin is closed, so a command that
+waits for input sees end-of-file at once. Output is read by a thread that keeps only the head
+and the tail, so a command that prints gigabytes costs bounded memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+import time
+from typing import IO, Annotated
+
+from pydantic import Field
+
+from tools.base import cap_text, tool
+from tools.workspace import Workspace
+
+COMMAND_OUTPUT_CHARS = 24_000
+_HEAD_CHARS = COMMAND_OUTPUT_CHARS * 2 // 3
+_TAIL_CHARS = COMMAND_OUTPUT_CHARS - _HEAD_CHARS
+# bytes kept at each end: room for UTF-8 text to still fill the character budget
+_KEEP_BYTES = COMMAND_OUTPUT_CHARS * 2
+# after the command exits, its background children get this long to flush their output
+DRAIN_S = 0.2
+# between SIGTERM and SIGKILL
+KILL_GRACE_S = 2.0
+# a reader still blocked after the group is gone means a process that left the group holds
+# the pipe; we stop waiting for it
+READER_JOIN_S = 2.0
+
+
+class _Collector:
+    """Reads a pipe to its end, keeping the first and last bytes and counting the rest."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._fd = stream.fileno()
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.total = 0
+        self.newlines = 0
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            while chunk := os.read(self._fd, 65536):
+                self.total += len(chunk)
+                self.newlines += chunk.count(b"\n")
+                room = _KEEP_BYTES - len(self.head)
+                if room > 0:
+                    self.head += chunk[:room]
+                    chunk = chunk[room:]
+                if chunk:
+                    self.tail += chunk
+                    del self.tail[: max(0, len(self.tail) - _KEEP_BYTES)]
+
+    def text(self) -> str:
+        head = self.head.decode("utf-8", errors="replace")
+        tail = self.tail.decode("utf-8", errors="replace")
+        dropped = self.total - len(self.head) - len(self.tail)
+        if dropped <= 0:
+            return cap_text(head + tail, COMMAND_OUTPUT_CHARS, what="command output")
+        # too much to hold: cut here, saying how much of the whole was left out
+        kept_head, kept_tail = head[:_HEAD_CHARS], tail[-_TAIL_CHARS:]
+        cut_bytes = self.total - len(kept_head.encode()) - len(kept_tail.encode())
+        cut_lines = self.newlines - kept_head.count("\n") - kept_tail.count("\n")
+        return (
+            f"{kept_head}\n[... command output truncated: about {cut_bytes} bytes "
+            f"({cut_lines} lines) cut from the middle ...]\n{kept_tail}"
+        )
+
+
+def _live_member(pgid: int) -> bool:
+    """Whether a process of the group is still running, zombies aside (Linux /proc only)."""
+    try:
+        entries = [e.name for e in os.scandir("/proc") if e.name.isdigit()]
+    except OSError:
+        return True
+    for pid in entries:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+                fields = fh.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        # after the command name: state, ppid, pgrp
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
+            return True
+    return False
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # orphans that died are zombies until init reaps them, and some container inits never
+    # do; they still count for killpg but need no more waiting for
+    return _live_member(pgid)
+
+
+def kill_group(proc: subprocess.Popen[bytes], grace_s: float = KILL_GRACE_S) -> None:
+    """SIGTERM every process in the group `proc` leads, then SIGKILL what is left after
+    `grace_s`. The group id is the leader's pid; it stays valid while any member lives, even
+    after the leader was reaped, so this also reaches background jobs it left behind."""
+    pgid = proc.pid
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        return
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline:
+        proc.poll()  # reap the leader, or its zombie keeps the group alive
+        if not _group_alive(pgid):
+            return
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def _describe_exit(code: int) -> str:
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"exit code: {code} (killed by {name})"
+    return f"exit code: {code}"
+
+
+def execute(command: str, cwd: str, timeout_s: float) -> tuple[int, str, bool]:
+    """Run `bash -c command`; returns (exit code, capped output, timed out)."""
+    env = {**os.environ, "PAGER": "cat", "GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0"}
+    proc = subprocess.Popen(
+        ["bash", "-c", command],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    assert proc.stdout is not None
+    collector = _Collector(proc.stdout)
+    timed_out = False
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    except BaseException:  # an interrupt must not leave the command running
+        kill_group(proc, grace_s=0.5)
+        proc.wait()
+        raise
+    if not timed_out:
+        collector.thread.join(DRAIN_S)
+    kill_group(proc)
+    code = proc.wait()
+    collector.thread.join(READER_JOIN_S)
+    output = collector.text()
+    if collector.thread.is_alive():
+        output += "\n[output may be incomplete: a detached process kept it open]"
+    else:
+        proc.stdout.close()
+    return code, output, timed_out
+
+
+@tool("shell")
+def run_command(
+    ws: Workspace,
+    command: Annotated[str, Field(description="Bash command line to run.")],
+    timeout_s: Annotated[
+        float, Field(gt=0, le=3600, description="Seconds before the command is killed.")
+    ] = 120,
+) -> str:
+    """Run a bash command in the workspace root and return its combined stdout and stderr
+    and its exit code. Stdin is closed (interactive prompts get end-of-file). Background
+    processes are stopped when the command ends; long output keeps its head and tail."""
+    code, output, timed_out = execute(command, str(ws.root), timeout_s)
+    parts = [output.rstrip("\n") if output.strip() else "(no output)"]
+    if timed_out:
+        parts.append(f"[timed out after {timeout_s:g}s; the command and its children were killed]")
+    parts.append(_describe_exit(code))
+    return "\n".join(parts)

@@ -1,0 +1,114 @@
+"""The workspace: the one directory tree the tools may touch, and safe file writes inside it.
+
+Every path a model gives goes through `Workspace.resolve`, which follows symlinks before deciding,
+so `..`, absolute paths and links that point elsewhere cannot reach outside the root.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+from pathlib import Path
+
+from minimax_agent.errors import ToolError, WorkspaceError
+
+BINARY_SNIFF_BYTES = 8192
+
+
+class Workspace:
+    """The root directory the agent works in; all tool paths are confined to it."""
+
+    def __init__(self, root: Path) -> None:
+        try:
+            resolved = Path(root).expanduser().resolve(strict=True)
+        except (OSError, RuntimeError) as exc:
+            raise WorkspaceError(f"workspace {root} does not exist: {exc}") from None
+        if not resolved.is_dir():
+            raise WorkspaceError(f"workspace {root} is not a directory")
+        self.root: Path = resolved
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.root)!r})"
+
+    def resolve(self, path: str, *, write: bool = False) -> Path:
+        """The real location of `path` (relative to the root, or absolute), if it is inside.
+
+        Symlinks are resolved first, so the check is made on where the bytes really live.
+        With `write=True`, anything inside a `.git` directory is refused too: a model that
+        rewrites git's internals can corrupt the repository or plant hooks that run later.
+        """
+        if "\0" in path:
+            raise ToolError(f"invalid path {path!r}: it contains a NUL character")
+        candidate = Path(path) if path else Path(".")
+        if not candidate.is_absolute():
+            candidate = self.root / candidate
+        try:
+            real = candidate.resolve()
+        except (OSError, RuntimeError) as exc:  # symlink loops end up here
+            raise ToolError(f"cannot resolve path {path!r}: {exc}") from None
+        if real != self.root and self.root not in real.parents:
+            raise ToolError(
+                f"path {path!r} is outside the workspace ({self.root}); "
+                "only files inside the workspace can be used"
+            )
+        if write and any(part.lower() == ".git" for part in real.relative_to(self.root).parts):
+            raise ToolError(
+                f"refusing to write {path!r}: files inside .git are managed by git; "
+                "use the git tools instead"
+            )
+        return real
+
+    def relative(self, path: Path) -> str:
+        """`path` as shown to the model: relative to the root when inside it, with `/`."""
+        try:
+            rel = path.relative_to(self.root)
+        except ValueError:
+            return str(path)
+        return rel.as_posix() if rel.parts else "."
+
+
+def is_binary(path: Path) -> bool:
+    """True when the file looks binary: a NUL byte in its first 8 KiB (what git and grep use)."""
+    try:
+        with path.open("rb") as fh:
+            return b"\0" in fh.read(BINARY_SNIFF_BYTES)
+    except OSError:
+        return False
+
+
+def uses_crlf(data: bytes) -> bool:
+    """True when most line breaks in `data` are CRLF."""
+    crlf = data.count(b"\r\n")
+    return crlf > 0 and crlf >= data.count(b"\n") - crlf
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Replace `path` with `text` in one step, so a crash never leaves a half-written file.
+
+    The temporary file lives in the same directory (os.replace is only atomic within one
+    filesystem). An existing file keeps its permission bits and its CRLF line endings; a new
+    file gets the default mode for the current umask.
+    """
+    mode: int | None = None
+    if path.exists():
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if uses_crlf(path.read_bytes()):
+            text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+    data = text.encode("utf-8")
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    # 0o666 lets the umask decide a new file's mode, as a plain open() would
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
