@@ -177,3 +177,51 @@ def test_usage_errors_exit_2(tmp_path: Path, run_cli: RunCli) -> None:
 def test_version_and_module_entry(run_cli: RunCli) -> None:
     proc = run_cli("--version")
     assert proc.returncode == 0 and proc.stdout.startswith("minimax-agent ")
+
+
+def test_ctrl_c_stops_cleanly_and_reports_the_history(tmp_path: Path, isolated_home: Path) -> None:
+    import os
+    import signal
+    import time
+
+    from tests.conftest import GIT_ENV
+
+    repo = failing_repo(tmp_path)
+    marker = tmp_path / "started"
+    steps = [
+        "r</think>"
+        + invoke("run_command", command=f"touch {marker}; sleep 60; touch {marker}.late"),
+        "r</think>\n\nnever reached",
+    ]
+    script = write_script(tmp_path / "script.json", steps)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "minimax_agent",
+            "fix",
+            "x",
+            "-C",
+            str(repo),
+            "--backend",
+            f"scripted:{script}",
+            "--output-format",
+            "json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **GIT_ENV},
+    )
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    report = json.loads(out)
+    assert report["status"] == "interrupted"
+    assert report["steps"] == 1
+    assert not Path(f"{marker}.late").exists()  # the command's process group was killed

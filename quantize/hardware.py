@@ -1,0 +1,112 @@
+"""Memory sizes, GPU presets and detection for the fit planner.
+
+Sizes are binary throughout: `48G`, `48GB` and `48GiB` all mean 48 x 2**30 bytes, because that is
+how nvidia-smi and `free` count, and how cards marketed as "48 GB" are actually sized.
+Bandwidths are decimal GB/s, as vendors publish them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+from minimax_agent.errors import UsageError
+
+KIB, MIB, GIB, TIB = 1 << 10, 1 << 20, 1 << 30, 1 << 40
+GB_S = 1e9
+
+_UNITS = {"": None, "K": KIB, "M": MIB, "G": GIB, "T": TIB}
+_SIZE = re.compile(r"^\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>[KMGT]?)(?:I?B)?\s*$", re.IGNORECASE)
+
+
+def parse_size(text: str) -> int:
+    """`48G`, `48GB`, `48GiB`, `128g`, `512M`, `1.5T` -> bytes. A unit is required."""
+    match = _SIZE.match(text)
+    if not match:
+        raise UsageError(f"bad size {text!r}: use a number and a unit, e.g. 48G, 48GB, 512M")
+    scale = _UNITS[match["unit"].upper()]
+    if scale is None:
+        raise UsageError(f"bad size {text!r}: add a unit (K, M, G or T), e.g. {text.strip()}G")
+    return int(float(match["num"]) * scale)
+
+
+@dataclass(frozen=True)
+class GpuPreset:
+    name: str
+    memory: int  # bytes the driver reports, not the marketing figure
+    bandwidth: float  # peak bytes/s
+
+
+# Memory figures are nvidia-smi's memory.total for each card (ECC on where it is the default,
+# which is why an L40S reports about 45 GiB).
+GPU_PRESETS: dict[str, GpuPreset] = {
+    "l40s": GpuPreset("NVIDIA L40S", 46068 * MIB, 864 * GB_S),
+    "rtx6000ada": GpuPreset("NVIDIA RTX 6000 Ada", 49140 * MIB, 960 * GB_S),
+    "rtx-pro-6000": GpuPreset("NVIDIA RTX PRO 6000 Blackwell", 97887 * MIB, 1792 * GB_S),
+    "4090": GpuPreset("NVIDIA GeForce RTX 4090", 24564 * MIB, 1008 * GB_S),
+    "3090": GpuPreset("NVIDIA GeForce RTX 3090", 24576 * MIB, 936 * GB_S),
+    # SXM figure; an H100 PCIe reads about 2000 GB/s, pass --gpu-bw 2000 for one.
+    "h100": GpuPreset("NVIDIA H100 80GB", 81559 * MIB, 3350 * GB_S),
+}
+
+# Substrings of nvidia-smi names -> preset, to pick a bandwidth for a detected card.
+_NAME_HINTS = (
+    ("L40S", "l40s"),
+    ("RTX 6000 Ada", "rtx6000ada"),
+    ("RTX PRO 6000", "rtx-pro-6000"),
+    ("4090", "4090"),
+    ("3090", "3090"),
+    ("H100", "h100"),
+)
+
+DEFAULT_GPU_BANDWIDTH = 900 * GB_S
+# Dual-channel DDR5-5600 peaks near 90 GB/s; desktop boards rarely sustain more than ~80.
+DEFAULT_CPU_BANDWIDTH = 80 * GB_S
+
+
+def gpu_preset(name: str) -> GpuPreset:
+    key = name.lower().replace("_", "-")
+    if key not in GPU_PRESETS:
+        raise UsageError(f"unknown GPU preset {name!r}; choose one of: {', '.join(GPU_PRESETS)}")
+    return GPU_PRESETS[key]
+
+
+def detect_gpu() -> GpuPreset | None:
+    """The first NVIDIA GPU as nvidia-smi reports it, or None without a driver."""
+    exe = shutil.which("nvidia-smi")
+    if exe is None:
+        return None
+    try:
+        out = subprocess.run(
+            [exe, "--query-gpu=name,memory.total", "--format=csv,noheader,nounits"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    first = out.strip().splitlines()[0] if out.strip() else ""
+    name, _, mib = first.rpartition(",")
+    try:
+        memory = int(float(mib.strip())) * MIB
+    except ValueError:
+        return None
+    name = name.strip()
+    bandwidth = DEFAULT_GPU_BANDWIDTH
+    for hint, key in _NAME_HINTS:
+        if hint.lower() in name.lower():
+            bandwidth = GPU_PRESETS[key].bandwidth
+            break
+    return GpuPreset(name, memory, bandwidth)
+
+
+def detect_ram() -> int:
+    """Total physical memory in bytes (0 where the platform does not say)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 0
