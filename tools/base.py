@@ -99,7 +99,7 @@ def tool(kind: ToolKind, *, name: str | None = None) -> Callable[[Callable[..., 
         for param in params:
             default = ... if param.default is inspect.Parameter.empty else param.default
             fields[param.name] = (hints[param.name], default)
-        model = create_model(  # type: ignore[call-overload]
+        model = create_model(
             f"{func.__name__}_args", __config__=ConfigDict(extra="forbid"), **fields
         )
         doc = inspect.cleandoc(func.__doc__ or "")

@@ -259,7 +259,7 @@ def list_dir(
             dirs[head] = dirs.get(head, 0) + 1
         else:
             files.append(head)
-    entries = [f"{d}/ ({n} files)" for d, n in sorted(dirs.items())] + files
+    entries = [f"{d}/ ({n} file{'s' * (n != 1)})" for d, n in sorted(dirs.items())] + files
     if not entries:
         return f"{ws.relative(real)} has no files (or all of them are ignored)"
     return _capped(entries, "entries")
@@ -288,7 +288,10 @@ def glob(
     workspace root."""
     real = _directory(ws, path)
     prefix = _prefix(ws, real)
-    found = [prefix + f for f in _rg_files(ws, real, ["--glob", pattern])]
+    # a file matching an rg --glob is listed even when .gitignore ignores it
+    visible = set(_rg_files(ws, real, []))
+    matched = _rg_files(ws, real, ["--glob", pattern])
+    found = [prefix + f for f in matched if f in visible]
     if not found:
         return f"no files match {pattern!r}"
     return _capped(found, "files")
@@ -335,6 +338,10 @@ def grep(
         args += ["--glob", glob]
     target = ws.relative(real)
     code, out, err = run_rg(ws, [*args, "--regexp", pattern, "--", target])
+    visible: set[str] | None = None
+    if glob:
+        # a file matching an rg --glob is searched even when .gitignore ignores it
+        visible = set(_rg_files(ws, ws.root, ["--", target]))
     lines: list[str] = []
     shown = total = 0
     last: tuple[str, int] | None = None
@@ -343,6 +350,9 @@ def grep(
         kind, data = event.get("type"), event.get("data", {})
         if kind not in ("match", "context"):
             continue
+        name = data.get("path", {}).get("text", "?").removeprefix("./")
+        if visible is not None and name not in visible:
+            continue
         if kind == "match":
             total += 1
             if total > max_results:
@@ -350,7 +360,6 @@ def grep(
             shown += 1
         elif total > max_results:
             continue
-        name = data.get("path", {}).get("text", "?").removeprefix("./")
         number = int(data.get("line_number") or 0)
         if context and last is not None and (last[0] != name or number > last[1] + 1):
             lines.append("--")
