@@ -11,7 +11,8 @@ from typing import IO, Any
 
 from minimax_agent.events import Event, Finish
 
-_SECRET_KEYS = re.compile(r"(authorization|api[-_]?key|^key$|token|secret|password)", re.I)
+# Whole-word key names only: `max_tokens` or `prompt_tokens` are data, `access_token` is not.
+_SECRET_KEYS = re.compile(r"(^|[-_])(authorization|api[-_]?key|key|token|secret|password)$", re.I)
 _SECRET_ENV = re.compile(r"(API_KEY|TOKEN|SECRET|PASSWORD)$")
 REDACTED = "[redacted]"
 
