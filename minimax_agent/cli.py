@@ -65,7 +65,25 @@ def fix(
         Path, typer.Option("-C", "--directory", help="Workspace root (default: current dir).")
     ] = Path("."),
     backend: Annotated[
-        str | None, typer.Option(help="Backend: scripted:FILE.json (more to come).")
+        str | None, typer.Option(help="Backend: scripted:FILE.json or openai[:PROVIDER].")
+    ] = None,
+    provider: Annotated[
+        str | None,
+        typer.Option(
+            help="OpenAI-compatible provider: openrouter, minimax, nvidia, modelslab, vllm, "
+            "sglang, llamacpp-server, openai, or one defined in config.toml."
+        ),
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="OpenAI-compatible base URL (…/v1).")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Model name at the endpoint.")] = None,
+    api_key_env: Annotated[
+        str | None,
+        typer.Option(
+            "--api-key-env",
+            help="Environment variable holding the API key (keys are never taken as flags).",
+        ),
     ] = None,
     max_steps: Annotated[
         int | None, typer.Option(min=1, help="Stop after this many steps.")
@@ -100,7 +118,16 @@ def fix(
         root = directory.resolve()
         if not root.is_dir():
             raise WorkspaceError(f"workspace {directory} is not a directory")
-        settings = load_settings(root, backend=backend, max_steps=max_steps, approval=approval)
+        settings = load_settings(
+            root,
+            backend=backend,
+            max_steps=max_steps,
+            approval=approval,
+            provider=provider,
+            base_url=base_url,
+            model=model,
+            api_key_env=api_key_env,
+        )
         quiet = output_format is OutputFormat.JSON
         hooks = HeadlessHooks(
             None if quiet else Console(stderr=True), show_reasoning=show_reasoning
@@ -123,6 +150,15 @@ def fix(
         if result.status != "done":
             typer.echo(f"minimax-agent: {result.status}: {result.error or 'not done'}", err=True)
     raise typer.Exit(code)
+
+
+from minimax_agent.cli_review import review  # noqa: E402  (flags only; heavy imports inside)
+
+app.command()(review)
+
+from minimax_agent.cli_models import models_app  # noqa: E402  (heavy imports inside commands)
+
+app.add_typer(models_app, name="models")
 
 
 def run() -> None:

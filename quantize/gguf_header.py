@@ -34,6 +34,7 @@ _SCALARS: dict[int, str] = {
     12: "<d",
 }
 _STRING, _ARRAY = 8, 9
+_U64 = struct.Struct("<Q")
 # Arrays longer than this are not decoded while parsing (vocabularies, merges, scores).
 _EAGER_ARRAY_MAX = 256
 
@@ -54,8 +55,7 @@ class ArrayRef:
         with open(self.path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
             cursor = _Cursor(mm, self.offset, self.path)
             if self.item_type == _STRING:
-                for _ in range(index):
-                    cursor.skip_string()
+                cursor.skip_strings(index)
                 return cursor.string()
             fmt = _SCALARS[self.item_type]
             cursor.pos += index * struct.calcsize(fmt)
@@ -98,7 +98,9 @@ class _Cursor:
 
     def _need(self, n: int) -> None:
         if self.pos + n > len(self.buf):
-            raise ModelFileError(f"{self.path}: truncated GGUF header (file ends at byte {len(self.buf)})")
+            raise ModelFileError(
+                f"{self.path}: truncated GGUF header (file ends at byte {len(self.buf)})"
+            )
 
     def scalar(self, fmt: str) -> Any:
         size = struct.calcsize(fmt)
@@ -114,10 +116,16 @@ class _Cursor:
         self.pos += n
         return raw.decode("utf-8", errors="replace")
 
-    def skip_string(self) -> None:
-        n = self.scalar("<Q")
-        self._need(n)
-        self.pos += n
+    def skip_strings(self, count: int) -> None:
+        # The hot loop of the whole reader (a vocabulary is 200k strings): kept minimal.
+        unpack, buf, pos = _U64.unpack_from, self.buf, self.pos
+        try:
+            for _ in range(count):
+                pos += 8 + unpack(buf, pos)[0]
+        except struct.error:
+            pos = len(buf) + 1
+        self.pos = pos
+        self._need(0)
 
     def value(self, type_id: int) -> Any:
         if type_id in _SCALARS:
@@ -140,8 +148,7 @@ class _Cursor:
             self._need(size)
             self.pos += size
         elif item_type == _STRING:
-            for _ in range(count):
-                self.skip_string()
+            self.skip_strings(count)
         else:
             for _ in range(count):
                 self.value(item_type)
@@ -206,6 +213,8 @@ def _parse(mm: mmap.mmap, path: Path, size: int) -> GGUFHeader:
         n_bytes = _tensor_bytes(type_id, shape, path, name)
         tensors.append(TensorInfo(name, shape, type_id, offset, n_elements, n_bytes))
     alignment = metadata.get("general.alignment", DEFAULT_ALIGNMENT)
+    if not isinstance(alignment, int) or alignment <= 0:
+        raise ModelFileError(f"{path}: bad general.alignment {alignment!r}")
     data_offset = -(-cur.pos // alignment) * alignment
     data_end = max((t.offset + t.n_bytes for t in tensors), default=0)
     expected = data_offset + data_end

@@ -87,7 +87,9 @@ def shard_paths(path: Path) -> list[Path]:
     if not match:
         return [path]
     count = int(match["count"])
-    paths = [path.with_name(f"{match['stem']}-{i:05d}-of-{count:05d}.gguf") for i in range(1, count + 1)]
+    paths = [
+        path.with_name(f"{match['stem']}-{i:05d}-of-{count:05d}.gguf") for i in range(1, count + 1)
+    ]
     missing = [p.name for p in paths if not p.exists()]
     if missing:
         raise ModelFileError(f"{path}: split model is missing shard(s) {', '.join(missing)}")
@@ -156,7 +158,9 @@ def summarize(path: Path | str) -> ModelSummary:
     if head_dim is None and isinstance(n_head, int) and isinstance(n_embd, int) and n_head:
         head_dim = n_embd // n_head
     n_layer = key("block_count")
-    per_layer = [expert_layers.get(i, 0) for i in range(n_layer)] if isinstance(n_layer, int) else []
+    per_layer = (
+        [expert_layers.get(i, 0) for i in range(n_layer)] if isinstance(n_layer, int) else []
+    )
 
     return ModelSummary(
         paths=[str(p) for p in paths],
@@ -221,7 +225,10 @@ def summary_table(s: ModelSummary) -> Table:
         ("parameters", human_count(s.n_params)),
         ("file size", human_bytes(s.file_bytes)),
         ("context length", str(s.context_length or "-")),
-        ("layers / experts", f"{s.n_layer or '-'} / {s.n_expert or '-'} ({s.n_expert_used or '-'} used)"),
+        (
+            "layers / experts",
+            f"{s.n_layer or '-'} / {s.n_expert or '-'} ({s.n_expert_used or '-'} used)",
+        ),
         ("chat template", "yes" if s.has_chat_template else "no"),
         ("bos", tok(s.bos)),
         ("eos", tok(s.eos)),
@@ -233,7 +240,9 @@ def summary_table(s: ModelSummary) -> Table:
     for col in ("group", "parameters", "bytes", "types"):
         table.add_column(col, justify="left" if col in ("group", "types") else "right")
     for g, st in s.groups.items():
-        types = ", ".join(f"{t} {human_bytes(b)}" for t, b in sorted(st.types.items(), key=lambda x: -x[1]))
+        types = ", ".join(
+            f"{t} {human_bytes(b)}" for t, b in sorted(st.types.items(), key=lambda x: -x[1])
+        )
         table.add_row(g, human_count(st.n_params), human_bytes(st.n_bytes), types or "-")
 
     outer = Table.grid()

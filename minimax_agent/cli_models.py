@@ -1,0 +1,274 @@
+"""`minimax-agent models ...`: GGUF inspection, fit planning, requantisation, tiny test models.
+
+Everything heavy (gguf, numpy, llama_cpp, rich tables) is imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from minimax_agent.errors import ExitCode, MinimaxAgentError, UsageError
+
+if TYPE_CHECKING:
+    from quantize.plan import Plan, PlanRequest
+    from quantize.requant import GroupEstimate
+
+models_app = typer.Typer(
+    help="Inspect GGUF files, plan how M2.1 fits a machine, requantise, write tiny test models.",
+    no_args_is_help=True,
+)
+
+
+class KvType(StrEnum):
+    F16 = "f16"
+    Q8_0 = "q8_0"
+    Q4_0 = "q4_0"
+
+
+def _fail(exc: MinimaxAgentError) -> NoReturn:
+    typer.echo(f"minimax-agent: error: {exc}", err=True)
+    raise typer.Exit(exc.exit_code)
+
+
+@models_app.command()
+def tiny(
+    out: Annotated[Path, typer.Argument(help="Where to write the GGUF file.")],
+    size: Annotated[
+        str, typer.Option(help="tiny (~0.3 MB, tests), quant (K-quant-able), bench (~400 MB).")
+    ] = "tiny",
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same file.")] = 0,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a small random-weight minimax-m2 GGUF (never a real model: for tests)."""
+    try:
+        if out.exists() and not force:
+            raise UsageError(f"{out} exists; pass --force to overwrite it")
+        from quantize.tiny import write_tiny_model
+
+        write_tiny_model(out, size=size, seed=seed)
+    except MinimaxAgentError as exc:
+        _fail(exc)
+    typer.echo(f"wrote {out} ({out.stat().st_size} bytes)")
+
+
+@models_app.command()
+def inspect(
+    file: Annotated[Path, typer.Argument(help="A .gguf file (any shard of a split model).")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+) -> None:
+    """Architecture, size, quant and bytes per tensor group, from the header only."""
+    try:
+        from quantize.inspect import summarize, summary_table
+
+        summary = summarize(file)
+    except MinimaxAgentError as exc:
+        _fail(exc)
+    if as_json:
+        typer.echo(json.dumps(summary.to_json(), indent=2))
+        return
+    from rich.console import Console
+
+    Console().print(summary_table(summary))
+
+
+@models_app.command()
+def plan(
+    file: Annotated[
+        Path | None, typer.Argument(help="A .gguf file; or give --quant instead.")
+    ] = None,
+    quant: Annotated[
+        str | None, typer.Option(help="A named quant of M2.1, e.g. Q4_K_M, IQ2_M, Q8_0.")
+    ] = None,
+    gpu: Annotated[
+        str | None,
+        typer.Option(help="GPU preset: l40s, rtx6000ada, rtx-pro-6000, 4090, 3090, h100."),
+    ] = None,
+    gpu_mem: Annotated[
+        str | None, typer.Option(help="GPU memory, e.g. 48G (default: preset or nvidia-smi).")
+    ] = None,
+    ram: Annotated[
+        str | None, typer.Option(help="System RAM, e.g. 128G (default: detected).")
+    ] = None,
+    ctx: Annotated[int, typer.Option(help="Context length in tokens.")] = 32768,
+    kv: Annotated[KvType, typer.Option("--kv", "--kv-type", help="KV cache type.")] = KvType.Q8_0,
+    gpu_bw: Annotated[
+        float | None, typer.Option(help="GPU memory bandwidth in GB/s (default: per preset).")
+    ] = None,
+    cpu_bw: Annotated[
+        float | None, typer.Option(help="System RAM bandwidth in GB/s (default: 80).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+) -> None:
+    """Where M2.1's tensors go on this machine, the flags to run it, and the decode speed."""
+    try:
+        request = _plan_request(file, quant, gpu, gpu_mem, ram, ctx, kv.value, gpu_bw, cpu_bw)
+        from quantize.plan import plan_fit
+
+        result = plan_fit(request)
+    except MinimaxAgentError as exc:
+        _fail(exc)
+    if as_json:
+        from dataclasses import asdict
+
+        typer.echo(json.dumps(asdict(result), indent=2))
+    else:
+        _print_plan(result)
+    if not result.fits:
+        raise typer.Exit(ExitCode.NOT_DONE)
+
+
+@models_app.command("quantize")
+def quantize_cmd(
+    src: Annotated[Path, typer.Argument(help="The GGUF to quantize (F16/BF16 ideally).")],
+    dst: Annotated[Path, typer.Argument(help="Where to write the result.")],
+    qtype: Annotated[str, typer.Option("--type", help="Target type, e.g. Q4_K_M, IQ2_M, Q8_0.")],
+    recipe: Annotated[
+        str, typer.Option(help="default: llama.cpp's mix; moe: attention/embeddings/output Q8_0.")
+    ] = "default",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would happen; write nothing.")
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output.")] = False,
+    threads: Annotated[int, typer.Option(min=0, help="Threads (0: every core).")] = 0,
+) -> None:
+    """Requantize a GGUF with llama.cpp's quantizer (needs llama-cpp-python)."""
+    try:
+        from quantize.requant import estimate, prepare, run
+
+        job = prepare(src, dst, qtype, recipe, force=force, threads=threads)
+        _print_estimate(job.qtype, job.recipe, estimate(job), job.requantize)
+        if dry_run:
+            return
+        try:
+            import llama_cpp  # noqa: F401
+        except ImportError:
+            raise UsageError(
+                "quantizing needs llama-cpp-python: pip install 'minimax-agent[local]'"
+            ) from None
+        run(job)
+    except MinimaxAgentError as exc:
+        _fail(exc)
+    typer.echo(f"wrote {dst} ({dst.stat().st_size} bytes)")
+
+
+def _print_estimate(qtype: str, recipe: str, groups: list[GroupEstimate], requant: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from quantize.inspect import human_bytes
+
+    table = Table(title=f"{qtype}, recipe {recipe} (sizes are estimates)")
+    for col in ("group", "now", "becomes", "about"):
+        table.add_column(col, justify="right" if col in ("now", "about") else "left")
+    total: int | None = 0
+    for g in groups:
+        size = g.estimated_bytes
+        total = None if total is None or size is None else total + size
+        about = human_bytes(size) if size is not None else "?"
+        table.add_row(g.group, human_bytes(g.source_bytes), g.target, about)
+    table.add_row("[bold]total[/]", "", "", human_bytes(total) if total is not None else "?")
+    console = Console()
+    console.print(table)
+    if requant:
+        console.print("note: the input is already quantized; requantizing compounds the loss")
+
+
+def _plan_request(
+    file: Path | None,
+    quant: str | None,
+    gpu: str | None,
+    gpu_mem: str | None,
+    ram: str | None,
+    ctx: int,
+    kv: str,
+    gpu_bw: float | None,
+    cpu_bw: float | None,
+) -> PlanRequest:
+    from quantize import hardware as hwmod
+    from quantize.footprint import file_footprint, m21_footprint
+    from quantize.plan import Hardware, PlanRequest
+
+    if (file is None) == (quant is None):
+        raise UsageError("give either a model file or --quant NAME (e.g. --quant Q4_K_M)")
+    model = file_footprint(str(file)) if file is not None else m21_footprint(str(quant))
+
+    preset = hwmod.gpu_preset(gpu) if gpu else None
+    if preset is None and gpu_mem is None:
+        preset = hwmod.detect_gpu()
+    name = preset.name if preset else ("GPU" if gpu_mem else "no GPU")
+    memory = hwmod.parse_size(gpu_mem) if gpu_mem else (preset.memory if preset else 0)
+    bandwidth = preset.bandwidth if preset else hwmod.DEFAULT_GPU_BANDWIDTH
+    hardware = Hardware(
+        gpu_name=name,
+        gpu_memory=memory,
+        gpu_bandwidth=gpu_bw * hwmod.GB_S if gpu_bw else bandwidth,
+        ram=hwmod.parse_size(ram) if ram else hwmod.detect_ram(),
+        cpu_bandwidth=cpu_bw * hwmod.GB_S if cpu_bw else hwmod.DEFAULT_CPU_BANDWIDTH,
+    )
+    return PlanRequest(model=model, hardware=hardware, ctx=ctx, kv_type=kv)
+
+
+def _print_plan(p: Plan) -> None:
+    import shlex
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from quantize.inspect import human_bytes
+
+    req, hw = p.request, p.request.hardware
+    console = Console()
+    console.print(
+        f"[bold]{req.model.name}[/] ({human_bytes(req.model.total)}) on {hw.gpu_name} "
+        f"({human_bytes(hw.gpu_memory)}) + {human_bytes(hw.ram)} RAM, "
+        f"context {req.ctx} at {req.kv_type}"
+    )
+    table = Table(title="placement")
+    table.add_column("component")
+    table.add_column("GPU", justify="right")
+    table.add_column("CPU RAM", justify="right")
+    for name in dict.fromkeys([*p.gpu, *p.cpu]):
+        gpu_bytes, cpu_bytes = p.gpu.get(name), p.cpu.get(name)
+        table.add_row(
+            name.replace("_", " "),
+            human_bytes(gpu_bytes) if gpu_bytes is not None else "",
+            human_bytes(cpu_bytes) if cpu_bytes is not None else "",
+        )
+    table.add_row(
+        "[bold]total[/]",
+        f"{human_bytes(p.gpu_used)} of {human_bytes(hw.gpu_memory)}" if p.gpu else "",
+        f"{human_bytes(p.ram_used)} of {human_bytes(hw.ram)}",
+    )
+    console.print(table)
+    if hw.gpu_memory <= 0:
+        console.print("no GPU given or detected: a CPU-only plan (pass --gpu or --gpu-mem)")
+    if p.gpu:
+        console.print(
+            f"experts: {p.gpu_expert_layers} layers on the GPU, {p.cpu_moe} layers in CPU RAM"
+        )
+    console.print(f"RAM left for the OS: {human_bytes(p.ram_left)}")
+    if not p.fits:
+        missing = []
+        if p.gpu_shortfall:
+            missing.append(f"GPU short by {human_bytes(p.gpu_shortfall)}")
+        if p.ram_shortfall:
+            missing.append(f"RAM short by {human_bytes(p.ram_shortfall)}")
+        console.print(f"[bold red]does not fit[/]: {', '.join(missing)}")
+        if p.advice:
+            console.print(f"helps most: {p.advice[0].description}")
+            for a in p.advice[1:]:
+                extra = "" if a.fits else f", still {human_bytes(a.shortfall)} short"
+                console.print(f"  or: {a.description}{extra}")
+        return
+    if p.tokens_per_s is not None and p.tokens_per_s_full is not None:
+        console.print(
+            f"predicted decode: {p.tokens_per_s:.1f} tok/s (empty context), "
+            f"{p.tokens_per_s_full:.1f} tok/s (context full)"
+        )
+    console.print("minimax-agent " + shlex.join(p.agent_flags), soft_wrap=True, highlight=False)
+    console.print("llama-server " + shlex.join(p.server_flags), soft_wrap=True, highlight=False)
