@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from minimax_agent.backends import Backend, Request
-from minimax_agent.errors import BackendError
+from minimax_agent.errors import BackendError, ContextOverflowError
 from minimax_agent.events import Event, Finish, ToolCall, Usage
 from minimax_agent.messages import (
     AssistantMessage,
@@ -98,6 +98,11 @@ class Agent:
         self.limits = limits or Limits()
         self.tracer = tracer
         self.messages: list[Message] = [SystemMessage(content=system_prompt)]
+        # Optional extensions, set by conversation.py: persistence and auto-compaction before a
+        # step, a checkpoint before its tools run, a compaction when the context overflows.
+        self.before_step: Callable[[RunResult], None] | None = None
+        self.before_tools: Callable[[list[ToolCall]], None] | None = None
+        self.on_overflow: Callable[[], bool] | None = None
 
     def run(self, task: str) -> RunResult:
         self.messages.append(UserMessage(content=task))
@@ -111,10 +116,20 @@ class Agent:
                     return result
                 result.steps += 1
                 self.hooks.on_event(StepStarted(result.steps))
-                message, calls = self._ask(result)
+                if self.before_step:
+                    self.before_step(result)
+                try:
+                    message, calls = self._ask(result)
+                except ContextOverflowError:
+                    # one retry after compaction frees room; a second overflow is final
+                    if not (self.on_overflow and self.on_overflow()):
+                        raise
+                    message, calls = self._ask(result)
                 if not calls:
                     result.status, result.final_text = "done", message.content
                     return result
+                if self.before_tools:
+                    self.before_tools(calls)
                 outcomes = [self._execute(call) for call in calls]
                 result.outcomes.extend(outcomes)
                 errors_in_a_row = errors_in_a_row + 1 if all(o.is_error for o in outcomes) else 0

@@ -12,13 +12,14 @@ from typing import Annotated, NoReturn
 import typer
 
 from minimax_agent import __version__
+from minimax_agent import cli_local as local
 from minimax_agent.config import ApprovalMode
 from minimax_agent.errors import ExitCode, MinimaxAgentError, WorkspaceError
 
 app = typer.Typer(
     name="minimax-agent",
     help="A terminal coding agent for MiniMax-M2.1, local (llama.cpp) or remote.",
-    no_args_is_help=True,
+    invoke_without_command=True,  # no subcommand: the interactive session
     add_completion=False,
     pretty_exceptions_enable=False,
 )
@@ -27,6 +28,7 @@ app = typer.Typer(
 class OutputFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
+    STREAM_JSON = "stream-json"
 
 
 def _version(value: bool) -> None:
@@ -37,6 +39,21 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path, typer.Option("-C", "--directory", help="Workspace root (default: current dir).")
+    ] = Path("."),
+    continue_latest: Annotated[
+        bool, typer.Option("--continue", "-c", help="Resume this workspace's latest session.")
+    ] = False,
+    resume: Annotated[
+        str | None, typer.Option("--resume", "-r", help="Resume the session with this id.")
+    ] = None,
+    backend: Annotated[str | None, typer.Option(help="Backend, as for fix.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model name at the endpoint.")] = None,
+    approval: Annotated[
+        ApprovalMode | None, typer.Option(help="Approval mode (default from config: ask).")
+    ] = None,
     version: Annotated[
         bool,
         typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version."),
@@ -45,12 +62,19 @@ def root(
         bool, typer.Option("--verbose", "-v", help="Debug logging on stderr.")
     ] = False,
 ) -> None:
-    """A terminal coding agent for MiniMax-M2.1.
+    """A terminal coding agent for MiniMax-M2.1. Without a command: the interactive session.
 
     Exit codes: 0 done · 1 not done (limit hit) · 2 usage or config error ·
     3 model or backend failure · 130 interrupted.
     """
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, stream=sys.stderr)
+    if ctx.invoked_subcommand is None:
+        from minimax_agent.ui.options import ReplOptions
+        from minimax_agent.ui.repl import main
+
+        flags = {"backend": backend, "model": model, "approval": approval}
+        options = ReplOptions(directory, continue_latest, resume, flags)
+        raise typer.Exit(main(options))
 
 
 def fail(exc: MinimaxAgentError) -> NoReturn:
@@ -77,7 +101,9 @@ def fix(
     base_url: Annotated[
         str | None, typer.Option("--base-url", help="OpenAI-compatible base URL (…/v1).")
     ] = None,
-    model: Annotated[str | None, typer.Option(help="Model name at the endpoint.")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Model name at the endpoint, or a local PATH.gguf.")
+    ] = None,
     api_key_env: Annotated[
         str | None,
         typer.Option(
@@ -93,14 +119,35 @@ def fix(
         typer.Option(help="What runs without asking; fix never asks, so 'ask' denies."),
     ] = ApprovalMode.FULL_AUTO,
     output_format: Annotated[
-        OutputFormat, typer.Option("--output-format", help="text, or one JSON object on stdout.")
+        OutputFormat,
+        typer.Option(
+            "--output-format",
+            help="text; json (one object at the end); stream-json (one event a line).",
+        ),
     ] = OutputFormat.TEXT,
+    continue_latest: Annotated[
+        bool, typer.Option("--continue", "-c", help="Continue this workspace's latest session.")
+    ] = False,
+    resume: Annotated[
+        str | None, typer.Option("--resume", "-r", help="Continue the session with this id.")
+    ] = None,
     trace: Annotated[
         Path | None, typer.Option(help="Append every model exchange to this JSONL file.")
     ] = None,
     show_reasoning: Annotated[
         bool, typer.Option("--show-reasoning", help="Stream the model's reasoning to stderr.")
     ] = False,
+    max_tokens: local.MaxTokens = None,
+    n_ctx: local.NCtx = None,
+    gpu_layers: local.GpuLayers = None,
+    cpu_moe: local.CpuMoe = None,
+    flash_attn: local.FlashAttn = None,
+    kv_type: local.KvTypeOpt = None,
+    threads: local.Threads = None,
+    chat_template: local.ChatTemplate = None,
+    constrain_tools: local.ConstrainTools = None,
+    tool_choice: local.ToolChoiceOpt = None,
+    seed: local.Seed = None,
 ) -> None:
     """Run one task headless, then exit.
 
@@ -109,9 +156,11 @@ def fix(
     from rich.console import Console
 
     from minimax_agent.config import load_settings
-    from minimax_agent.runner import EXIT_FOR_STATUS, build_agent, result_json
+    from minimax_agent.conversation import Conversation
+    from minimax_agent.runner import EXIT_FOR_STATUS, result_json
     from minimax_agent.trace import TraceWriter
     from minimax_agent.ui.headless import HeadlessHooks
+    from minimax_agent.ui.stream_json import StreamJsonHooks
 
     tracer = None
     try:
@@ -127,21 +176,47 @@ def fix(
             base_url=base_url,
             model=model,
             api_key_env=api_key_env,
+            max_tokens=max_tokens,
+            n_ctx=n_ctx,
+            gpu_layers=gpu_layers,
+            cpu_moe=cpu_moe,
+            flash_attn=flash_attn,
+            kv_type=kv_type.value if kv_type else None,
+            threads=threads,
+            chat_template=chat_template,
+            constrain_tools=constrain_tools,
+            tool_choice=tool_choice.value if tool_choice else None,
+            seed=seed,
         )
-        quiet = output_format is OutputFormat.JSON
+        quiet = output_format is not OutputFormat.TEXT
         hooks = HeadlessHooks(
             None if quiet else Console(stderr=True), show_reasoning=show_reasoning
         )
+        stream = StreamJsonHooks() if output_format is OutputFormat.STREAM_JSON else None
         tracer = TraceWriter(trace) if trace else None
-        agent = build_agent(settings, root, hooks, interactive=False, tracer=tracer)
-        result = agent.run(task)
+        conversation = Conversation.open(
+            settings,
+            root,
+            stream or hooks,
+            interactive=False,
+            tracer=tracer,
+            resume=resume,
+            continue_latest=continue_latest,
+        )
+        if stream:
+            conversation.on_notice = stream.notice
+            stream.start(conversation, task)
+        result = conversation.run(task)
+        conversation.close()
     except MinimaxAgentError as exc:
         fail(exc)
     finally:
         if tracer:
             tracer.close()
     code = EXIT_FOR_STATUS[result.status]
-    if output_format is OutputFormat.JSON:
+    if stream:
+        stream.done(conversation, result)
+    elif output_format is OutputFormat.JSON:
         typer.echo(json.dumps(result_json(result), indent=2))
     else:
         hooks._end_line()
@@ -159,6 +234,15 @@ app.command()(review)
 from minimax_agent.cli_models import models_app  # noqa: E402  (heavy imports inside commands)
 
 app.add_typer(models_app, name="models")
+
+from minimax_agent.cli_sessions import sessions_app, undo  # noqa: E402  (heavy imports inside)
+
+app.add_typer(sessions_app, name="sessions")
+app.command()(undo)
+
+from minimax_agent.cli_doctor import doctor  # noqa: E402  (flags only; heavy imports inside)
+
+app.command()(doctor)
 
 
 def run() -> None:

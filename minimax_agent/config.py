@@ -12,7 +12,7 @@ import tomllib
 from contextvars import ContextVar
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 from pydantic_settings import (
@@ -23,6 +23,7 @@ from pydantic_settings import (
 )
 
 from minimax_agent.errors import ConfigError
+from minimax_agent.providers import ProviderConfig
 
 PROJECT_FILE = ".minimax-agent.toml"
 _toml_files: ContextVar[tuple[Path, ...]] = ContextVar("_toml_files", default=())
@@ -50,6 +51,41 @@ class Settings(BaseSettings):
     temperature: float = 1.0
     top_p: float = 0.95
     top_k: int = 40
+    seed: int | None = Field(default=None, description="Sampling seed (local backend).")
+    # The local llama.cpp backend (chosen when `model` is a .gguf file); see
+    # minimax_agent/backends/local/. None means: decide from the model and the machine.
+    n_ctx: int | None = Field(default=None, ge=256, description="Context size in tokens.")
+    gpu_layers: int | None = Field(default=None, ge=-1, description="Layers on the GPU; -1 all.")
+    cpu_moe: int | Literal["all"] | None = Field(
+        default=None, description="Keep the MoE experts of the first N layers (or all) in RAM."
+    )
+    flash_attn: bool | None = None
+    kv_type: Literal["f16", "q8_0", "q4_0"] = "f16"
+    threads: int | None = Field(default=None, ge=1)
+    mmap: bool | None = None
+    mlock: bool = False
+    chat_template: Path | None = Field(default=None, description="Jinja chat template file.")
+    constrain_tools: bool = False
+    tool_choice: Literal["auto", "required"] = "auto"
+    constrain_max_chars: int | None = Field(default=None, ge=1)
+    # Context management: the window in tokens when the backend cannot tell (a local backend
+    # knows its n_ctx), and how full it may get before older steps are summarised.
+    context_window: int | None = Field(default=None, ge=512)
+    compact_threshold: float = Field(default=0.8, gt=0.1, le=1.0)
+    # Snapshot the workspace (git, private ref) before each step that writes or runs commands.
+    checkpoints: bool = True
+    # OpenAI-compatible endpoints (see minimax_agent/providers.py). The API key is only ever
+    # read from the environment variable the provider (or --api-key-env) names.
+    provider: str | None = Field(
+        default=None, description="Provider preset or [providers.NAME] table, e.g. openrouter."
+    )
+    base_url: str | None = Field(default=None, description="OpenAI-compatible base URL.")
+    api_key_env: str | None = Field(default=None, description="Variable holding the API key.")
+    providers: dict[str, ProviderConfig] = Field(default_factory=dict)
+    connect_timeout_s: float = Field(default=10.0, gt=0)
+    read_timeout_s: float = Field(default=300.0, gt=0)
+    max_retries: int = Field(default=4, ge=0)
+    retry_backoff_s: float = Field(default=1.0, ge=0)
 
     @classmethod
     def settings_customise_sources(

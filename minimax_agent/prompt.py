@@ -7,6 +7,8 @@ import platform
 import subprocess
 from pathlib import Path
 
+from minimax_agent.memory import project_memories
+
 MEMORY_FILES = ("AGENTS.md", "CLAUDE.md")
 MEMORY_CHARS = 20_000
 
@@ -50,7 +52,7 @@ def system_prompt(root: Path) -> str:
         f"Date: {datetime.date.today().isoformat()}",
     ]
     parts = [ROLE, "# Workspace\n" + "\n".join(f"- {f}" for f in facts)]
-    memory = project_memory(root)
-    if memory:
-        parts.append(f"# Project instructions ({memory[0]})\n{memory[1]}")
+    # every AGENTS.md from the git root down to the workspace, outermost first
+    for name, text in project_memories(root):
+        parts.append(f"# Project instructions ({name})\n{text}")
     return "\n\n".join(parts)

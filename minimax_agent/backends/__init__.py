@@ -37,10 +37,14 @@ def load_backend(settings: Settings) -> Backend:
     from minimax_agent.errors import ConfigError
 
     spec = settings.backend
+    if not spec and (settings.provider or settings.base_url):
+        spec = "openai"
+    if not spec and settings.model and settings.model.lower().endswith(".gguf"):
+        spec = "local"
     if not spec:
         raise ConfigError(
-            "no backend configured: pass --backend (e.g. scripted:FILE.json) or set `backend` "
-            "in .minimax-agent.toml"
+            "no backend configured: pass --model PATH.gguf, or --backend (e.g. "
+            "scripted:FILE.json), or set `backend` in .minimax-agent.toml"
         )
     kind, _, arg = spec.partition(":")
     if kind == "scripted":
@@ -49,4 +53,18 @@ def load_backend(settings: Settings) -> Backend:
         if not arg:
             raise ConfigError("--backend scripted needs a file: --backend scripted:FILE.json")
         return ScriptedBackend.from_file(arg)
-    raise ConfigError(f"unknown backend {spec!r}; expected scripted:FILE")
+    if kind == "local":
+        from minimax_agent.backends.local import LocalBackend
+
+        # `--backend local:PATH.gguf` is a short form of `--backend local --model PATH.gguf`.
+        local = settings.model_copy(update={"model": arg}) if arg else settings
+        return LocalBackend.from_settings(local)
+    if kind == "openai":
+        from minimax_agent.backends.openai import OpenAIBackend
+
+        # `--backend openai:NAME` is a short form of `--provider NAME`.
+        named = settings.model_copy(update={"provider": arg}) if arg else settings
+        return OpenAIBackend.from_settings(named)
+    raise ConfigError(
+        f"unknown backend {spec!r}; expected scripted:FILE, openai[:PROVIDER] or local[:PATH.gguf]"
+    )

@@ -69,16 +69,33 @@ class StreamParser:
         self._check_names = bool(tools)
         self._state = _State.REASONING if in_reasoning else _State.START
         self._buf = ""
-        self.raw = ""
-        self.reasoning = ""
-        self.text = ""
+        # Lists, not strings: a long turn arrives in thousands of chunks.
+        self._raw: list[str] = []
+        self._reasoning: list[str] = []
+        self._text: list[str] = []
         self.calls: list[ToolCall] = []
         self._finished = False
 
+    @property
+    def raw(self) -> str:
+        return "".join(self._raw)
+
+    @property
+    def reasoning(self) -> str:
+        return "".join(self._reasoning)
+
+    @property
+    def text(self) -> str:
+        return "".join(self._text)
+
     def feed(self, chunk: str) -> list[Event]:
-        self.raw += chunk
+        self._raw.append(chunk)
         self._buf += chunk
         events: list[Event] = []
+        # Inside a block every tag that can change anything ends with '>': a chunk without one
+        # (most of a long file body) cannot complete an invoke, so skip rescanning the buffer.
+        if self._state is _State.BLOCK and ">" not in chunk:
+            return events
         while self._step(events, final=False):
             pass
         return events
@@ -116,10 +133,10 @@ class StreamParser:
         if not text:
             return
         if self._state is _State.REASONING:
-            self.reasoning += text
+            self._reasoning.append(text)
             events.append(ReasoningDelta(text))
         else:
-            self.text += text
+            self._text.append(text)
             events.append(TextDelta(text))
 
     def _step(self, events: list[Event], *, final: bool) -> bool:

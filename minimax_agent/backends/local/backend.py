@@ -1,0 +1,216 @@
+"""The local backend: M2.1 in this process through llama.cpp, with exact prefix reuse.
+
+Each step renders the conversation with the GGUF's own chat template, gives earlier generated
+turns back as their generated tokens (see `splice`), evaluates only what the KV cache does not
+already hold, then streams tokens through the dialect parser until the end-of-turn token.
+Ctrl-C lands between two llama.cpp calls (one token while generating, one batch while reading
+the prompt), so the cache stays consistent and the next step reuses it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from minimax_agent.backends.local.grammar import call_block_grammar, whole_turn_grammar
+from minimax_agent.backends.local.native import NativeModel
+from minimax_agent.backends.local.sampling import Sampler, SamplingParams
+from minimax_agent.backends.local.splice import build_prompt, token_record
+from minimax_agent.dialect import StreamParser, default_template
+from minimax_agent.dialect.parser import BLOCK_OPEN, THINK_CLOSE
+from minimax_agent.errors import BackendError, ConfigError, ContextOverflowError
+from minimax_agent.events import Event, Finish, Usage
+
+if TYPE_CHECKING:
+    from minimax_agent.backends import Request
+    from minimax_agent.backends.local.plan import Plan
+    from minimax_agent.config import Settings
+    from minimax_agent.messages import ToolSpec
+
+log = logging.getLogger("minimax_agent")
+
+
+@dataclass(frozen=True)
+class Options:
+    sampling: SamplingParams = field(default_factory=SamplingParams)
+    max_tokens: int | None = None
+    constrain_tools: bool = False
+    tool_choice: str = "auto"  # "required": every turn must end in a tool call
+    constrain_max_chars: int | None = None
+
+
+class LocalBackend:
+    name = "local"
+
+    def __init__(
+        self, model: NativeModel, template: str, options: Options, plan: Plan | None = None
+    ) -> None:
+        self.model = model
+        self.template = template
+        self.options = options
+        self.plan = plan
+        path = model.params.path
+        # Generated tokens are only valid for the vocabulary that produced them.
+        self.model_id = f"{path.name}:{path.stat().st_size}:{model.n_vocab}"
+        self.context_window = model.n_ctx
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LocalBackend:
+        from minimax_agent.backends.local.plan import plan as make_plan
+
+        if not settings.model:
+            raise ConfigError("the local backend needs a model: --model PATH.gguf")
+        plan = make_plan(settings, Path(settings.model).expanduser())
+        for note in plan.notes:
+            log.info("local model: %s", note)
+        template = _read_template(settings.chat_template) if settings.chat_template else None
+        model = NativeModel(plan.params)
+        if template is None:
+            template = model.chat_template()
+        if not template:
+            log.warning(
+                "%s has no chat template (tokenizer.chat_template); using minimax-agent's own "
+                "M2 template (pass --chat-template FILE to choose another)",
+                plan.params.path,
+            )
+            template = default_template()
+        if plan.params.cpu_patterns and model.overridden == 0:
+            log.warning("cpu-moe: no expert tensor matched; nothing was kept in system RAM")
+        options = Options(
+            sampling=SamplingParams(
+                settings.temperature, settings.top_k, settings.top_p, settings.seed
+            ),
+            max_tokens=settings.max_tokens,
+            constrain_tools=settings.constrain_tools,
+            tool_choice=settings.tool_choice,
+            constrain_max_chars=settings.constrain_max_chars,
+        )
+        if options.tool_choice == "required" and not options.constrain_tools:
+            raise ConfigError("tool_choice 'required' needs --constrain-tools on the local backend")
+        return cls(model, template, options, plan)
+
+    # -- one turn -----------------------------------------------------------------------------
+
+    def stream(self, request: Request) -> Iterator[Event]:
+        model, opts = self.model, self.options
+        prompt = build_prompt(
+            self.template, request.messages, request.tools, model.tokenize, self.model_id
+        )
+        tokens = prompt.tokens
+        if model.add_bos and (not tokens or tokens[0] != model.bos):
+            tokens = [model.bos, *tokens]
+        room = model.n_ctx - len(tokens)
+        if room <= 0:
+            raise ContextOverflowError(
+                f"the prompt has {len(tokens)} tokens; the context holds {model.n_ctx}"
+            )
+        limit = min(x for x in (request.max_tokens, opts.max_tokens, room) if x is not None)
+
+        started = time.perf_counter()
+        reused = model.evaluate(tokens)
+        prefill_s = time.perf_counter() - started
+
+        parser = StreamParser(request.tools)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        sampler = Sampler(model, opts.sampling)
+        generated: list[int] = []
+        reason = "length"
+        lazy = opts.constrain_tools and bool(request.tools) and opts.tool_choice != "required"
+        answered = False  # the reasoning is closed: a tool-call tag from now on is real
+        tail = ""
+        decode_started = time.perf_counter()
+        try:
+            if opts.constrain_tools and request.tools and opts.tool_choice == "required":
+                sampler.constrain(whole_turn_grammar(request.tools, opts.constrain_max_chars))
+            while len(generated) < limit:
+                token = sampler.sample()
+                if model.is_eog(token):
+                    reason = "stop"
+                    break
+                generated.append(token)
+                text = decoder.decode(model.piece(token))
+                if text:
+                    yield from parser.feed(text)
+                    if lazy and not sampler.constrained:
+                        tail = (tail + text)[-64:]
+                        answered = answered or THINK_CLOSE in tail
+                        if answered and tail.endswith(BLOCK_OPEN):
+                            sampler.constrain(self._block_grammar(request.tools))
+                if len(generated) < limit:
+                    model.append(token)
+            text = decoder.decode(b"", final=True)
+            if text:
+                yield from parser.feed(text)
+            yield from parser.finish()
+        finally:
+            sampler.close()
+        decode_s = time.perf_counter() - decode_started
+        evaluated = len(tokens) - reused
+        yield Usage(
+            prompt_tokens=len(tokens),
+            completion_tokens=len(generated),
+            cached_tokens=reused,
+            extra={
+                "tokens_evaluated": evaluated,
+                "prefill_tps": round(evaluated / prefill_s, 2) if prefill_s > 0 else None,
+                "decode_tps": round(len(generated) / decode_s, 2) if decode_s > 0 else None,
+                "spliced_turns": prompt.spliced,
+                "n_ctx": model.n_ctx,
+            },
+        )
+        finish = "tool_calls" if parser.calls else reason
+        message = parser.message(**token_record(self.model_id, generated))
+        yield Finish(reason=finish, message=message, request=prompt.text)
+
+    def _block_grammar(self, tools: list[ToolSpec]) -> str:
+        return call_block_grammar(tools, self.options.constrain_max_chars)
+
+    # -- sessions -----------------------------------------------------------------------------
+
+    def save_state(self, path: str | Path) -> None:
+        """Write the KV cache and the tokens it holds to `path` (llama.cpp's sequence-state
+        format), and `path.json` naming the model, so a resumed session skips the prefill."""
+        path = Path(path)
+        self.model.save_state(path)
+        _meta_path(path).write_text(json.dumps(self._state_meta()), encoding="utf-8")
+
+    def load_state(self, path: str | Path) -> int:
+        """Restore a KV cache written by `save_state`; returns the number of tokens it holds.
+        On failure the cache is empty and `BackendError` says why: the next step then evaluates
+        its whole prompt, which is slower but correct."""
+        path = Path(path)
+        if not path.is_file():
+            raise BackendError(f"no KV state at {path}")
+        try:
+            meta = json.loads(_meta_path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            meta = None
+        # A KV cache computed by other weights of the same shape would load and mislead.
+        if meta != self._state_meta():
+            raise BackendError(
+                f"KV state {path} was saved with another model or KV type ({meta}); not loaded"
+            )
+        return self.model.load_state(path)
+
+    def _state_meta(self) -> dict[str, str]:
+        return {"model": self.model_id, "kv_type": str(self.model.params.kv_type)}
+
+    def close(self) -> None:
+        self.model.close()
+
+
+def _meta_path(path: Path) -> Path:
+    return path.with_name(path.name + ".json")
+
+
+def _read_template(path: Path) -> str:
+    try:
+        return path.expanduser().read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read chat template {path}: {exc}") from None

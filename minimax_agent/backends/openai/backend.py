@@ -1,0 +1,155 @@
+"""The OpenAI-compatible backend: stream one assistant turn from a Chat Completions endpoint."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from minimax_agent.backends import Request
+from minimax_agent.backends.openai.assemble import (
+    MalformedChunk,
+    StreamFailed,
+    TurnAssembler,
+    usage_event,
+)
+from minimax_agent.backends.openai.transport import MAX_RETRY_AFTER_S, Retryable, Transport
+from minimax_agent.backends.openai.wire import build_body
+from minimax_agent.errors import BackendError, ConfigError
+from minimax_agent.events import Event, Finish
+from minimax_agent.providers import Provider, resolve_provider
+
+if TYPE_CHECKING:
+    from minimax_agent.config import Settings
+
+log = logging.getLogger("minimax_agent")
+
+MAX_BACKOFF_S = 30.0
+
+
+class OpenAIBackend:
+    def __init__(
+        self,
+        provider: Provider,
+        *,
+        model: str | None = None,
+        temperature: float = 1.0,
+        top_p: float = 0.95,
+        top_k: int = 40,
+        max_retries: int = 4,
+        retry_backoff_s: float = 1.0,
+        connect_timeout_s: float = 10.0,
+        read_timeout_s: float = 300.0,
+    ) -> None:
+        self.provider = provider
+        self.name = f"openai:{provider.name}"
+        self._model = model or provider.config.model
+        self.temperature, self.top_p, self.top_k = temperature, top_p, top_k
+        self.max_retries = max_retries
+        self.retry_backoff_s = retry_backoff_s
+        self.transport = Transport(
+            provider, connect_timeout_s=connect_timeout_s, read_timeout_s=read_timeout_s
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OpenAIBackend:
+        return cls(
+            resolve_provider(settings),
+            model=settings.model,
+            temperature=settings.temperature,
+            top_p=settings.top_p,
+            top_k=settings.top_k,
+            max_retries=settings.max_retries,
+            retry_backoff_s=settings.retry_backoff_s,
+            connect_timeout_s=settings.connect_timeout_s,
+            read_timeout_s=settings.read_timeout_s,
+        )
+
+    def close(self) -> None:
+        self.transport.close()
+
+    @property
+    def model(self) -> str:
+        """The model name; a local server that was given none is asked what it serves."""
+        if self._model is None:
+            served = self.transport.list_models()
+            if not served:
+                raise ConfigError(
+                    f"no model named for {self.provider.name} and {self.provider.base_url}/models "
+                    "lists none: pass --model NAME"
+                )
+            self._model = served[0]
+        return self._model
+
+    def stream(self, request: Request) -> Iterator[Event]:
+        model = self.model
+        body = build_body(
+            self.provider,
+            model,
+            request.messages,
+            request.tools,
+            max_tokens=request.max_tokens,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            top_k=self.top_k,
+        )
+        attempt = 0
+        while True:
+            turn = TurnAssembler(
+                request.tools, starts_in_reasoning=self.provider.config.starts_in_reasoning
+            )
+            yielded = 0
+            try:
+                done = False
+                chunks = self.transport.chunks(body, model)
+                try:
+                    for chunk in chunks:
+                        if chunk is None:
+                            done = True
+                            break
+                        for event in turn.feed(chunk):
+                            yielded += 1
+                            yield event
+                finally:
+                    chunks.close()  # on Ctrl-C too: the connection is closed, not left open
+                if not (done or turn.finished):
+                    raise Retryable(
+                        f"the stream from {self.provider.name} ended before the turn finished "
+                        f"(after {turn.chunks} chunks, no finish_reason or [DONE])"
+                    )
+            except (Retryable, MalformedChunk, StreamFailed) as exc:
+                self._wait_or_give_up(exc, attempt, yielded)
+                attempt += 1
+                continue
+            break
+        events, message = turn.finish()
+        yield from events
+        if turn.usage is not None:
+            yield usage_event(turn.usage)
+        reason = "tool_calls" if message.tool_calls else (turn.finish_reason or "stop")
+        yield Finish(reason=reason, message=message, request=body)
+
+    def _wait_or_give_up(self, exc: Exception, attempt: int, yielded: int) -> None:
+        """Sleep before the next attempt, or raise the one line the user sees."""
+        what = (
+            str(exc)
+            if isinstance(exc, Retryable)
+            else f"bad stream from {self.provider.name}: {exc}"
+        )
+        if yielded:
+            # Events already went to the caller; a new attempt would send them again, and a
+            # sampled answer would not even be the same one.
+            raise BackendError(
+                f"{what}; the turn had already started streaming, so it was not retried"
+            )
+        wait = exc.retry_after if isinstance(exc, Retryable) else None
+        if wait is not None and wait > MAX_RETRY_AFTER_S:
+            raise BackendError(f"{what}; the server asks to wait {wait:.0f}s, so giving up")
+        if attempt >= self.max_retries:
+            tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
+            raise BackendError(f"{what} (gave up after {tries})")
+        if wait is None:
+            wait = min(MAX_BACKOFF_S, self.retry_backoff_s * 2**attempt)
+        log.warning("%s; retrying in %.1fs (%d/%d)", what, wait, attempt + 1, self.max_retries)
+        time.sleep(wait)

@@ -1,0 +1,233 @@
+"""`minimax-agent review`: flags only. Imported when the CLI starts, so everything heavy (git,
+unidiff, pydantic models, the agent) is imported inside the command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from minimax_agent.review.options import DEFAULT_BUDGET_TOKENS, FailOn, ReviewFormat
+
+if TYPE_CHECKING:
+    from minimax_agent.errors import MinimaxAgentError
+    from minimax_agent.review.report import ReviewReport
+
+STDOUT = "-"
+
+
+def _fail(exc: MinimaxAgentError) -> NoReturn:
+    typer.echo(f"minimax-agent: error: {exc}", err=True)
+    raise typer.Exit(exc.exit_code)
+
+
+def plan_outputs(
+    formats: list[ReviewFormat] | None, outputs: list[str] | None
+) -> dict[ReviewFormat, str]:
+    """Where each format goes: a file, or `-` for stdout. At most one format may use stdout."""
+    from minimax_agent.errors import UsageError
+
+    chosen = list(dict.fromkeys(formats or []))
+    targets: dict[ReviewFormat, str] = {}
+    for spec in outputs or []:
+        name, sep, path = spec.partition("=")
+        if not sep:
+            if len(chosen) != 1:
+                raise UsageError(
+                    f"--output {spec}: say which format goes there, e.g. --output sarif={spec}"
+                )
+            targets[chosen[0]] = spec
+            continue
+        try:
+            fmt = ReviewFormat(name.strip().lower())
+        except ValueError:
+            known = ", ".join(f.value for f in ReviewFormat)
+            raise UsageError(f"--output {spec}: unknown format {name!r} (one of {known})") from None
+        if not path:
+            raise UsageError(f"--output {spec}: missing file name after '='")
+        targets[fmt] = path
+        if fmt not in chosen:
+            chosen.append(fmt)
+    if not chosen:
+        chosen = [ReviewFormat.MARKDOWN]
+    plan = {fmt: targets.get(fmt, STDOUT) for fmt in chosen}
+    to_stdout = [f.value for f, target in plan.items() if target == STDOUT]
+    if len(to_stdout) > 1:
+        raise UsageError(
+            f"only one format can go to stdout, not {', '.join(to_stdout)}; send the others to "
+            "files with --output FORMAT=FILE"
+        )
+    return plan
+
+
+def _write_outputs(report: ReviewReport, plan: dict[ReviewFormat, str]) -> None:
+    import time
+
+    from minimax_agent.errors import UsageError
+    from minimax_agent.review.formats import render
+    from minimax_agent.review.formats.github import write_step_summary
+
+    started = time.perf_counter()
+    rendered = {fmt: render(fmt, report) for fmt in plan}
+    report.timings["format"] = round(time.perf_counter() - started, 4)
+    for fmt, target in plan.items():
+        if target == STDOUT:
+            typer.echo(rendered[fmt], nl=False)
+            continue
+        try:
+            Path(target).write_text(rendered[fmt], encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write the {fmt} output to {target}: {exc}") from None
+    if ReviewFormat.GITHUB in plan:
+        markdown = rendered.get(ReviewFormat.MARKDOWN) or render(ReviewFormat.MARKDOWN, report)
+        try:
+            write_step_summary(markdown)
+        except OSError as exc:
+            typer.echo(f"minimax-agent: warning: no job summary: {exc}", err=True)
+
+
+def review(
+    directory: Annotated[
+        Path, typer.Option("-C", "--directory", help="Repository to review (default: here).")
+    ] = Path("."),
+    base: Annotated[
+        str | None,
+        typer.Option(
+            help="Compare from the merge base with this ref. Default: origin/HEAD, else main, "
+            "else master."
+        ),
+    ] = None,
+    head: Annotated[str | None, typer.Option(help="The reviewed tip. Default: HEAD.")] = None,
+    uncommitted: Annotated[
+        bool, typer.Option("--uncommitted", help="Review staged, unstaged and untracked changes.")
+    ] = False,
+    commit: Annotated[
+        str | None, typer.Option(help="Review one commit against its first parent.")
+    ] = None,
+    output_formats: Annotated[
+        list[ReviewFormat] | None,
+        typer.Option(
+            "--format", "-f", help="Output format; repeat for several. Default: markdown."
+        ),
+    ] = None,
+    outputs: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="FORMAT=FILE (e.g. sarif=review.sarif); repeatable. Default: stdout.",
+        ),
+    ] = None,
+    fail_on: Annotated[
+        FailOn, typer.Option(help="Exit 1 when a finding is at or above this severity.")
+    ] = FailOn.HIGH,
+    backend: Annotated[
+        str | None, typer.Option(help="Backend, as for fix: scripted:FILE.json or openai[:NAME].")
+    ] = None,
+    provider: Annotated[
+        str | None,
+        typer.Option(help="OpenAI-compatible provider, e.g. openrouter or minimax (as for fix)."),
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="OpenAI-compatible base URL (…/v1).")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Model name at the endpoint.")] = None,
+    api_key_env: Annotated[
+        str | None,
+        typer.Option("--api-key-env", help="Environment variable holding the API key."),
+    ] = None,
+    max_steps: Annotated[
+        int | None, typer.Option(min=1, help="Steps allowed per part of the diff.")
+    ] = None,
+    max_diff_tokens: Annotated[
+        int,
+        typer.Option(min=1000, help="Token budget of diff per agent run; bigger diffs are split."),
+    ] = DEFAULT_BUDGET_TOKENS,
+    allow_shell: Annotated[
+        bool,
+        typer.Option(
+            "--allow-shell", help="Let the model run shell commands (read-only otherwise)."
+        ),
+    ] = False,
+    trace: Annotated[
+        Path | None, typer.Option(help="Append every model exchange to this JSONL file.")
+    ] = None,
+    show_reasoning: Annotated[
+        bool, typer.Option("--show-reasoning", help="Stream the model's reasoning to stderr.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+) -> None:
+    """Review the changes on a branch (or a commit, or uncommitted work) and report findings.
+
+    Exit codes: 0 passed · 1 findings at or above --fail-on · 2 usage · 3 failed · 130 stopped.
+    """
+    from rich.console import Console
+
+    from minimax_agent.config import load_settings
+    from minimax_agent.errors import MinimaxAgentError
+    from minimax_agent.review.gitrange import repo_root
+    from minimax_agent.review.report import Clock
+    from minimax_agent.review.session import prepare, run_review
+    from minimax_agent.trace import TraceWriter
+    from minimax_agent.ui.headless import HeadlessHooks
+
+    # plain echo, not rich: CI logs are not terminals, and rich would wrap these at 80 columns
+    def note(text: str) -> None:
+        if not quiet:
+            typer.echo(f"minimax-agent review: {text}", err=True)
+
+    tracer = None
+    try:
+        plan = plan_outputs(output_formats, outputs)
+        root = repo_root(directory.resolve())
+        settings = load_settings(
+            root,
+            backend=backend,
+            max_steps=max_steps,
+            provider=provider,
+            base_url=base_url,
+            model=model,
+            api_key_env=api_key_env,
+        )
+        clock = Clock()
+        prepared = prepare(
+            root,
+            clock,
+            base=base,
+            head=head,
+            uncommitted=uncommitted,
+            commit=commit,
+            budget_tokens=max_diff_tokens,
+        )
+        for warning in prepared.source.warnings:
+            typer.echo(f"minimax-agent: warning: {warning}", err=True)
+        skipped = prepared.diff.skipped
+        if skipped:
+            note("not reviewed: " + ", ".join(f"{f.path} ({f.skip_reason})" for f in skipped))
+        tracer = TraceWriter(trace) if trace else None
+        display = (
+            None if quiet else HeadlessHooks(Console(stderr=True), show_reasoning=show_reasoning)
+        )
+        report = run_review(
+            prepared,
+            settings,
+            clock,
+            fail_on=fail_on,
+            allow_shell=allow_shell,
+            display=display,
+            tracer=tracer,
+            note=note,
+        )
+        report.timings = clock.summary()
+        if display is not None:
+            display._end_line()
+        _write_outputs(report, plan)
+    except MinimaxAgentError as exc:
+        _fail(exc)
+    finally:
+        if tracer:
+            tracer.close()
+    line = f"minimax-agent review: {report.headline()} (exit {report.exit_code})"
+    typer.echo(line, err=True)
+    raise typer.Exit(report.exit_code)

@@ -1,0 +1,173 @@
+"""`minimax-agent sessions list|show|rm` and `minimax-agent undo` (typer; heavy imports inside)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from minimax_agent.errors import MinimaxAgentError
+
+sessions_app = typer.Typer(
+    help="Saved conversations: list, show, remove. Resume one with --continue or --resume ID.",
+    no_args_is_help=True,
+)
+
+DirectoryOption = Annotated[
+    Path, typer.Option("-C", "--directory", help="Workspace root (default: current dir).")
+]
+
+
+def _fail(exc: MinimaxAgentError) -> NoReturn:
+    typer.echo(f"minimax-agent: error: {exc}", err=True)
+    raise typer.Exit(exc.exit_code)
+
+
+def _when(seconds: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(seconds))
+
+
+@sessions_app.command("list")
+def list_sessions_command(
+    directory: DirectoryOption = Path("."),
+    every: Annotated[bool, typer.Option("--all", help="Sessions of every workspace.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array on stdout.")] = False,
+) -> None:
+    """List sessions of this workspace, newest first."""
+    from minimax_agent.sessions import list_sessions
+
+    found = list_sessions(None if every else directory.resolve())
+    if as_json:
+        rows = [
+            {
+                "id": s.id,
+                "root": s.root,
+                "created": s.created,
+                "updated": s.updated,
+                "title": s.title,
+            }
+            for s in found
+        ]
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    if not found:
+        typer.echo("no sessions" + ("" if every else f" for {directory.resolve()}"))
+    for info in found:
+        where = f"  {info.root}" if every else ""
+        typer.echo(f"{info.id}  {_when(info.updated)}  {info.title}{where}")
+
+
+@sessions_app.command("show")
+def show_session(
+    session_id: Annotated[str, typer.Argument(help="Session id (a unique prefix is enough).")],
+    full: Annotated[bool, typer.Option("--full", help="Do not shorten tool results.")] = False,
+) -> None:
+    """Print a session's conversation."""
+    from minimax_agent.messages import AssistantMessage, ToolMessage
+    from minimax_agent.sessions import find_session, load_session
+
+    try:
+        loaded = load_session(find_session(session_id))
+    except MinimaxAgentError as exc:
+        _fail(exc)
+    info = loaded.info
+    typer.echo(f"session {info.id} · {info.root} · started {_when(info.created)}")
+    for message in loaded.messages[1:]:
+        typer.echo(f"\n── {message.role}")
+        if isinstance(message, AssistantMessage):
+            if message.reasoning:
+                typer.echo(f"(reasoning: {len(message.reasoning)} characters)")
+            if message.content.strip():
+                typer.echo(message.content.strip())
+            for call in message.tool_calls:
+                typer.echo(f"→ {call.name}({json.dumps(call.arguments, ensure_ascii=False)})")
+        elif isinstance(message, ToolMessage):
+            text = (
+                message.content
+                if full or len(message.content) < 2000
+                else (
+                    message.content[:2000] + f"\n[… {len(message.content) - 2000} more characters]"
+                )
+            )
+            typer.echo(("[error] " if message.is_error else "") + f"{message.name}: {text}")
+        else:
+            typer.echo(message.content.strip())
+    for event in loaded.events:
+        typer.echo(
+            f"\n[{event.get('kind')}] "
+            + json.dumps({k: v for k, v in event.items() if k not in ("t", "kind")}, default=str)
+        )
+    if loaded.usage:
+        tokens_in = sum(u.get("prompt_tokens") or 0 for u in loaded.usage)
+        tokens_out = sum(u.get("completion_tokens") or 0 for u in loaded.usage)
+        typer.echo(f"\n{len(loaded.usage)} requests · {tokens_in:,} tokens in · {tokens_out:,} out")
+
+
+@sessions_app.command("rm")
+def remove_sessions(
+    session_ids: Annotated[list[str], typer.Argument(help="Session ids (unique prefixes).")],
+) -> None:
+    """Delete sessions and their checkpoints."""
+    from minimax_agent.checkpoints import Checkpoints
+    from minimax_agent.sessions import find_session, remove_session
+
+    try:
+        infos = [find_session(s) for s in session_ids]
+    except MinimaxAgentError as exc:
+        _fail(exc)
+    for info in infos:
+        root = Path(info.root)
+        checkpoints = Checkpoints.open(root, info.id) if root.is_dir() else None
+        if checkpoints is not None:
+            checkpoints.drop()
+        remove_session(info)
+        typer.echo(f"removed {info.id}")
+
+
+def undo(
+    directory: DirectoryOption = Path("."),
+    session: Annotated[
+        str | None,
+        typer.Option("--session", "-s", help="Session id (default: this workspace's latest)."),
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="Checkpoint: 1 = the newest, 2 = the one before, or its hash."),
+    ] = None,
+    list_only: Annotated[bool, typer.Option("--list", help="List the checkpoints only.")] = False,
+) -> None:
+    """Restore the files to before the last step of a session (or to a chosen checkpoint).
+
+    Files the step created are deleted; the conversation records the undo, so a resumed
+    session tells the model. Exit codes: 0 undone, 2 nothing to undo or bad arguments.
+    """
+    from minimax_agent.checkpoints import Checkpoints
+    from minimax_agent.conversation import restore_checkpoint, undo_note
+    from minimax_agent.errors import UsageError
+    from minimax_agent.sessions import SessionWriter, find_session, latest_session, load_session
+
+    root = directory.resolve()
+    try:
+        info = find_session(session) if session else latest_session(root)
+        checkpoints = Checkpoints.open(Path(info.root), info.id)
+        if checkpoints is None:
+            raise UsageError(f"{info.root} is not in a git repository: no checkpoints")
+        if list_only:
+            for number, cp in enumerate(checkpoints.all(), 1):
+                typer.echo(f"{number:>3}  {cp.short}  {_when(cp.created)}  {cp.label}")
+            return
+        restored = restore_checkpoint(checkpoints, to)
+    except MinimaxAgentError as exc:
+        _fail(exc)
+    writer = SessionWriter.resume(load_session(info))
+    writer.note(undo_note(restored))
+    writer.event("undo", checkpoint=restored.checkpoint.commit, files=restored.files)
+    writer.close()
+    typer.echo(f"undone to {restored.checkpoint.short} ({restored.checkpoint.label})")
+    for path in restored.restored:
+        typer.echo(f"restored {path}")
+    for path in restored.deleted:
+        typer.echo(f"deleted {path}")

@@ -1,0 +1,261 @@
+"""Context management: measure the conversation against the real context window, and compact it.
+
+Measuring uses the numbers the backend reported (`Usage.prompt_tokens` of the last request plus
+its completion) for the part of the conversation they covered, and an estimate of four
+characters a token for what came after; a measure that is only an estimate says so.
+
+Compaction replaces the middle of the conversation with one summary note. The head (system
+prompt and first user message) and the most recent steps stay verbatim: a local backend's
+prefix cache then stays valid up to the summary. The summary is asked of the backend itself,
+with a request sized to fit the window with room for the answer, the transcript trimmed from
+its oldest end if it must be; when the backend cannot give one, a plain list of the steps
+stands in, so compaction never fails for lack of context.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from minimax_agent.backends import Backend, Request
+from minimax_agent.errors import BackendError
+from minimax_agent.events import Finish, Usage
+from minimax_agent.messages import (
+    AssistantMessage,
+    Message,
+    SystemMessage,
+    ToolMessage,
+    ToolSpec,
+    UserMessage,
+)
+
+log = logging.getLogger("minimax_agent")
+
+CHARS_PER_TOKEN = 4  # the estimate shown to the user
+SAFE_CHARS_PER_TOKEN = 3  # for sizing requests: code and JSON pack more tokens per character
+MESSAGE_OVERHEAD = 8  # role markers and separators, in tokens
+REQUEST_OVERHEAD = 400  # tokens for the compaction request's own instructions
+TAIL_SHARE = 0.3  # of the window, kept verbatim as recent steps
+RESULT_CLIP = 1500  # characters of each tool result shown to the summariser
+SUMMARY_HEADER = "[Summary of the earlier part of this conversation, written to save context]"
+
+COMPACT_SYSTEM = """You summarise a coding agent's session so the work can go on after the \
+older messages are removed. Write for the agent itself: plain, specific, no preamble."""
+
+COMPACT_TASK = """Summarise the session transcript below. Keep what the work needs:
+- the user's requests, goals and constraints, in their words where it matters;
+- decisions made and why;
+- files read, created or changed (exact paths) and what changed;
+- commands run and their outcome (tests passing or failing, errors and their fixes);
+- what is still to do.
+Use at most {words} words. {focus}
+<transcript>
+{transcript}
+</transcript>"""
+
+
+def _message_chars(message: Message) -> int:
+    if isinstance(message, AssistantMessage):
+        calls = sum(len(c.name) + len(json.dumps(c.arguments)) for c in message.tool_calls)
+        return len(message.content) + len(message.reasoning) + calls
+    return len(message.content)
+
+
+def estimate_tokens(messages: Sequence[Message], tools: Sequence[ToolSpec] = ()) -> int:
+    chars = sum(_message_chars(m) for m in messages)
+    chars += sum(len(json.dumps(t.openai_shape())) for t in tools)
+    return chars // CHARS_PER_TOKEN + MESSAGE_OVERHEAD * len(messages)
+
+
+@dataclass(frozen=True)
+class ContextMeasure:
+    tokens: int
+    window: int | None
+    estimated: bool
+
+    @property
+    def fraction(self) -> float | None:
+        return self.tokens / self.window if self.window else None
+
+    def describe(self) -> str:
+        how = " (estimated at 4 characters a token)" if self.estimated else ""
+        if not self.window:
+            return f"{self.tokens:,} tokens{how}; context window unknown"
+        return f"{self.tokens:,} of {self.window:,} tokens ({self.fraction or 0:.0%}){how}"
+
+
+@dataclass(frozen=True)
+class Compaction:
+    messages: list[Message]
+    summary: str
+    removed: int  # messages folded into the summary
+    before: int  # tokens, as measured
+    after: int  # tokens, estimated
+    by_model: bool  # False when the plain fallback summary was used
+
+
+class ContextKeeper:
+    """Tracks how full the context is and compacts the conversation when asked."""
+
+    def __init__(self, backend: Backend, window: int | None, threshold: float = 0.8) -> None:
+        self.backend = backend
+        self.window = window
+        self.threshold = threshold
+        # (messages covered, tokens) from the last usage the backend reported
+        self._anchor: tuple[int, int] | None = None
+
+    def observe(self, covered: int, usage: Usage) -> None:
+        """`usage` was reported for a request of `covered - 1` messages plus its answer."""
+        if usage.prompt_tokens is not None:
+            self._anchor = (covered, usage.prompt_tokens + (usage.completion_tokens or 0))
+
+    def forget(self) -> None:
+        """The history was rewritten: reported numbers no longer match it."""
+        self._anchor = None
+
+    def measure(self, messages: Sequence[Message], tools: Sequence[ToolSpec]) -> ContextMeasure:
+        if self._anchor and self._anchor[0] <= len(messages):
+            covered, tokens = self._anchor
+            rest = messages[covered:]
+            return ContextMeasure(tokens + estimate_tokens(rest), self.window, estimated=False)
+        return ContextMeasure(estimate_tokens(messages, tools), self.window, estimated=True)
+
+    def over_threshold(self, messages: Sequence[Message], tools: Sequence[ToolSpec]) -> bool:
+        fraction = self.measure(messages, tools).fraction
+        return fraction is not None and fraction >= self.threshold
+
+    def compact(
+        self,
+        messages: list[Message],
+        tools: Sequence[ToolSpec],
+        focus: str | None = None,
+        *,
+        force: bool = False,
+    ) -> Compaction | None:
+        """The conversation with its middle summarised, or None when there is no middle. With
+        `force` (an overflow, or the user asking), recent steps are summarised too when they
+        are all there is."""
+        before = self.measure(messages, tools).tokens
+        window = self.window or before
+        head = 2 if len(messages) > 1 and isinstance(messages[1], UserMessage) else 1
+        start = _tail_start(messages, head, int(window * TAIL_SHARE))
+        if start == head and force:
+            start = len(messages)
+        middle = messages[head:start]
+        if not middle:
+            return None
+        summary_tokens = min(2000, max(150, window // 10))
+        budget_chars = (window - summary_tokens - REQUEST_OVERHEAD) * SAFE_CHARS_PER_TOKEN
+        summary, by_model = self._summarise(middle, focus, summary_tokens, budget_chars)
+        last_user = next((m for m in reversed(middle) if isinstance(m, UserMessage)), None)
+        note = f"{SUMMARY_HEADER}\n{summary.strip()}"
+        if focus:
+            note += f"\n\n(Summary focused on: {focus})"
+        if last_user is not None and not last_user.content.startswith(SUMMARY_HEADER):
+            note += f"\n\nThe user's latest request, verbatim:\n{last_user.content}"
+        compacted = [*messages[:head], UserMessage(content=note), *messages[start:]]
+        self.forget()
+        return Compaction(
+            compacted, summary, len(middle), before, estimate_tokens(compacted, tools), by_model
+        )
+
+    def _summarise(
+        self, middle: list[Message], focus: str | None, max_tokens: int, budget_chars: int
+    ) -> tuple[str, bool]:
+        transcript = _fit(_transcript_blocks(middle), max(budget_chars, 0))
+        if transcript:
+            task = COMPACT_TASK.format(
+                words=max(60, max_tokens * 3 // 5),
+                focus=f"Focus on: {focus}." if focus else "",
+                transcript=transcript,
+            )
+            request = Request(
+                messages=[SystemMessage(content=COMPACT_SYSTEM), UserMessage(content=task)],
+                tools=[],
+                max_tokens=max_tokens,
+            )
+            try:
+                finish = None
+                for event in self.backend.stream(request):
+                    if isinstance(event, Finish):
+                        finish = event
+                if finish and finish.message.content.strip() and not finish.message.tool_calls:
+                    return finish.message.content, True
+            except BackendError as exc:
+                log.warning("compaction: the backend gave no summary (%s); using a plain one", exc)
+        return _plain_summary(middle), False
+
+
+def _tail_start(messages: Sequence[Message], head: int, budget: int) -> int:
+    """Where the verbatim tail begins: at a turn boundary (never between a tool call and its
+    result), holding as many recent steps as fit `budget` tokens, and at least the last one."""
+    boundaries = [
+        i
+        for i in range(head, len(messages))
+        if isinstance(messages[i], AssistantMessage | UserMessage)
+    ]
+    if not boundaries:
+        return len(messages)
+    start = boundaries[-1]
+    for candidate in reversed(boundaries[:-1]):
+        if estimate_tokens(messages[candidate:]) > budget:
+            break
+        start = candidate
+    return start
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + f" [... {len(text) - limit} chars cut]"
+
+
+def _transcript_blocks(middle: Sequence[Message]) -> list[str]:
+    blocks = []
+    for message in middle:
+        if isinstance(message, UserMessage):
+            blocks.append(f"USER:\n{_clip(message.content, 4 * RESULT_CLIP)}")
+        elif isinstance(message, AssistantMessage):
+            lines = [f"ASSISTANT:\n{message.content.strip()}" if message.content.strip() else ""]
+            for call in message.tool_calls:
+                lines.append(f"-> {call.name}({_clip(json.dumps(call.arguments), 400)})")
+            blocks.append("\n".join(line for line in lines if line) or "ASSISTANT: (no text)")
+        elif isinstance(message, ToolMessage):
+            mark = "ERROR " if message.is_error else ""
+            blocks.append(f"{mark}RESULT {message.name}:\n{_clip(message.content, RESULT_CLIP)}")
+    return blocks
+
+
+def _fit(blocks: list[str], budget_chars: int) -> str:
+    """As many of the newest blocks as fit; an earlier summary (the first block) is kept first."""
+    keep_first = bool(blocks) and SUMMARY_HEADER in blocks[0]
+    first = [_clip(blocks[0], budget_chars // 2)] if keep_first else []
+    room = budget_chars - sum(len(b) for b in first)
+    kept: list[str] = []
+    for block in reversed(blocks[1:] if keep_first else blocks):
+        if len(block) + 2 > room:
+            break
+        kept.append(block)
+        room -= len(block) + 2
+    omitted = len(blocks) - len(first) - len(kept)
+    marker = [f"[{omitted} earlier messages omitted]"] if omitted else []
+    return "\n\n".join([*first, *marker, *reversed(kept)])
+
+
+def _plain_summary(middle: Sequence[Message]) -> str:
+    """A summary without the model: each request, and each tool call with its first line."""
+    lines = []
+    results = {m.tool_call_id: m for m in middle if isinstance(m, ToolMessage)}
+    for message in middle:
+        if isinstance(message, UserMessage):
+            lines.append(f"- user: {_clip(message.content.strip(), 300)}")
+        elif isinstance(message, AssistantMessage):
+            for call in message.tool_calls:
+                result = results.get(call.id)
+                first = result.content.strip().splitlines()[0] if result and result.content else ""
+                lines.append(
+                    f"- {call.name}({_clip(json.dumps(call.arguments), 120)}) -> {first[:120]}"
+                )
+            if message.content.strip() and not message.tool_calls:
+                lines.append(f"- assistant: {_clip(message.content.strip(), 300)}")
+    return "Steps so far (the model could not summarise them):\n" + "\n".join(lines)

@@ -1,0 +1,278 @@
+"""A conversation: an Agent bound to its persisted session, its checkpoints and its context budget.
+
+The REPL and `fix` both run tasks through this, so both get the same guarantees: every message
+is on disk before the next step starts, the workspace is snapshotted before a step that may
+change it, and the context is compacted before it overflows (or, if the backend reports an
+overflow anyway, compacted and retried once). The Agent stays a plain loop; this module plugs
+into its three optional hooks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from minimax_agent.checkpoints import Checkpoint, CheckpointError, Checkpoints, Restored
+from minimax_agent.compaction import Compaction, ContextKeeper, ContextMeasure
+from minimax_agent.errors import UsageError
+from minimax_agent.events import ToolCall, Usage
+from minimax_agent.messages import AssistantMessage, SystemMessage
+from minimax_agent.sessions import (
+    SessionInfo,
+    SessionWriter,
+    find_session,
+    latest_session,
+    load_session,
+)
+
+if TYPE_CHECKING:
+    from minimax_agent.agent import Agent, Hooks, RunResult, Tracer
+    from minimax_agent.backends import Backend
+    from minimax_agent.config import Settings
+
+INTERRUPTED_NOTE = (
+    "[Note: the user interrupted the previous request (Esc or Ctrl-C) before it finished. "
+    "Tool calls marked as interrupted did not run to the end.]"
+)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the user should see that is not part of the model's stream."""
+
+    kind: str  # compacted · checkpoint_failed · overflow
+    text: str
+
+
+def undo_note(restored: Restored) -> str:
+    return (
+        f"[Note: the user undid the changes made since checkpoint {restored.checkpoint.short} "
+        f"({restored.checkpoint.label}): {restored.describe()}. Those files are back as they "
+        "were before that step; do not assume the undone changes are still there.]"
+    )
+
+
+def call_summary(call: ToolCall) -> str:
+    main = call.arguments.get("path") or call.arguments.get("command") or ""
+    text = str(main).replace("\n", " ")
+    return f"{call.name} {text[:60]}".strip()
+
+
+class Conversation:
+    def __init__(self, agent: Agent, settings: Settings, root: Path, writer: SessionWriter):
+        self.agent = agent
+        self.settings = settings
+        self.root = root
+        self.writer = writer
+        self.keeper = ContextKeeper(agent.backend, self._window(), settings.compact_threshold)
+        self.checkpoints = self._open_checkpoints()
+        self.notes: list[str] = []
+        self.usage: list[Usage] = []
+        self.compactions = 0
+        self.on_notice: Callable[[Notice], None] | None = None
+        self._request_len = len(agent.messages)
+        self._usage_seen = 0
+        agent.before_step = self._before_step
+        agent.before_tools = self._before_tools
+        agent.on_overflow = self._on_overflow
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        root: Path,
+        hooks: Hooks,
+        *,
+        interactive: bool,
+        tracer: Tracer | None = None,
+        resume: str | None = None,
+        continue_latest: bool = False,
+    ) -> Conversation:
+        from minimax_agent.runner import build_agent
+
+        if resume and continue_latest:
+            raise UsageError("--continue and --resume cannot be used together")
+        agent = build_agent(settings, root, hooks, interactive=interactive, tracer=tracer)
+        if resume or continue_latest:
+            info = find_session(resume) if resume else latest_session(root)
+            loaded = load_session(info)
+            if loaded.messages:
+                agent.messages = loaded.messages
+            conversation = cls(agent, settings, root, SessionWriter.resume(loaded))
+            conversation.notes = list(loaded.notes)
+            conversation.usage = [Usage(**_usage_fields(u)) for u in loaded.usage]
+            return conversation
+        meta = {"backend": settings.backend, "model": settings.model}
+        return cls(agent, settings, root, SessionWriter.create(root, **meta))
+
+    @property
+    def session_id(self) -> str:
+        return self.writer.info.id
+
+    def _window(self) -> int | None:
+        reported = getattr(self.agent.backend, "context_window", None)
+        return self.settings.context_window or (reported if isinstance(reported, int) else None)
+
+    def _open_checkpoints(self) -> Checkpoints | None:
+        if not self.settings.checkpoints:
+            return None
+        return Checkpoints.open(self.root, self.session_id)
+
+    def _notify(self, kind: str, text: str) -> None:
+        if self.on_notice:
+            self.on_notice(Notice(kind, text))
+
+    # -- running ---------------------------------------------------------------------------
+
+    def run(self, task: str) -> RunResult:
+        if self.notes:
+            task = "\n\n".join([*self.notes, task])
+            self.notes.clear()
+        self._usage_seen = 0
+        result = self.agent.run(task)
+        self._record_usage(result)
+        self.writer.sync(self.agent.messages)
+        if result.status == "interrupted":
+            self.add_note(INTERRUPTED_NOTE)
+        return result
+
+    def add_note(self, text: str) -> None:
+        """Tell the model `text` with the next user message (and persist it until then)."""
+        self.notes.append(text)
+        self.writer.note(text)
+
+    def _record_usage(self, result: RunResult) -> None:
+        fresh = result.usage[self._usage_seen :]
+        self._usage_seen = len(result.usage)
+        for usage in fresh:
+            self.usage.append(usage)
+            self.writer.usage(dataclasses.asdict(usage))
+        if fresh:
+            # the usage covers the request of the last step plus the answer it produced
+            self.keeper.observe(self._request_len + 1, fresh[-1])
+
+    def _before_step(self, result: RunResult) -> None:
+        self._record_usage(result)
+        self.writer.sync(self.agent.messages)
+        if self.keeper.over_threshold(self.agent.messages, self.agent.tools.specs()):
+            self.compact(reason="auto")
+        self._request_len = len(self.agent.messages)
+
+    def _before_tools(self, calls: list[ToolCall]) -> None:
+        self.writer.sync(self.agent.messages)
+        changing = [
+            c
+            for c in calls
+            if not c.error and (tool := self.agent.tools.get(c.name)) and tool.kind != "read"
+        ]
+        if not changing or self.checkpoints is None:
+            return
+        step = sum(isinstance(m, AssistantMessage) for m in self.agent.messages)
+        label = f"before step {step}: " + "; ".join(call_summary(c) for c in changing)
+        try:
+            self.checkpoints.take(label)
+        except CheckpointError as exc:
+            self._notify("checkpoint_failed", f"no checkpoint for this step: {exc}")
+
+    def _on_overflow(self) -> bool:
+        self._notify("overflow", "the backend reported a context overflow; compacting")
+        done = self.compact(reason="overflow") is not None
+        self._request_len = len(self.agent.messages)
+        return done
+
+    # -- context ---------------------------------------------------------------------------
+
+    def measure(self) -> ContextMeasure:
+        return self.keeper.measure(self.agent.messages, self.agent.tools.specs())
+
+    def compact(self, focus: str | None = None, *, reason: str = "manual") -> Compaction | None:
+        self.writer.sync(self.agent.messages)
+        done = self.keeper.compact(
+            self.agent.messages, self.agent.tools.specs(), focus, force=reason != "auto"
+        )
+        if done is None:
+            return None
+        # in place: the agent's loop holds this list
+        self.agent.messages[:] = done.messages
+        self.writer.reset(self.agent.messages, why=f"compact:{reason}")
+        self.writer.event("compact", reason=reason, removed=done.removed, before=done.before)
+        self.compactions += 1
+        how = "" if done.by_model else " (plain summary: the model gave none)"
+        self._notify(
+            "compacted",
+            f"context compacted ({reason}): {done.removed} messages summarised, "
+            f"~{done.before:,} -> ~{done.after:,} tokens{how}",
+        )
+        return done
+
+    def clear(self) -> None:
+        from minimax_agent.prompt import system_prompt
+
+        # a fresh conversation picks up a changed AGENTS.md (say, from /init)
+        system = SystemMessage(content=system_prompt(self.agent.workspace.root))
+        self.agent.messages[:] = [system]
+        self.notes.clear()
+        self.keeper.forget()
+        self.writer.reset(self.agent.messages, why="clear")
+
+    # -- checkpoints -----------------------------------------------------------------------
+
+    def list_checkpoints(self) -> list[Checkpoint]:
+        return self.checkpoints.all() if self.checkpoints else []
+
+    def undo(self, target: str | None = None) -> Restored:
+        """Restore the files to the newest checkpoint, or to `target` (1 = newest, 2 = the one
+        before, or a commit prefix), and tell the model so with the next message."""
+        if self.checkpoints is None:
+            raise UsageError("no checkpoints: the workspace is not in a git repository")
+        restored = restore_checkpoint(self.checkpoints, target)
+        self.add_note(undo_note(restored))
+        self.writer.event("undo", checkpoint=restored.checkpoint.commit, files=restored.files)
+        return restored
+
+    # -- switching ---------------------------------------------------------------------------
+
+    def switch(self, info: SessionInfo) -> None:
+        """Continue another session in this process (`/resume`)."""
+        loaded = load_session(info)
+        self.writer.close()
+        if loaded.messages:
+            self.agent.messages[:] = loaded.messages
+        self.writer = SessionWriter.resume(loaded)
+        self.notes = list(loaded.notes)
+        self.keeper.forget()
+        self.checkpoints = self._open_checkpoints()
+
+    def set_backend(self, backend: Backend) -> None:
+        self.agent.backend = backend
+        self.keeper.backend = backend
+        self.keeper.window = self._window()
+        self.keeper.forget()
+
+    def close(self) -> None:
+        self.writer.sync(self.agent.messages)
+        self.writer.close()
+
+
+def restore_checkpoint(checkpoints: Checkpoints, target: str | None) -> Restored:
+    found = checkpoints.all()
+    if not found:
+        raise UsageError("nothing to undo: no checkpoints in this session")
+    if target is None:
+        chosen = found[0]
+    elif target.isdigit() and 1 <= int(target) <= len(found):
+        chosen = found[int(target) - 1]
+    else:
+        matches = [c for c in found if c.commit.startswith(target)]
+        if len(matches) != 1:
+            raise UsageError(f"no single checkpoint matches {target!r}; see /undo list")
+        chosen = matches[0]
+    return checkpoints.restore(chosen)
+
+
+def _usage_fields(values: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in dataclasses.fields(Usage)}
+    return {k: v for k, v in values.items() if k in names}

@@ -1,0 +1,113 @@
+"""Project memory: the AGENTS.md files that tell the agent how this project works.
+
+Files are collected from the git root down to the workspace directory, outermost first, so a
+subproject's own notes come last and win where they disagree. In each directory AGENTS.md is
+read; CLAUDE.md only where that directory has no AGENTS.md (many repositories only have the
+latter). `starter_agents_md` writes the text `/init` proposes for a repository without one.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+MEMORY_NAMES = ("AGENTS.md", "CLAUDE.md")
+MEMORY_CHARS = 20_000
+
+
+def git_root(start: Path) -> Path | None:
+    """The nearest ancestor (or `start`) holding `.git`; found without running git, since this
+    runs on every start."""
+    for directory in (start, *start.parents):
+        if (directory / ".git").exists():
+            return directory
+    return None
+
+
+def memory_dirs(workspace: Path) -> list[Path]:
+    """Directories whose memory files apply to `workspace`, outermost first."""
+    top = git_root(workspace) or workspace
+    chain = [workspace]
+    while chain[-1] != top and chain[-1].parent != chain[-1]:
+        chain.append(chain[-1].parent)
+    return list(reversed(chain))
+
+
+def project_memories(workspace: Path, limit: int = MEMORY_CHARS) -> list[tuple[str, str]]:
+    """(path relative to the git root, text) for each memory file that applies, within `limit`
+    characters in all; the innermost files are kept first when they do not all fit."""
+    dirs = memory_dirs(workspace)
+    top = dirs[0]
+    found: list[tuple[str, str]] = []
+    for directory in dirs:
+        for name in MEMORY_NAMES:
+            path = directory / name
+            if path.is_file():
+                text = path.read_text(encoding="utf-8", errors="replace")
+                found.append((path.relative_to(top).as_posix(), text))
+                break
+    kept: list[tuple[str, str]] = []
+    room = limit
+    for rel, text in reversed(found):
+        if room <= 0:
+            break
+        kept.append((rel, text[:room]))
+        room -= len(text)
+    return list(reversed(kept))
+
+
+_MARKERS = {
+    "pyproject.toml": ("Python", "pip install -e .", "pytest"),
+    "setup.py": ("Python", "pip install -e .", "pytest"),
+    "package.json": ("JavaScript/TypeScript", "npm install", "npm test"),
+    "Cargo.toml": ("Rust", "cargo build", "cargo test"),
+    "go.mod": ("Go", "go build ./...", "go test ./..."),
+    "pom.xml": ("Java (Maven)", "mvn -q compile", "mvn -q test"),
+    "build.gradle": ("Java/Kotlin (Gradle)", "./gradlew build", "./gradlew test"),
+    "Gemfile": ("Ruby", "bundle install", "bundle exec rake test"),
+    "CMakeLists.txt": ("C/C++ (CMake)", "cmake -B build && cmake --build build", "ctest"),
+}
+
+
+def _npm_scripts(root: Path) -> dict[str, str]:
+    try:
+        data = json.loads((root / "package.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    scripts = data.get("scripts") if isinstance(data, dict) else None
+    return {str(k): str(v) for k, v in scripts.items()} if isinstance(scripts, dict) else {}
+
+
+def starter_agents_md(root: Path) -> str:
+    """A first AGENTS.md built from what the repository shows: languages, build and test
+    commands, top-level layout. Deliberately short: the user is expected to edit it."""
+    stacks = [(name, *info) for name, info in _MARKERS.items() if (root / name).is_file()]
+    entries = sorted(
+        p.name + ("/" if p.is_dir() else "")
+        for p in root.iterdir()
+        if not p.name.startswith(".") and p.name not in ("node_modules", "__pycache__")
+    )
+    lines = [f"# {root.name}", "", "Notes for coding agents working in this repository.", ""]
+    lines += ["## Stack", ""]
+    lines += [f"- {lang} (`{name}`)" for name, lang, _, _ in stacks] or ["- (not detected)"]
+    lines += ["", "## Commands", ""]
+    scripts = _npm_scripts(root) if (root / "package.json").is_file() else {}
+    for name, _, build, test in stacks:
+        if name == "package.json" and scripts:
+            lines += [f"- `npm run {s}`: {cmd}" for s, cmd in list(scripts.items())[:8]]
+            continue
+        lines += [f"- build: `{build}`", f"- test: `{test}`"]
+    if (root / "Makefile").is_file():
+        lines.append("- see the `Makefile` targets (`make help` if it has one)")
+    if len(lines) and lines[-1] == "":
+        lines.append("- (add the commands that build and test this project)")
+    lines += ["", "## Layout", ""]
+    lines += [f"- `{e}`" for e in entries[:30]]
+    lines += [
+        "",
+        "## Conventions",
+        "",
+        "- (style rules, naming, what must pass before a change is done)",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,187 @@
+"""Provider presets for OpenAI-compatible endpoints: base URL, where the API key comes from, and
+each endpoint's quirks.
+
+Presets are plain data. A `[providers.NAME]` table in config.toml overrides the fields it names
+of a preset, or defines a new provider, so a user can reach an endpoint this file does not know
+without a code change. The API key itself is only ever read from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from minimax_agent.errors import ConfigError
+
+if TYPE_CHECKING:
+    from minimax_agent.config import Settings
+
+
+class ProviderConfig(BaseModel):
+    """One endpoint family. Every field may be set in a `[providers.NAME]` table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str | None = None
+    api_key_env: str | None = Field(
+        default=None, description="Environment variable holding the API key."
+    )
+    api_key_required: bool = False
+    model: str | None = Field(default=None, description="Model name when --model is not given.")
+    headers: dict[str, str] = Field(default_factory=dict)
+    auth: Literal["bearer", "body", "none"] = Field(
+        default="bearer",
+        description="bearer: Authorization header; body: the key goes in the JSON body.",
+    )
+    key_field: str = Field(default="key", description="Body field for the key when auth=body.")
+    model_field: str = Field(default="model", description="Body field naming the model.")
+    max_tokens_field: str = "max_tokens"
+    top_k: bool = Field(default=False, description="The endpoint accepts `top_k`.")
+    include_usage: bool = Field(default=True, description="Send stream_options.include_usage.")
+    stream: bool = Field(
+        default=True, description="Stream with SSE; false asks for one JSON reply per turn."
+    )
+    starts_in_reasoning: bool = Field(
+        default=False,
+        description="The content opens inside the reasoning without a <think> tag (a server "
+        "that returns the raw generation after a prompt ending in `<think>\\n`).",
+    )
+    extra_body: dict[str, Any] = Field(
+        default_factory=dict, description="Merged into every request body."
+    )
+
+
+PRESETS: dict[str, ProviderConfig] = {
+    "openrouter": ProviderConfig(
+        base_url="https://openrouter.ai/api/v1",
+        api_key_env="OPENROUTER_API_KEY",
+        api_key_required=True,
+        model="minimax/minimax-m2.1",
+        # OpenRouter's app attribution; add HTTP-Referer in a [providers.openrouter] table.
+        headers={"X-Title": "minimax-agent"},
+        top_k=True,
+        # `reasoning` turns the reasoning on and `usage.include` asks for `usage.cost`.
+        extra_body={"reasoning": {"enabled": True}, "usage": {"include": True}},
+    ),
+    "minimax": ProviderConfig(
+        base_url="https://api.minimax.io/v1",
+        api_key_env="MINIMAX_API_KEY",
+        api_key_required=True,
+        model="MiniMax-M2.1",
+        # The platform has deprecated max_tokens in favour of max_completion_tokens.
+        max_tokens_field="max_completion_tokens",
+        # Reasoning arrives in `reasoning_details` instead of inline <think> in the content.
+        extra_body={"reasoning_split": True},
+    ),
+    "nvidia": ProviderConfig(
+        base_url="https://integrate.api.nvidia.com/v1",
+        api_key_env="NVIDIA_API_KEY",
+        api_key_required=True,
+        model="minimaxai/minimax-m2.1",
+    ),
+    "modelslab": ProviderConfig(
+        base_url="https://modelslab.com/api/v7/llm",
+        api_key_env="MODELSLAB_API_KEY",
+        api_key_required=True,
+        model="MiniMax-M2.1",
+        auth="body",
+        key_field="key",
+        model_field="model_id",
+    ),
+    # Local servers take an optional key, named as each server's own --api-key variable, so a
+    # cloud key in OPENAI_API_KEY is not sent to a cluster by accident.
+    "vllm": ProviderConfig(
+        base_url="http://localhost:8000/v1", api_key_env="VLLM_API_KEY", top_k=True
+    ),
+    "sglang": ProviderConfig(
+        base_url="http://localhost:30000/v1", api_key_env="SGLANG_API_KEY", top_k=True
+    ),
+    "llamacpp-server": ProviderConfig(
+        base_url="http://localhost:8080/v1", api_key_env="LLAMA_API_KEY", top_k=True
+    ),
+    "openai": ProviderConfig(api_key_env="OPENAI_API_KEY"),
+}
+
+# A bare --base-url on a known host gets that host's preset, so its key and quirks apply and a
+# key meant for one provider is never sent to another.
+_HOSTS = {
+    "openrouter.ai": "openrouter",
+    "minimax.io": "minimax",
+    "minimaxi.com": "minimax",
+    "nvidia.com": "nvidia",
+    "modelslab.com": "modelslab",
+}
+
+
+@dataclass(frozen=True)
+class Provider:
+    """A provider resolved for one run: where to send requests and with which key."""
+
+    name: str
+    base_url: str
+    config: ProviderConfig
+    api_key: str | None
+    api_key_env: str | None
+
+    def __repr__(self) -> str:  # the key must never reach a log or a traceback
+        return f"Provider(name={self.name!r}, base_url={self.base_url!r})"
+
+
+def provider_names(settings: Settings | None = None) -> list[str]:
+    extra = list(settings.providers) if settings else []
+    return sorted({*PRESETS, *extra})
+
+
+def guess_provider(base_url: str) -> str:
+    host = (urlsplit(base_url).hostname or "").lower()
+    for suffix, name in _HOSTS.items():
+        if host == suffix or host.endswith("." + suffix):
+            return name
+    return "openai"
+
+
+def _merged(name: str, settings: Settings) -> ProviderConfig:
+    preset = PRESETS.get(name)
+    user = settings.providers.get(name)
+    if preset is None and user is None:
+        known = ", ".join(provider_names(settings))
+        raise ConfigError(
+            f"unknown provider {name!r}; known: {known} (or add a [providers.{name}] table)"
+        )
+    if user is None:
+        return preset or ProviderConfig()
+    if preset is None:
+        return user
+    update = user.model_dump(exclude_unset=True)
+    # Tables add to a preset's headers and body fields rather than replacing them wholesale.
+    for key in ("headers", "extra_body"):
+        if key in update:
+            update[key] = {**getattr(preset, key), **update[key]}
+    return preset.model_copy(update=update)
+
+
+def resolve_provider(settings: Settings) -> Provider:
+    """The provider a run uses, from --provider / --base-url / --api-key-env and config tables."""
+    name = settings.provider or (guess_provider(settings.base_url) if settings.base_url else None)
+    if name is None:
+        raise ConfigError("no endpoint: pass --provider NAME or --base-url URL")
+    config = _merged(name, settings)
+    base_url = (settings.base_url or config.base_url or "").rstrip("/")
+    if not base_url:
+        raise ConfigError(f"provider {name!r} has no base URL: pass --base-url URL")
+    if urlsplit(base_url).scheme not in ("http", "https"):
+        raise ConfigError(f"base URL {base_url!r} must start with http:// or https://")
+    env = settings.api_key_env or config.api_key_env
+    key = os.environ.get(env) if env else None
+    if settings.api_key_env and not key:
+        raise ConfigError(f"--api-key-env {settings.api_key_env}: that variable is not set")
+    if config.api_key_required and not key and config.auth != "none":
+        raise ConfigError(
+            f"{name} needs an API key: set {env or 'a variable'} in the environment "
+            "(or name another variable with --api-key-env)"
+        )
+    return Provider(name=name, base_url=base_url, config=config, api_key=key, api_key_env=env)

@@ -1,0 +1,305 @@
+"""The interactive session: `minimax-agent` in a repository.
+
+Start-up is built around one number, the time until the prompt takes input. Only
+prompt_toolkit is on that path; settings, the backend (a local model can take minutes), the
+tools and rich are loaded by a thread that starts once the prompt is drawn, while the user
+types. A message sent before they are ready waits for them. `--continue` and `--resume` load
+first, since the earlier conversation is shown before the prompt.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.formatted_text import FormattedText
+from prompt_toolkit.history import FileHistory
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.styles import Style
+
+from minimax_agent import __version__
+from minimax_agent.sessions import state_dir
+from minimax_agent.ui import slash
+from minimax_agent.ui.completion import ReplCompleter
+from minimax_agent.ui.options import ReplOptions
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from minimax_agent.conversation import Conversation
+    from minimax_agent.trace import TraceWriter
+    from minimax_agent.ui.approvals import ReplHooks
+    from minimax_agent.ui.render import Renderer
+
+PROMPT_MARK = "❯"
+STYLE = Style.from_dict(
+    {
+        "mode": "ansiyellow",
+        "mode.full-auto": "ansired bold",
+        "mark": "ansicyan bold",
+        "bottom-toolbar": "noreverse ansibrightblack",
+    }
+)
+
+
+class _LoadFailed(Exception):
+    """Raised out of the prompt when the background load failed."""
+
+
+class Repl:
+    def __init__(self, options: ReplOptions) -> None:
+        self.options = options
+        self.root = options.directory.resolve()
+        self.trace_file: TraceWriter | None = None
+        self.trace_path: Path | None = None
+        self._loaded = threading.Event()
+        self._loading: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._status = ""
+        self.conv: Conversation
+        self.console: Console
+        self.renderer: Renderer
+        self.hooks: ReplHooks
+        history = state_dir() / "history"
+        history.parent.mkdir(parents=True, exist_ok=True)
+        self.session: PromptSession[str] = PromptSession(
+            history=FileHistory(str(history)),
+            completer=ReplCompleter(self.root),
+            complete_while_typing=True,
+            key_bindings=self._bindings(),
+            bottom_toolbar=self._toolbar,
+            style=STYLE,
+        )
+
+    # -- loading -------------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        try:
+            from rich.console import Console
+
+            from minimax_agent.config import load_settings
+            from minimax_agent.conversation import Conversation
+            from minimax_agent.ui.approvals import ReplHooks
+            from minimax_agent.ui.render import Renderer
+
+            self.console = Console(highlight=False)
+            self.renderer = Renderer(self.console)
+            self.hooks = ReplHooks(self.console, self.renderer)
+            settings = load_settings(self.root, **self.options.settings)
+            self.conv = Conversation.open(
+                settings,
+                self.root,
+                self.hooks,
+                interactive=True,
+                resume=self.options.resume,
+                continue_latest=self.options.continue_latest,
+            )
+            self.hooks.policy = self.conv.agent.policy
+            self.conv.on_notice = lambda notice: self.renderer.notice(f"· {notice.text}")
+            self._update_status()
+        except BaseException as exc:
+            self._error = exc
+            self._wake_prompt()
+        finally:
+            self._loaded.set()
+            self.session.app.invalidate()
+
+    def _start_loading(self, _: object = None) -> None:
+        if self._loading is None:
+            self._loading = threading.Thread(target=self._load, name="repl-load", daemon=True)
+            self._loading.start()
+
+    def _wake_prompt(self) -> None:
+        app, loop = self.session.app, self.session.app.loop
+        if app.is_running and loop is not None:
+            loop.call_soon_threadsafe(lambda: app.exit(exception=_LoadFailed()))
+
+    def _ready(self) -> bool:
+        """Wait for the background load; False if the user gave up waiting (Ctrl-C)."""
+        if not self._loaded.is_set():
+            sys.stdout.write("\x1b[2m(loading the backend…)\x1b[0m\n")
+            sys.stdout.flush()
+            try:
+                while not self._loaded.wait(0.1):
+                    pass
+            except KeyboardInterrupt:
+                return False
+        if self._error is not None:
+            raise self._error
+        return True
+
+    # -- the prompt ----------------------------------------------------------------------------
+
+    def _bindings(self) -> KeyBindings:
+        keys = KeyBindings()
+
+        @keys.add("escape", "enter")
+        def _newline(event: KeyPressEvent) -> None:
+            event.current_buffer.insert_text("\n")
+
+        @keys.add("c-c")
+        def _interrupt(event: KeyPressEvent) -> None:
+            if event.current_buffer.text:
+                event.current_buffer.reset()
+            else:
+                event.app.exit(exception=KeyboardInterrupt())
+
+        return keys
+
+    def _message(self) -> FormattedText:
+        mode = self.options.settings.get("approval") or "…"
+        if self._loaded.is_set() and self._error is None:
+            mode = str(self.conv.agent.policy.mode)
+        return FormattedText(
+            [
+                (f"class:mode class:mode.{mode}", str(mode)),
+                ("", " "),
+                ("class:mark", PROMPT_MARK + " "),
+            ]
+        )
+
+    def _toolbar(self) -> str:
+        return self._status or " loading…  ·  /help  ·  Alt-Enter new line  ·  Ctrl-D exits"
+
+    def _update_status(self) -> None:
+        conv = self.conv
+        measure = conv.measure()
+        used = (
+            f"{measure.fraction:.0%}" if measure.fraction is not None else f"{measure.tokens:,} tok"
+        )
+        est = " est." if measure.estimated else ""
+        model = conv.settings.model or conv.agent.backend.name
+        self._status = (
+            f" {model}  ·  context {used}{est}  ·  /help  ·  Esc interrupts  ·  Ctrl-D exits"
+        )
+
+    def refresh_prompt(self) -> None:
+        self._update_status()
+        self.session.app.invalidate()
+
+    # -- output --------------------------------------------------------------------------------
+
+    def say(self, text: str, style: str = "") -> None:
+        from rich.text import Text
+
+        self.console.print(Text(text, style=style))
+
+    def show_history(self, last: int = 6) -> None:
+        """A short recap of a resumed conversation: its latest requests and answers."""
+        from rich.markdown import Markdown
+
+        from minimax_agent.messages import AssistantMessage, UserMessage
+
+        messages = self.conv.agent.messages
+        self.say(f"resumed session {self.conv.session_id} ({len(messages)} messages)", "green")
+        shown = [m for m in messages if isinstance(m, UserMessage | AssistantMessage)][-last:]
+        for message in shown:
+            if isinstance(message, UserMessage):
+                self.say(f"{PROMPT_MARK} {message.content.strip()[:500]}", "bold")
+            elif message.content.strip():
+                self.console.print(Markdown(message.content.strip()[:2000]))
+            for call in getattr(message, "tool_calls", []):
+                self.say(f"● {call.name}", "dim")
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        resuming = self.options.continue_latest or self.options.resume is not None
+        sys.stdout.write(
+            f"\x1b[1mminimax-agent {__version__}\x1b[0m  \x1b[2m{self.root}\n"
+            "/help for commands · Esc interrupts · Alt-Enter new line · Ctrl-D exits\x1b[0m\n"
+        )
+        sys.stdout.flush()
+        if resuming:
+            self._load()
+            self._ready()
+            self.show_history()
+        else:
+            self.session.app.after_render += self._start_loading
+        pressed_ctrl_c = False
+        while True:
+            try:
+                text = self.session.prompt(self._message)
+            except KeyboardInterrupt:
+                if pressed_ctrl_c:
+                    break
+                pressed_ctrl_c = True
+                sys.stdout.write("\x1b[2m(Ctrl-C again or Ctrl-D to exit)\x1b[0m\n")
+                continue
+            except EOFError:
+                break
+            except _LoadFailed:
+                self._ready()  # raises the load error
+                raise
+            pressed_ctrl_c = False
+            text = text.strip()
+            if not text or not self._ready():
+                continue
+            if not text.startswith("/"):
+                self._run_task(text)
+                continue
+            try:
+                if not slash.dispatch(self, text):
+                    break
+            except KeyboardInterrupt:
+                self.say("⏹ interrupted", "yellow")
+        self._close()
+        return 0
+
+    def _run_task(self, text: str) -> None:
+        from minimax_agent.ui.completion import expand_mentions
+        from minimax_agent.ui.keys import KeyWatcher
+
+        message, report = expand_mentions(text, self.root)
+        for line in report:
+            self.say(f"  {line}", "dim")
+        result = None
+        try:
+            with KeyWatcher() as watcher:
+                self.hooks.watcher = watcher
+                result = self.conv.run(message)
+        except KeyboardInterrupt:
+            pass  # it came between the agent's steps; the loop below reports it
+        finally:
+            self.hooks.watcher = None
+            self.renderer.settle()
+        if result is None or result.status == "interrupted":
+            self.say("⏹ interrupted; back to the prompt (the model will be told)", "yellow")
+        elif result.status != "done":
+            self.say(f"stopped: {result.status}: {result.error or 'not done'}", "red")
+        self._update_status()
+
+    def _close(self) -> None:
+        if self.trace_file is not None:
+            self.trace_file.close()
+        if self._loaded.is_set() and self._error is None:
+            self.conv.close()
+            if len(self.conv.agent.messages) > 1:
+                self.say(
+                    f"session {self.conv.session_id} saved; `minimax-agent --continue` resumes it",
+                    "dim",
+                )
+
+
+def main(options: ReplOptions) -> int:
+    """Run the session; the exit code."""
+    from minimax_agent.errors import ExitCode, MinimaxAgentError
+
+    if not (os.isatty(sys.stdin.fileno()) and os.isatty(sys.stdout.fileno())):
+        sys.stderr.write(
+            "minimax-agent: error: the interactive session needs a terminal; "
+            'use `minimax-agent fix "TASK"` for headless runs\n'
+        )
+        return ExitCode.USAGE
+    try:
+        return Repl(options).run()
+    except MinimaxAgentError as exc:
+        sys.stderr.write(f"minimax-agent: error: {exc}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("minimax-agent: interrupted\n")
+        return ExitCode.INTERRUPTED

@@ -1,0 +1,269 @@
+"""Slash commands of the interactive session.
+
+`COMMANDS` and `ARGUMENTS` are plain data, read by the completer before anything heavy is
+loaded; the handlers import what they need when they run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from minimax_agent.ui.repl import Repl
+
+COMMANDS = {
+    "help": "Show commands and keys.",
+    "clear": "Start the conversation afresh (files are not touched).",
+    "compact": "Summarise older steps to free context. /compact [focus]",
+    "undo": "Restore files to before the last step. /undo [list|N|checkpoint]",
+    "diff": "Show the workspace's changes against HEAD, new files included.",
+    "model": "Show the backend and model, or switch model. /model [name]",
+    "approval": "Show or set the approval mode. /approval [read-only|ask|auto-edit|full-auto]",
+    "think": "Show or hide the model's reasoning. /think on|off",
+    "sessions": "List this repository's sessions.",
+    "resume": "Continue another session. /resume ID",
+    "cost": "Tokens in and out, cache hits, cost, and context use.",
+    "trace": "Record model exchanges to a JSONL file. /trace [on [FILE]|off]",
+    "output": "Show a tool's full output. /output [N] (1 = the last)",
+    "init": "Write a starter AGENTS.md for this repository.",
+    "exit": "Leave (Ctrl-D works too).",
+}
+ARGUMENTS = {
+    "approval": ("read-only", "ask", "auto-edit", "full-auto"),
+    "think": ("on", "off"),
+    "undo": ("list",),
+    "trace": ("on", "off"),
+}
+KEYS = [
+    ("Enter", "send"),
+    ("Alt-Enter / Esc Enter", "new line (pasting keeps newlines too)"),
+    ("Esc / Ctrl-C", "interrupt the running step"),
+    ("Ctrl-C twice / Ctrl-D", "exit"),
+    ("@path", "attach a file (Tab completes)"),
+]
+
+
+def dispatch(repl: Repl, line: str) -> bool:
+    """Run one slash command; False when the session should end."""
+    from minimax_agent.errors import MinimaxAgentError
+
+    name, _, arg = line[1:].strip().partition(" ")
+    if name in ("exit", "quit"):
+        return False
+    handler = HANDLERS.get(name)
+    if handler is None:
+        repl.say(f"unknown command /{name}; /help lists them", "red")
+        return True
+    try:
+        handler(repl, arg.strip())
+    except MinimaxAgentError as exc:
+        repl.say(f"/{name}: {exc}", "red")
+    return True
+
+
+def _help(repl: Repl, arg: str) -> None:
+    from rich.table import Table
+
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    for name, text in COMMANDS.items():
+        table.add_row(f"/{name}", text)
+    for key, text in KEYS:
+        table.add_row(key, text, style="dim")
+    repl.console.print(table)
+
+
+def _clear(repl: Repl, arg: str) -> None:
+    repl.conv.clear()
+    repl.renderer.outputs.clear()
+    repl.say("conversation cleared; files are unchanged (/undo still works)", "green")
+
+
+def _compact(repl: Repl, arg: str) -> None:
+    with repl.console.status("compacting…"):
+        done = repl.conv.compact(arg or None)
+    if done is None:
+        repl.say("nothing to compact yet: the conversation is all head and recent steps")
+
+
+def _undo(repl: Repl, arg: str) -> None:
+    if arg == "list":
+        found = repl.conv.list_checkpoints()
+        if not found:
+            repl.say("no checkpoints yet in this session")
+        for number, cp in enumerate(found, 1):
+            when = time.strftime("%H:%M:%S", time.localtime(cp.created))
+            repl.console.print(f"  {number:>2}  {cp.short}  {when}  {cp.label}", highlight=False)
+        return
+    restored = repl.conv.undo(arg or None)
+    repl.say(f"undone to {restored.checkpoint.short} ({restored.checkpoint.label})", "green")
+    for path in restored.restored:
+        repl.say(f"  restored {path}", "green")
+    for path in restored.deleted:
+        repl.say(f"  deleted {path}", "green")
+    if not restored.files:
+        repl.say("  no files differed")
+
+
+def _diff(repl: Repl, arg: str) -> None:
+    from minimax_agent.ui.render import diff_text
+
+    if repl.conv.checkpoints is None:
+        repl.say("not a git repository: no diff to show")
+        return
+    diff = repl.conv.checkpoints.diff_against_head()
+    if not diff.strip():
+        repl.say("no changes against HEAD")
+        return
+    repl.console.print(diff_text(diff, limit=2000))
+
+
+def _model(repl: Repl, arg: str) -> None:
+    from minimax_agent.backends import load_backend
+
+    conv = repl.conv
+    if arg:
+        settings = conv.settings.model_copy(update={"model": arg})
+        conv.set_backend(load_backend(settings))
+        conv.settings = settings
+    window = conv.keeper.window
+    repl.say(
+        f"backend {conv.agent.backend.name} · model {conv.settings.model or '(backend default)'}"
+        f" · context window {f'{window:,} tokens' if window else 'unknown'}"
+    )
+
+
+def _approval(repl: Repl, arg: str) -> None:
+    from minimax_agent.config import ApprovalMode
+    from minimax_agent.errors import UsageError
+    from tools import default_tools
+
+    if arg:
+        try:
+            mode = ApprovalMode(arg)
+        except ValueError:
+            known = ", ".join(ARGUMENTS["approval"])
+            raise UsageError(f"unknown mode {arg!r}; one of {known}") from None
+        repl.conv.agent.policy.mode = mode
+        repl.conv.agent.tools = default_tools(read_only=mode is ApprovalMode.READ_ONLY)
+        repl.refresh_prompt()
+    repl.say(f"approval mode: {repl.conv.agent.policy.mode}")
+
+
+def _think(repl: Repl, arg: str) -> None:
+    if arg in ("on", "off"):
+        repl.renderer.show_thinking = arg == "on"
+    state = "shown" if repl.renderer.show_thinking else "collapsed"
+    repl.say(f"reasoning is {state} (/think on|off)")
+
+
+def _sessions(repl: Repl, arg: str) -> None:
+    from minimax_agent.sessions import list_sessions
+
+    found = list_sessions(repl.root)
+    if not found:
+        repl.say("no saved sessions for this repository yet")
+    for info in found[:20]:
+        mark = "*" if info.id == repl.conv.session_id else " "
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.updated))
+        repl.console.print(f" {mark} {info.id}  {when}  {info.title}", highlight=False)
+
+
+def _resume(repl: Repl, arg: str) -> None:
+    from minimax_agent.sessions import find_session
+
+    if not arg:
+        _sessions(repl, "")
+        repl.say("/resume ID continues one of them")
+        return
+    repl.conv.switch(find_session(arg))
+    repl.renderer.outputs.clear()
+    repl.show_history()
+
+
+def _cost(repl: Repl, arg: str) -> None:
+    usage = repl.conv.usage
+
+    def total(name: str) -> float:
+        return sum(getattr(u, name) or 0 for u in usage)
+
+    if any(u.prompt_tokens is not None for u in usage):
+        line = (
+            f"tokens in {int(total('prompt_tokens')):,} · out {int(total('completion_tokens')):,}"
+            f" · cache hits {int(total('cached_tokens')):,}"
+        )
+        if any(u.cost is not None for u in usage):
+            line += f" · cost ${total('cost'):.4f}"
+        repl.say(line + f" · {len(usage)} requests")
+    else:
+        repl.say("the backend reported no token counts")
+    repl.say(f"context: {repl.conv.measure().describe()}; compacted {repl.conv.compactions}×")
+
+
+def _trace(repl: Repl, arg: str) -> None:
+    from minimax_agent.sessions import state_dir
+    from minimax_agent.trace import TraceWriter
+
+    agent = repl.conv.agent
+    command, _, path = arg.partition(" ")
+    if command == "on":
+        if repl.trace_file is not None:
+            repl.trace_file.close()
+        target = (
+            Path(path).expanduser()
+            if path
+            else state_dir() / "traces" / f"{repl.conv.session_id}.jsonl"
+        )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        repl.trace_file = TraceWriter(target)
+        repl.trace_path = target
+        agent.tracer = repl.trace_file
+    elif command == "off" and repl.trace_file is not None:
+        agent.tracer = None
+        repl.trace_file.close()
+        repl.trace_file = None
+    state = f"on, writing {repl.trace_path}" if repl.trace_file else "off"
+    repl.say(f"trace is {state}")
+
+
+def _output(repl: Repl, arg: str) -> None:
+    outputs = repl.renderer.outputs
+    index = int(arg) if arg.isdigit() else 1
+    if not 1 <= index <= len(outputs):
+        repl.say(f"no tool output #{index} (there are {len(outputs)})")
+        return
+    outcome = outputs[-index]
+    repl.say(f"{outcome.call.name} output, full text:", "bold")
+    repl.console.print(outcome.content, markup=False, highlight=False)
+
+
+def _init(repl: Repl, arg: str) -> None:
+    from minimax_agent.memory import git_root, starter_agents_md
+
+    top = git_root(repl.root) or repl.root
+    target = top / "AGENTS.md"
+    if target.exists() and arg != "force":
+        repl.say(f"{target} already exists (/init force rewrites it)")
+        return
+    target.write_text(starter_agents_md(top), encoding="utf-8")
+    repl.say(f"wrote {target}: edit it, it goes into the system prompt (after /clear)", "green")
+
+
+HANDLERS: dict[str, Callable[[Repl, str], None]] = {
+    "help": _help,
+    "clear": _clear,
+    "compact": _compact,
+    "undo": _undo,
+    "diff": _diff,
+    "model": _model,
+    "approval": _approval,
+    "think": _think,
+    "sessions": _sessions,
+    "resume": _resume,
+    "cost": _cost,
+    "trace": _trace,
+    "output": _output,
+    "init": _init,
+}

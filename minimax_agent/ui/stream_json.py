@@ -1,0 +1,95 @@
+"""`fix --output-format stream-json`: one JSON object per line on stdout, as things happen.
+
+The schema is documented in the README ("stream-json events"). Every line has `type`; a
+consumer should ignore types it does not know, so events can be added without breaking it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import IO, TYPE_CHECKING, Any
+
+from minimax_agent import __version__
+from minimax_agent.agent import AgentEvent, StepStarted, ToolOutcome
+from minimax_agent.events import ReasoningDelta, TextDelta, ToolCall, Usage
+
+if TYPE_CHECKING:
+    from minimax_agent.agent import RunResult
+    from minimax_agent.conversation import Conversation, Notice
+    from tools.base import Tool
+
+
+class StreamJsonHooks:
+    """Agent hooks that write the run as JSON lines; like every headless run, asks nobody."""
+
+    def __init__(self, out: IO[str] | None = None) -> None:
+        self.out = out or sys.stdout
+        self.step = 0
+
+    def emit(self, event_type: str, **fields: Any) -> None:
+        self.out.write(json.dumps({"type": event_type, **fields}, ensure_ascii=False, default=str))
+        self.out.write("\n")
+        self.out.flush()
+
+    def start(self, conversation: Conversation, task: str) -> None:
+        settings = conversation.settings
+        self.emit(
+            "start",
+            session_id=conversation.session_id,
+            task=task,
+            cwd=str(conversation.root),
+            backend=conversation.agent.backend.name,
+            model=settings.model,
+            approval=str(settings.approval),
+            resumed_messages=len(conversation.agent.messages) - 1,
+            version=__version__,
+        )
+
+    def notice(self, notice: Notice) -> None:
+        self.emit("notice", step=self.step, kind=notice.kind, text=notice.text)
+
+    def done(self, conversation: Conversation, result: RunResult) -> None:
+        from minimax_agent.runner import result_json
+
+        self.emit("done", session_id=conversation.session_id, **result_json(result))
+
+    def on_event(self, event: AgentEvent) -> None:
+        if isinstance(event, StepStarted):
+            self.step = event.step
+            self.emit("step", step=event.step)
+        elif isinstance(event, ReasoningDelta):
+            self.emit("reasoning", step=self.step, text=event.text)
+        elif isinstance(event, TextDelta):
+            self.emit("text", step=self.step, text=event.text)
+        elif isinstance(event, ToolCall):
+            self.emit(
+                "tool_call",
+                step=self.step,
+                id=event.id,
+                name=event.name,
+                arguments=event.arguments,
+                error=event.error,
+            )
+        elif isinstance(event, ToolOutcome):
+            self.emit(
+                "tool_result",
+                step=self.step,
+                id=event.call.id,
+                name=event.call.name,
+                is_error=event.is_error,
+                content=event.content,
+                seconds=round(event.seconds, 4),
+            )
+        elif isinstance(event, Usage):
+            self.emit(
+                "usage",
+                step=self.step,
+                prompt_tokens=event.prompt_tokens,
+                completion_tokens=event.completion_tokens,
+                cached_tokens=event.cached_tokens,
+                cost=event.cost,
+            )
+
+    def approve(self, call: ToolCall, tool: Tool, reason: str) -> bool:
+        return False

@@ -1,0 +1,1 @@
+"""The OpenAI-compatible backend: providers, stream assembly, echo, faults, end to end."""
