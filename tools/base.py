@@ -16,6 +16,7 @@ import inspect
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
@@ -60,6 +61,10 @@ class Tool:
     result_chars: int = DEFAULT_RESULT_CHARS
 
     def spec(self) -> ToolSpec:
+        return self._spec
+
+    @cached_property  # building a pydantic JSON schema is slow and the agent asks every step
+    def _spec(self) -> ToolSpec:
         schema = self.model.model_json_schema()
         schema.pop("title", None)
         for prop in schema.get("properties", {}).values():

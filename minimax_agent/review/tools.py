@@ -13,10 +13,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field
 
 from minimax_agent.errors import ToolError
-from minimax_agent.messages import ToolSpec
 from minimax_agent.review.findings import FindingBook
 from minimax_agent.review.options import Verdict
-from tools.base import Tool, ToolRegistry, tool
+from tools.base import ToolRegistry, tool
 from tools.workspace import Workspace
 
 READ_TOOLS = ("read_file", "grep", "glob", "git_log", "git_show", "git_blame")
@@ -72,18 +71,6 @@ class ReviewState:
 
     def start_step(self) -> None:
         self.rejected_before_step = len(self.book.rejected)
-
-
-class FixedToolRegistry(ToolRegistry):
-    """A registry whose specs are built once: the agent asks for them every step, and pydantic's
-    schema generation was most of the review's own overhead on a large diff."""
-
-    def __init__(self, tools: list[Tool]) -> None:
-        super().__init__(tools)
-        self._specs = super().specs()
-
-    def specs(self) -> list[ToolSpec]:
-        return list(self._specs)
 
 
 def review_tools(state: ReviewState, *, allow_shell: bool = False) -> ToolRegistry:
@@ -171,4 +158,4 @@ def review_tools(state: ReviewState, *, allow_shell: bool = False) -> ToolRegist
         from tools.shell import run_command
 
         items.append(run_command)
-    return FixedToolRegistry(items)
+    return ToolRegistry(items)

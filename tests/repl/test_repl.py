@@ -54,7 +54,9 @@ def test_approving_an_edit_shows_its_diff_and_undo_restores_the_file(
 ) -> None:
     repo = make_repo(tmp_path / "repo", {"calc.py": CALC})
     edit = invoke("edit_file", path="calc.py", old_string="return a - b", new_string="return a + b")
-    script = write_script(tmp_path / "s.json", ["Fix.\n</think>\n\n" + edit, "ok</think>\n\nFixed it."])
+    script = write_script(
+        tmp_path / "s.json", ["Fix.\n</think>\n\n" + edit, "ok</think>\n\nFixed it."]
+    )
     term: Terminal = start_repl(repo, "--backend", f"scripted:{script}", "--approval", "ask")
     term.expect("ask")
     term.type_line("fix add")
@@ -87,7 +89,10 @@ def test_ctrl_c_interrupts_a_long_command_and_returns_to_the_prompt(
     tmp_path: Path, start_repl: Any, isolated_home: Path
 ) -> None:
     repo = make_repo(tmp_path / "repo", {"calc.py": CALC})
-    steps = ["Wait.\n</think>\n\n" + invoke("run_command", command="sleep 31"), "r</think>\n\nStopped, as asked."]
+    steps = [
+        "Wait.\n</think>\n\n" + invoke("run_command", command="sleep 31"),
+        "r</think>\n\nStopped, as asked.",
+    ]
     script = write_script(tmp_path / "s.json", steps)
     term: Terminal = start_repl(repo, "--backend", f"scripted:{script}", "--approval", "full-auto")
     term.type_line("wait a while")
@@ -106,7 +111,9 @@ def test_ctrl_c_interrupts_a_long_command_and_returns_to_the_prompt(
     term.send("\x04")
     assert term.wait_exit() == 0
     records = session_records(isolated_home)
-    tool_results = [r["m"]["content"] for r in records if r["t"] == "msg" and r["m"]["role"] == "tool"]
+    tool_results = [
+        r["m"]["content"] for r in records if r["t"] == "msg" and r["m"]["role"] == "tool"
+    ]
     assert "interrupted" in tool_results[0]
     # the model hears about the interruption with the next request
     second = user_messages(records)[1]
@@ -146,7 +153,9 @@ def test_ctrl_c_clears_typed_text_before_it_exits(tmp_path: Path, start_repl: An
     assert term.wait_exit() == 0
 
 
-def test_multiline_input_and_file_mentions(tmp_path: Path, start_repl: Any, isolated_home: Path) -> None:
+def test_multiline_input_and_file_mentions(
+    tmp_path: Path, start_repl: Any, isolated_home: Path
+) -> None:
     repo = make_repo(tmp_path / "repo", {"calc.py": CALC, "docs/notes.md": "# notes\n"})
     script = write_script(tmp_path / "s.json", ["r</think>\n\nSeen both lines."])
     term: Terminal = start_repl(repo, "--backend", f"scripted:{script}")
@@ -170,7 +179,11 @@ def test_multiline_input_and_file_mentions(tmp_path: Path, start_repl: Any, isol
 
 def test_slash_commands(tmp_path: Path, start_repl: Any) -> None:
     repo = make_repo(tmp_path / "repo", {"calc.py": CALC})
-    steps = ["Hidden reasoning here.\n</think>\n\n" + invoke("write_file", path="new.py", content="x = 1"), "r</think>\n\nWrote it."]
+    steps = [
+        "Hidden reasoning here.\n</think>\n\n"
+        + invoke("write_file", path="new.py", content="x = 1"),
+        "r</think>\n\nWrote it.",
+    ]
     script = write_script(tmp_path / "s.json", steps)
     term: Terminal = start_repl(repo, "--backend", f"scripted:{script}")
     term.send("/hel")
@@ -221,7 +234,7 @@ def test_resume_after_kill_9_keeps_the_completed_steps(
     term.expect("first-step-output")
     term.expect("$ sleep 9")
     term.child.kill(9)
-    term.wait_exit_signal = term.child.wait()
+    term.child.wait()
     second = write_script(tmp_path / "two.json", ["r</think>\n\nPicked up where we were."])
     again: Terminal = start_repl(repo, "--continue", "--backend", f"scripted:{second}")
     assert "resumed session" in again.text and "do two things" in again.text
@@ -259,7 +272,10 @@ def test_checkpoints_cover_shell_writes_and_leave_stash_and_index_alone(
         "branch": git(repo, "branch", "--show-current"),
     }
     command = "echo x > new.txt && sed -i 's/a - b/a + b/' calc.py"
-    steps = ["r</think>\n\n" + invoke("run_command", command=command), "r</think>\n\nDone via shell."]
+    steps = [
+        "r</think>\n\n" + invoke("run_command", command=command),
+        "r</think>\n\nDone via shell.",
+    ]
     script = write_script(tmp_path / "s.json", steps)
     term: Terminal = start_repl(repo, "--backend", f"scripted:{script}", "--approval", "full-auto")
     term.type_line("change things with the shell")

@@ -22,10 +22,11 @@ from minimax_agent.backends.local.grammar import call_block_grammar, whole_turn_
 from minimax_agent.backends.local.native import NativeModel
 from minimax_agent.backends.local.sampling import Sampler, SamplingParams
 from minimax_agent.backends.local.splice import build_prompt, token_record
-from minimax_agent.dialect import StreamParser, default_template
+from minimax_agent.dialect import StreamParser, default_template, render_prompt
 from minimax_agent.dialect.parser import BLOCK_OPEN, THINK_CLOSE
 from minimax_agent.errors import BackendError, ConfigError, ContextOverflowError
 from minimax_agent.events import Event, Finish, Usage
+from minimax_agent.messages import SystemMessage, UserMessage
 
 if TYPE_CHECKING:
     from minimax_agent.backends import Request
@@ -66,10 +67,12 @@ class LocalBackend:
 
         if not settings.model:
             raise ConfigError("the local backend needs a model: --model PATH.gguf")
+        if settings.tool_choice == "required" and not settings.constrain_tools:
+            raise ConfigError("tool_choice 'required' needs --constrain-tools on the local backend")
+        template = _read_template(settings.chat_template) if settings.chat_template else None
         plan = make_plan(settings, Path(settings.model).expanduser())
         for note in plan.notes:
             log.info("local model: %s", note)
-        template = _read_template(settings.chat_template) if settings.chat_template else None
         model = NativeModel(plan.params)
         if template is None:
             template = model.chat_template()
@@ -80,6 +83,12 @@ class LocalBackend:
                 plan.params.path,
             )
             template = default_template()
+        # A template that cannot render a plain exchange fails now, not at the first step.
+        try:
+            render_prompt(template, [SystemMessage(content="-"), UserMessage(content="-")])
+        except BaseException:
+            model.close()
+            raise
         if plan.params.cpu_patterns and model.overridden == 0:
             log.warning("cpu-moe: no expert tensor matched; nothing was kept in system RAM")
         options = Options(
@@ -91,8 +100,6 @@ class LocalBackend:
             tool_choice=settings.tool_choice,
             constrain_max_chars=settings.constrain_max_chars,
         )
-        if options.tool_choice == "required" and not options.constrain_tools:
-            raise ConfigError("tool_choice 'required' needs --constrain-tools on the local backend")
         return cls(model, template, options, plan)
 
     # -- one turn -----------------------------------------------------------------------------

@@ -80,18 +80,26 @@ class Sampler:
         token = self.model.sample(self._free)
         if self._grammar is None:
             return token
-        if self._allowed(token):
+        if self.allows(token):
             self.lib.llama_sampler_accept(self._grammar, token)
             return token
         # The slow path: the whole vocabulary through the grammar (it accepts the token itself).
         return self.model.sample(self._guided)
 
-    def _allowed(self, token: int) -> bool:
+    def allows(self, token: int) -> bool:
+        """Whether the active grammar lets `token` come next (always, without one)."""
+        if self._grammar is None:
+            return True
         self._one.id, self._one.logit, self._one.p = token, 0.0, 0.0
         self._one_array.size, self._one_array.selected = 1, -1
         self.lib.llama_sampler_apply(self._grammar, ctypes.byref(self._one_array))
         # Samplers may repoint `data`; read the logit through the array, not our struct.
         return self._one_array.size == 1 and math.isfinite(self._one_array.data[0].logit)
+
+    def accept(self, token: int) -> None:
+        """Advance the grammar past `token` without sampling (to replay known text)."""
+        if self._grammar is not None:
+            self.lib.llama_sampler_accept(self._grammar, token)
 
     def close(self) -> None:
         for chain in (self._free, self._guided):

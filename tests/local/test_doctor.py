@@ -1,0 +1,59 @@
+"""`minimax-agent doctor` on this machine, and the CLI's start-up staying free of llama_cpp."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import RunCli
+
+
+def test_doctor_with_the_tiny_model(
+    llama: Any, tmp_path: Path, tiny_gguf: Path, run_cli: RunCli
+) -> None:
+    proc = run_cli("doctor", "-C", str(tmp_path), "--model", str(tiny_gguf), "--json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    checks = {c["name"]: c for c in json.loads(proc.stdout)["checks"]}
+    assert checks["llama.cpp"]["status"] == "ok"
+    assert "system_info" in checks["llama.cpp"]["data"]
+    assert checks["llama.cpp"]["data"]["gpu_offload"] in (True, False)
+    assert checks["RAM"]["data"]["available"] > 0
+    model = checks["model"]
+    assert model["status"] == "ok" and model["data"]["architecture"] == "minimax-m2"
+    assert "n_ctx 4096" in model["detail"] and "fits" in model["detail"]
+    assert checks["endpoint"]["status"] == "skip"
+    assert checks["tiny model"]["status"] == "ok"
+    assert checks["tiny model"]["data"]["decode_tps"] > 0
+
+
+def test_doctor_text_and_an_unreachable_endpoint(
+    llama: Any, tmp_path: Path, run_cli: RunCli
+) -> None:
+    # Port 9 (discard) on localhost: nothing listens, the connection is refused at once.
+    proc = run_cli(
+        "doctor", "-C", str(tmp_path), "--base-url", "http://127.0.0.1:9/v1", "--no-tiny"
+    )
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "✗ endpoint" in proc.stdout and "GET http://127.0.0.1:9/v1/models" in proc.stdout
+    assert "✓ llama.cpp" in proc.stdout
+
+
+def imported_by(*args: str) -> set[str]:
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "minimax_agent", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {line.split("|")[-1].strip() for line in proc.stderr.splitlines()}
+
+
+def test_start_up_does_not_import_llama_cpp() -> None:
+    heavy = ("llama_cpp", "gguf", "numpy", "minimax_agent.backends.local")
+    for args in (["--version"], ["fix", "--help"], ["doctor", "--help"]):
+        imported = imported_by(*args)
+        assert not {m for m in imported if m.startswith(heavy)}, args
+    assert "minimax_agent.cli_local" in imported_by("fix", "--help")

@@ -1,0 +1,84 @@
+"""The tool-call grammars, checked token by token by llama.cpp's own grammar engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from minimax_agent.backends.local.grammar import call_block_grammar, whole_turn_grammar
+from tools import default_tools
+
+TOOLS = default_tools().specs()
+READ = '<invoke name="read_file">\n<parameter name="path">a.py</parameter>\n</invoke>\n'
+BLOCK = "<minimax:tool_call>\n" + READ + "</minimax:tool_call>"
+
+
+@pytest.fixture
+def accepts(make_backend: Any) -> Any:
+    from minimax_agent.backends.local.sampling import Sampler, SamplingParams
+
+    model = make_backend().model
+    eos = model.tokenize("[e~[")[0]
+
+    def check(grammar: str, text: str, *, complete: bool = True) -> bool:
+        sampler = Sampler(model, SamplingParams())
+        sampler.constrain(grammar)
+        try:
+            for token in model.tokenize(text):
+                if not sampler.allows(token):
+                    return False
+                sampler.accept(token)
+            return sampler.allows(eos) if complete else not sampler.allows(eos)
+        finally:
+            sampler.close()
+
+    return check
+
+
+def test_whole_turn_shape(accepts: Any) -> None:
+    turn = whole_turn_grammar(TOOLS)
+    ok = "I will look, though a << b and x <y> and </thin are fine.\n</think>\n\nLooking.\n"
+    assert accepts(turn, ok + BLOCK)
+    assert accepts(turn, "</think>" + BLOCK)
+    assert accepts(turn, "r</think>\n" + BLOCK[:-20], complete=False)  # not finished yet
+    assert not accepts(turn, "no reasoning close" + BLOCK)
+    assert not accepts(turn, "r</think>just an answer")  # required: a call must come
+    assert not accepts(turn, "r</think>" + BLOCK + "\nmore text")
+
+
+def test_known_tools_and_parameters_only(accepts: Any) -> None:
+    rest = call_block_grammar(TOOLS)
+    assert accepts(rest, "\n" + READ + "</minimax:tool_call>")
+    two = READ + '<invoke name="git_status">\n</invoke>\n'
+    assert accepts(rest, "\n" + two + "</minimax:tool_call>")
+    typed = (
+        '<invoke name="read_file">\n<parameter name="path">a.py</parameter>\n'
+        '<parameter name="offset">10</parameter>\n<parameter name="limit">20</parameter>\n'
+        "</invoke>\n"
+    )
+    assert accepts(rest, "\n" + typed + "</minimax:tool_call>")
+    bad = [
+        READ.replace("read_file", "rm_rf"),  # unknown tool
+        READ.replace('"path"', '"file"'),  # unknown parameter
+        '<invoke name="read_file">\n</invoke>\n',  # required parameter missing
+        typed.replace(">10<", ">ten<"),  # integer expected
+        typed.replace(">20<", ">-20<"),  # minimum 1: no sign
+    ]
+    for invoke in bad:
+        assert not accepts(rest, "\n" + invoke + "</minimax:tool_call>"), invoke
+
+
+def test_string_values_may_hold_markup(accepts: Any) -> None:
+    rest = call_block_grammar(TOOLS)
+    edit = (
+        '<invoke name="write_file">\n<parameter name="path">x.html</parameter>\n'
+        '<parameter name="content"><p>a < b</p>\n</parameter >?</parameter>\n</invoke>\n'
+    )
+    assert accepts(rest, "\n" + edit + "</minimax:tool_call>")
+
+
+def test_capped_free_text(accepts: Any) -> None:
+    turn = whole_turn_grammar(TOOLS, max_chars=8)
+    assert accepts(turn, "short</think>" + BLOCK)
+    assert not accepts(turn, "far too long reasoning</think>" + BLOCK)

@@ -1,0 +1,106 @@
+"""Bad model files and settings: one clear line and the documented exit code, never a traceback.
+
+Model file problems (missing, truncated, not GGUF, not a MiniMax architecture) are
+`ModelFileError`: exit 3, like any model or backend failure. Unusable settings (an unreadable
+chat template, `--tool-choice required` without `--constrain-tools`) are configuration errors:
+exit 2. The header is checked before llama.cpp is touched, so most of these need no llama_cpp.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from minimax_agent.dialect import default_template
+from tests.conftest import RunCli, make_repo
+
+
+def llama_arch_gguf(path: Path) -> Path:
+    import gguf
+    import numpy as np
+
+    writer = gguf.GGUFWriter(path, "llama")
+    writer.add_context_length(128)
+    writer.add_embedding_length(8)
+    writer.add_block_count(1)
+    writer.add_head_count(2)
+    writer.add_chat_template("{{ messages }}")
+    writer.add_tensor("token_embd.weight", np.zeros((16, 8), dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path
+
+
+def bad_models(tmp_path: Path, tiny: Path) -> dict[str, tuple[Path, str]]:
+    truncated = tmp_path / "truncated.gguf"
+    data = tiny.read_bytes()
+    truncated.write_bytes(data[: len(data) // 2])
+    text = tmp_path / "notes.gguf"
+    text.write_text("these are not model weights\n" * 10)
+    return {
+        "missing": (tmp_path / "nope.gguf", "no such file"),
+        "truncated": (truncated, "truncated GGUF"),
+        "not gguf": (text, "not a GGUF file"),
+        "llama": (llama_arch_gguf(tmp_path / "llama.gguf"), "'llama' is not a MiniMax model"),
+    }
+
+
+def test_bad_model_files_exit_3(tmp_path: Path, tiny_gguf: Path, run_cli: RunCli) -> None:
+    repo = make_repo(tmp_path / "repo", {"a.py": "x = 1\n"})
+    for name, (path, message) in bad_models(tmp_path, tiny_gguf).items():
+        proc = run_cli("fix", "x", "-C", str(repo), "--model", str(path))
+        assert proc.returncode == 3, (name, proc.stderr)
+        assert message in proc.stderr, (name, proc.stderr)
+        assert "Traceback" not in proc.stderr, name
+        lines = [line for line in proc.stderr.splitlines() if "error" in line]
+        assert len(lines) == 1, (name, proc.stderr)
+
+
+def test_doctor_reports_a_broken_model(tmp_path: Path, tiny_gguf: Path, run_cli: RunCli) -> None:
+    path = llama_arch_gguf(tmp_path / "llama.gguf")
+    proc = run_cli("doctor", "-C", str(tmp_path), "--model", str(path), "--no-tiny")
+    assert proc.returncode == 3
+    assert "not a MiniMax model" in proc.stdout
+
+
+def test_configuration_errors_exit_2(
+    llama: Any, tmp_path: Path, tiny_gguf: Path, run_cli: RunCli
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"a.py": "x = 1\n"})
+    common = ("fix", "x", "-C", str(repo), "--model", str(tiny_gguf))
+    unforced = run_cli(*common, "--tool-choice", "required")
+    assert unforced.returncode == 2 and "--constrain-tools" in unforced.stderr
+    missing = run_cli(*common, "--chat-template", str(tmp_path / "none.jinja"))
+    assert missing.returncode == 2 and "cannot read chat template" in missing.stderr
+    (tmp_path / "broken.jinja").write_text("{% if %}")
+    broken = run_cli(*common, "--chat-template", str(tmp_path / "broken.jinja"))
+    assert broken.returncode == 2 and "does not compile" in broken.stderr
+    bad_moe = run_cli(*common, "--cpu-moe", "some")
+    assert bad_moe.returncode == 2 and "cpu_moe" in bad_moe.stderr
+    assert all("Traceback" not in p.stderr for p in (unforced, missing, broken, bad_moe))
+
+
+def test_missing_template_falls_back_with_a_warning(
+    make_backend: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from minimax_agent.backends.local import LocalBackend
+    from quantize.tiny import write_tiny_model
+    from tests.local.conftest import local_settings
+
+    bare = write_tiny_model(tmp_path / "bare.gguf", "tiny", chat_template="")
+    with caplog.at_level(logging.WARNING, logger="minimax_agent"):
+        backend = LocalBackend.from_settings(local_settings(bare))
+    try:
+        assert backend.template == default_template()
+        assert "has no chat template" in caplog.text
+    finally:
+        backend.close()
+    own = tmp_path / "own.jinja"
+    own.write_text(default_template().replace("You are a helpful assistant.", "Be brief."))
+    backend = make_backend(chat_template=own)
+    assert backend.template == own.read_text()
