@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import tomllib
 from contextvars import ContextVar
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,17 +22,11 @@ from pydantic_settings import (
 )
 
 from minimax_agent.errors import ConfigError
+from minimax_agent.modes import ApprovalMode
 from minimax_agent.providers import ProviderConfig
 
 PROJECT_FILE = ".minimax-agent.toml"
 _toml_files: ContextVar[tuple[Path, ...]] = ContextVar("_toml_files", default=())
-
-
-class ApprovalMode(StrEnum):
-    READ_ONLY = "read-only"
-    ASK = "ask"
-    AUTO_EDIT = "auto-edit"
-    FULL_AUTO = "full-auto"
 
 
 class Settings(BaseSettings):

@@ -37,7 +37,7 @@ import shlex
 from enum import StrEnum
 from typing import Any
 
-from minimax_agent.config import ApprovalMode
+from minimax_agent.modes import ApprovalMode
 from tools.base import Tool
 
 
