@@ -8,8 +8,9 @@ from typing import Any
 
 from minimax_agent.agent import Agent, Hooks, Limits, RunResult, Tracer
 from minimax_agent.backends import load_backend
-from minimax_agent.config import ApprovalMode, Settings
+from minimax_agent.config import Settings
 from minimax_agent.errors import ExitCode
+from minimax_agent.modes import ApprovalMode
 from minimax_agent.prompt import system_prompt
 
 EXIT_FOR_STATUS = {

@@ -151,7 +151,7 @@ def run_review(
 ) -> ReviewReport:
     """Review every chunk; the first chunk that fails ends the review as failed."""
     from minimax_agent.backends import load_backend
-    from minimax_agent.config import ApprovalMode
+    from minimax_agent.modes import ApprovalMode
     from minimax_agent.runner import usage_totals
     from tools.approval import ApprovalPolicy
     from tools.workspace import Workspace

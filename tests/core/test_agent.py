@@ -8,9 +8,9 @@ import pytest
 
 from minimax_agent.agent import Agent, AgentEvent, Limits, ToolOutcome
 from minimax_agent.backends.scripted import ScriptedBackend
-from minimax_agent.config import ApprovalMode
 from minimax_agent.events import ToolCall
 from minimax_agent.messages import AssistantMessage, ToolMessage
+from minimax_agent.modes import ApprovalMode
 from tests.conftest import make_repo
 from tools import default_tools
 from tools.approval import ApprovalPolicy

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from minimax_agent.config import ApprovalMode, load_settings, user_config_file
+from minimax_agent.config import load_settings, user_config_file
 from minimax_agent.errors import ConfigError
+from minimax_agent.modes import ApprovalMode
 
 
 def test_layers_in_priority_order(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from minimax_agent.config import ApprovalMode
+from minimax_agent.modes import ApprovalMode
 from tools.approval import ApprovalPolicy, Verdict, dangerous_command
 from tools.base import Tool
 from tools.files import edit_file, read_file
