@@ -13,8 +13,8 @@ import typer
 
 from minimax_agent import __version__
 from minimax_agent import cli_local as local
-from minimax_agent.config import ApprovalMode
 from minimax_agent.errors import ExitCode, MinimaxAgentError, WorkspaceError
+from minimax_agent.modes import ApprovalMode
 
 app = typer.Typer(
     name="minimax-agent",
@@ -206,6 +206,8 @@ def fix(
         if stream:
             conversation.on_notice = stream.notice
             stream.start(conversation, task)
+        elif not quiet:
+            conversation.on_notice = lambda n: typer.echo(f"minimax-agent: {n.text}", err=True)
         result = conversation.run(task)
         conversation.close()
     except MinimaxAgentError as exc:

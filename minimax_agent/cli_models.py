@@ -1,4 +1,5 @@
-"""`minimax-agent models ...`: GGUF inspection, fit planning, requantisation, tiny test models.
+"""`minimax-agent models ...`: GGUF inspection, fit planning, requantisation, tiny test models,
+downloads from the Hub (`pull`, `list`).
 
 Everything heavy (gguf, numpy, llama_cpp, rich tables) is imported inside the commands.
 """
@@ -6,6 +7,7 @@ Everything heavy (gguf, numpy, llama_cpp, rich tables) is imported inside the co
 from __future__ import annotations
 
 import json
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -154,6 +156,113 @@ def quantize_cmd(
     except MinimaxAgentError as exc:
         _fail(exc)
     typer.echo(f"wrote {dst} ({dst.stat().st_size} bytes)")
+
+
+@models_app.command()
+def pull(
+    quant: Annotated[
+        str | None, typer.Option(help="Quant to fetch, e.g. Q4_K_M (default: largest that fits).")
+    ] = None,
+    repo: Annotated[
+        str | None,
+        typer.Option(
+            help="Hub repo ORG/NAME with M2.1 GGUFs (default: unsloth/MiniMax-M2.1-GGUF)."
+        ),
+    ] = None,
+    revision: Annotated[str, typer.Option(help="Branch, tag or commit of the repo.")] = "main",
+    gpu: Annotated[str | None, typer.Option(help="GPU preset for picking (see `plan`).")] = None,
+    gpu_mem: Annotated[str | None, typer.Option(help="GPU memory for picking, e.g. 48G.")] = None,
+    ram: Annotated[str | None, typer.Option(help="System RAM for picking, e.g. 128G.")] = None,
+    ctx: Annotated[int, typer.Option(help="Context length the pick must fit.")] = 32768,
+    kv: Annotated[KvType, typer.Option("--kv", "--kv-type", help="KV cache type.")] = KvType.Q8_0,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Download without asking.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the quants and the pick; fetch nothing.")
+    ] = False,
+) -> None:
+    """Download an M2.1 GGUF quant from the Hugging Face Hub into the models directory
+    (MINIMAX_AGENT_MODELS_DIR, default the user cache). Resumes, verifies sizes; HF_TOKEN
+    opens gated repos."""
+    try:
+        from quantize import pull as hub
+        from quantize.inspect import human_bytes
+
+        listing = hub.list_repo(repo or hub.DEFAULT_REPO, revision)
+        if quant is not None:
+            chosen = hub.find_quant(listing, quant)
+        else:
+            base = _plan_request(None, "Q4_K_M", gpu, gpu_mem, ram, ctx, kv.value, None, None)
+            assessed = hub.assess(listing, base)
+            from rich.console import Console
+
+            Console().print(hub.quants_table(listing, assessed))
+            found = hub.largest_fitting(assessed)
+            if found is None:
+                raise UsageError(
+                    f"no quant in {listing.repo} fits this machine at --ctx {ctx} --kv {kv.value}; "
+                    "pass --quant NAME to fetch one anyway"
+                )
+            chosen = found
+        what = f"{chosen.name} ({human_bytes(chosen.size)}, {len(chosen.files)} file(s))"
+        dest = hub.models_dir() / listing.repo
+        if dry_run:
+            typer.echo(f"would download {what} into {dest}")
+            return
+        if quant is None and not yes:
+            if not sys.stdin.isatty():
+                raise UsageError(f"not downloading {what} unasked: no terminal; pass --yes")
+            if not typer.confirm(f"download {what} into {dest}?", default=True):
+                raise typer.Exit(ExitCode.NOT_DONE)
+
+        def progress(index: int, count: int, f: hub.RemoteFile, here: bool) -> None:
+            note = ", already here" if here else ""
+            typer.echo(f"[{index}/{count}] {f.path} ({human_bytes(f.size)}{note})")
+
+        paths = hub.download(listing, chosen, progress)
+    except MinimaxAgentError as exc:
+        _fail(exc)
+    typer.echo(f"verified {len(paths)} file(s) of {what} in {dest}")
+    typer.echo(f"run it with: minimax-agent --model {hub.cached_name(paths[0])}")
+
+
+@models_app.command("list")
+def list_models(
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON array on stdout.")] = False,
+) -> None:
+    """Models in the models directory (see `pull`): the names `--model` accepts, and sizes."""
+    from quantize.pull import cached_models, cached_table, models_dir
+
+    root, models = models_dir(), cached_models()
+    if as_json:
+        rows = [
+            {
+                "name": m.name,
+                "repo": m.repo,
+                "path": str(m.path),
+                "size": m.size,
+                "complete": m.complete,
+            }
+            for m in models
+        ]
+        typer.echo(json.dumps(rows, indent=2))
+    elif not models:
+        typer.echo(f"no models in {root}; fetch one with: minimax-agent models pull")
+    else:
+        from rich.console import Console
+
+        Console().print(cached_table(models, root))
+
+
+def resolve_model_arg(value: str) -> Path:
+    """What `--model VALUE` means: an existing file as given, otherwise a model name from the
+    models directory (`MiniMax-M2.1-Q4_K_M`, a file name, or a quant held once). Raises
+    `UsageError` when it is neither."""
+    path = Path(value).expanduser()
+    if path.is_file():
+        return path
+    from quantize.pull import resolve_model_name
+
+    return resolve_model_name(value)
 
 
 def _print_estimate(qtype: str, recipe: str, groups: list[GroupEstimate], requant: bool) -> None:

@@ -136,8 +136,8 @@ def _model(repl: Repl, arg: str) -> None:
 
 
 def _approval(repl: Repl, arg: str) -> None:
-    from minimax_agent.config import ApprovalMode
     from minimax_agent.errors import UsageError
+    from minimax_agent.modes import ApprovalMode
     from tools import default_tools
 
     if arg:

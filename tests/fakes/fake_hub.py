@@ -7,9 +7,10 @@ CDN on another port. HEAD on `resolve` answers 302 to the CDN with `X-Repo-Commi
 sends its GET (without the token) to the CDN, which honours `Range`. Errors carry the
 `X-Error-Code` header the client maps to its exception types.
 
-Faults: `cut_once` paths have their first CDN GET cut off halfway through the body (the
-connection closes before `Content-Length` bytes); `gated` repos refuse downloads without the right
-bearer token; `page_size` makes the tree listing paginate with a `Link` header.
+Faults: `cut_once` maps a file path to a byte count: its first CDN GET closes the connection
+after that many bytes of the body (short of `Content-Length`); `gated` repos refuse downloads without the right
+bearer token; `page_size` makes the tree listing paginate with a `Link` header; `listed_sizes`
+makes the tree listing lie about a file's size (the download itself stays right).
 """
 
 from __future__ import annotations
@@ -29,15 +30,19 @@ class Seen:
     origin: str  # "hub" or "cdn"
     method: str
     path: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # names lower-cased
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
 
 
 @dataclass
 class FakeHub:
     repos: dict[str, dict[str, bytes]] = field(default_factory=dict)
     gated: dict[str, str] = field(default_factory=dict)  # repo -> the token that opens it
-    cut_once: set[str] = field(default_factory=set)  # file paths (in any repo)
+    cut_once: dict[str, int] = field(default_factory=dict)  # file path -> bytes sent, then cut
     page_size: int = 1000
+    listed_sizes: dict[str, int] = field(default_factory=dict)  # file path -> size the tree says
     seen: list[Seen] = field(default_factory=list)
     _cut_done: set[str] = field(default_factory=set)
     _servers: list[ThreadingHTTPServer] = field(default_factory=list)
@@ -98,13 +103,14 @@ class FakeHub:
         for path in sorted(files):
             data = files[path]
             sha256 = hashlib.sha256(data).hexdigest()
+            size = self.listed_sizes.get(path, len(data))
             entries.append(
                 {
                     "type": "file",
                     "oid": hashlib.sha1(data).hexdigest(),
-                    "size": len(data),
+                    "size": size,
                     "path": path,
-                    "lfs": {"oid": sha256, "size": len(data), "pointerSize": 134},
+                    "lfs": {"oid": sha256, "size": size, "pointerSize": 134},
                 }
             )
         return entries
@@ -129,7 +135,8 @@ def _handler(hub: FakeHub, origin: str) -> type[BaseHTTPRequestHandler]:
             self._dispatch("GET")
 
         def _dispatch(self, method: str) -> None:
-            hub.seen.append(Seen(origin, method, self.path, dict(self.headers.items())))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            hub.seen.append(Seen(origin, method, self.path, headers))
             if origin == "cdn":
                 self._cdn(method)
             else:
@@ -184,7 +191,9 @@ def _handler(hub: FakeHub, origin: str) -> type[BaseHTTPRequestHandler]:
             if rest[0] == "revision":
                 siblings = [{"rfilename": p} for p in sorted(hub.repos[repo])]
                 gated: str | bool = "manual" if repo in hub.gated else False
-                self._json({"id": repo, "sha": sha, "private": False, "gated": gated, "siblings": siblings})
+                self._json(
+                    {"id": repo, "sha": sha, "private": False, "gated": gated, "siblings": siblings}
+                )
                 return
             if rest[0] != "tree":
                 self._error(404, "EntryNotFound", "Entry not found")
@@ -206,7 +215,11 @@ def _handler(hub: FakeHub, origin: str) -> type[BaseHTTPRequestHandler]:
                 return
             data = hub.repos[repo].get(path)
             if data is None:
-                self._error(404, "EntryNotFound", "Entry not found", )
+                self._error(
+                    404,
+                    "EntryNotFound",
+                    "Entry not found",
+                )
                 return
             token = hub.gated.get(repo)
             if token is not None and self.headers.get("Authorization") != f"Bearer {token}":
@@ -247,7 +260,7 @@ def _handler(hub: FakeHub, origin: str) -> type[BaseHTTPRequestHandler]:
                     self.send_header(key, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body[: len(body) // 2])
+                self.wfile.write(body[: hub.cut_once[path]])
                 self.wfile.flush()
                 self.close_connection = True
                 return

@@ -306,3 +306,12 @@ def test_no_terminal_is_a_usage_error(tmp_path: Path, run_cli: Any) -> None:
     proc = run_cli("-C", str(tmp_path))
     assert proc.returncode == 2
     assert "needs a terminal" in proc.stderr
+
+
+def test_a_backend_that_fails_to_load_ends_the_session_with_exit_2(
+    tmp_path: Path, start_repl: Any
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"calc.py": CALC})
+    term: Terminal = start_repl(repo, "--backend", f"scripted:{tmp_path / 'missing.json'}")
+    term.expect("minimax-agent: error: script file not found")
+    assert term.wait_exit() == 2

@@ -199,7 +199,6 @@ class NativeModel:
         cp.n_threads, cp.n_threads_batch = params.threads, params.threads_batch
         cp.flash_attn_type = params.flash_attn
         cp.type_k = cp.type_v = params.kv_type
-        cp.no_perf = True
         with captured_log() as lines:
             self._ctx = lib.llama_init_from_model(self._model, cp)
         if not self._ctx:
@@ -283,6 +282,10 @@ class NativeModel:
             self._decode(prompt[start : start + step])
         return keep
 
+    def clear(self) -> None:
+        """Empty the KV cache."""
+        self._truncate(0)
+
     def append(self, token: int) -> None:
         """Evaluate one generated token."""
         self._one[0] = token
@@ -312,6 +315,20 @@ class NativeModel:
 
     def sample(self, sampler: Any) -> int:
         return int(self.lib.llama_sampler_sample(sampler, self._ctx, -1))
+
+    def perf(self, *, reset: bool = False) -> dict[str, float]:
+        """llama.cpp's own counters: tokens evaluated in prompt batches (`n_p_eval`) and one
+        at a time (`n_eval`), and the milliseconds spent on each."""
+        data = self.lib.llama_perf_context(self._ctx)
+        out = {
+            "n_p_eval": data.n_p_eval,
+            "n_eval": data.n_eval,
+            "t_p_eval_ms": data.t_p_eval_ms,
+            "t_eval_ms": data.t_eval_ms,
+        }
+        if reset:
+            self.lib.llama_perf_context_reset(self._ctx)
+        return out
 
     # -- state files --------------------------------------------------------------------------
 

@@ -1,0 +1,232 @@
+"""Tokens evaluated over a 20-step agent session, against the tokens each step actually adds.
+
+Three ways to run the same kind of session, side by side:
+
+1. minimax-agent's local backend: the real agent loop (read-only tools in a scratch git repo)
+   on the `bench` random-weight model, with `--constrain-tools --tool-choice required` so that
+   a random model calls a tool every step. Tokens evaluated come from llama.cpp's own counters.
+2. Re-rendering and re-evaluating the whole prompt each step (what a backend without a cache
+   does): the same conversation, each step's prompt rendered by the template and counted.
+3. llama-cpp-python's `create_chat_completion` as the model of the same agent loop (its own
+   session: the same grammar through `LlamaGrammar`, our parser on its output). It keeps its
+   own KV prefix cache; tokens evaluated are what its `generate` reports it evaluates.
+
+"Tokens added" by a step is its prompt minus what the previous step already held (the previous
+prompt and its generated tokens); the first step adds its whole prompt.
+
+Run: .venv/bin/python benchmarks/prefix_reuse.py [--model PATH] [--steps 20]
+Target: ours within 1.05x of the tokens added.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+MAX_CHARS = 24  # free-text cap in the grammar, so the random model can close every call
+TASK = "Find where the configuration is read and explain it."
+
+
+class QuietHooks:
+    def on_event(self, event: Any) -> None:
+        pass
+
+    def approve(self, call: Any, tool: Any, reason: str) -> bool:
+        return False
+
+
+class LlamaCppPythonBackend:
+    """llama-cpp-python's chat completion as an agent backend (for comparison only)."""
+
+    name = "llama-cpp-python"
+
+    def __init__(self, llm: Any, grammar: str, max_tokens: int) -> None:
+        from llama_cpp import LlamaGrammar
+
+        self.llm = llm
+        self.grammar = LlamaGrammar.from_string(grammar, verbose=False)
+        self.max_tokens = max_tokens
+
+    def stream(self, request: Any) -> Iterator[Any]:
+        from minimax_agent.dialect import StreamParser
+        from minimax_agent.events import Finish, Usage
+        from minimax_agent.messages import template_messages
+
+        report = io.StringIO()
+        with contextlib.redirect_stderr(report):  # where its verbose prefix-match lines go
+            out = self.llm.create_chat_completion(
+                messages=template_messages(request.messages),
+                tools=[t.openai_shape() for t in request.tools],
+                grammar=self.grammar,
+                max_tokens=self.max_tokens,
+                temperature=1.0,
+                top_k=40,
+                top_p=0.95,
+                min_p=0.0,
+            )
+        usage = out["usage"]
+        hit = re.findall(r"remaining (\d+) prompt tokens to eval", report.getvalue())
+        evaluated = int(hit[-1]) if hit else usage["prompt_tokens"]
+        parser = StreamParser(request.tools)
+        events = parser.feed(out["choices"][0]["message"]["content"] or "") + parser.finish()
+        yield from events
+        yield Usage(
+            prompt_tokens=usage["prompt_tokens"],
+            completion_tokens=usage["completion_tokens"],
+            extra={"tokens_evaluated": evaluated},
+        )
+        yield Finish(reason="stop", message=parser.message())
+
+
+def scratch_repo(root: Path) -> Path:
+    files = {
+        "app/config.py": "import tomllib\n\n\ndef load(path):\n"
+        "    return tomllib.load(open(path, 'rb'))\n",
+        "app/main.py": "from app.config import load\n\nSETTINGS = load('settings.toml')\n",
+        "settings.toml": "name = 'demo'\n",
+        "README.md": "# demo\n",
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    env = ["-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
+    subprocess.run(["git", "-C", str(root), *env, "commit", "-qm", "init"], check=True)
+    return root
+
+
+def run_session(backend: Any, repo: Path, steps: int) -> Any:
+    from minimax_agent.agent import Agent, Limits
+    from minimax_agent.config import ApprovalMode
+    from minimax_agent.prompt import system_prompt
+    from tools import default_tools
+    from tools.approval import ApprovalPolicy
+    from tools.workspace import Workspace
+
+    workspace = Workspace(repo)
+    agent = Agent(
+        backend,
+        default_tools(read_only=True),
+        workspace,
+        ApprovalPolicy(ApprovalMode.READ_ONLY, interactive=False),
+        QuietHooks(),
+        system_prompt=system_prompt(workspace.root),
+        limits=Limits(max_steps=steps, max_consecutive_errors=steps + 1),
+    )
+    result = agent.run(TASK)
+    return agent, result
+
+
+def added_per_step(usages: list[Any]) -> list[int]:
+    added, held = [], 0
+    for u in usages:
+        added.append(u.prompt_tokens - held)
+        held = u.prompt_tokens + u.completion_tokens
+    return added
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", type=Path, help="GGUF file (default: write the bench model)")
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--max-tokens", type=int, default=256)
+    parser.add_argument("--n-ctx", type=int, default=16384)
+    parser.add_argument("--skip-llama-cpp-python", action="store_true")
+    args = parser.parse_args()
+
+    from minimax_agent.backends.local import LocalBackend
+    from minimax_agent.backends.local.grammar import whole_turn_grammar
+    from minimax_agent.backends.local.plan import default_threads
+    from minimax_agent.config import Settings
+    from minimax_agent.dialect import render_prompt
+    from minimax_agent.messages import AssistantMessage
+    from quantize.tiny import write_tiny_model
+    from tools import default_tools
+
+    threads = args.threads or default_threads()
+    rows: list[tuple[str, int, int, int]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        model = args.model or write_tiny_model(Path(tmp) / "bench.gguf", "bench")
+        ours = LocalBackend.from_settings(
+            Settings(
+                model=str(model),
+                n_ctx=args.n_ctx,
+                threads=threads,
+                seed=1,
+                max_tokens=args.max_tokens,
+                constrain_tools=True,
+                tool_choice="required",
+                constrain_max_chars=MAX_CHARS,
+            )
+        )
+        ours.model.perf(reset=True)
+        agent, result = run_session(ours, scratch_repo(Path(tmp) / "ours"), args.steps)
+        counters = ours.model.perf()
+        usages = result.usage
+        added = sum(added_per_step(usages))
+        evaluated = sum(u.extra["tokens_evaluated"] for u in usages)
+        generated_decoded = counters["n_p_eval"] + counters["n_eval"] - evaluated
+        rows.append(("minimax-agent local backend", len(usages), added, evaluated))
+
+        # The same conversation, every step's prompt rendered and evaluated from scratch.
+        starts = [i for i, m in enumerate(agent.messages) if isinstance(m, AssistantMessage)]
+        specs = agent.tools.specs()
+        full = sum(
+            len(ours.model.tokenize(render_prompt(ours.template, agent.messages[:i], specs)))
+            for i in starts
+        )
+        rows.append(("re-render + re-evaluate all", len(starts), added, full))
+        ours.close()
+
+        if not args.skip_llama_cpp_python:
+            from llama_cpp import Llama
+
+            llm = Llama(
+                model_path=str(model),
+                n_ctx=args.n_ctx,
+                n_threads=threads,
+                n_threads_batch=threads,
+                n_gpu_layers=0,
+                seed=1,
+                verbose=True,  # its prefix-match report is how it says what it evaluates
+                chat_format=None,
+            )
+            grammar = whole_turn_grammar(default_tools(read_only=True).specs(), MAX_CHARS)
+            theirs = LlamaCppPythonBackend(llm, grammar, args.max_tokens)
+            _, result = run_session(theirs, scratch_repo(Path(tmp) / "theirs"), args.steps)
+            usages = result.usage
+            rows.append(
+                (
+                    "llama-cpp-python chat completion",
+                    len(usages),
+                    sum(added_per_step(usages)),
+                    sum(u.extra["tokens_evaluated"] for u in usages),
+                )
+            )
+
+    print(f"model {model.name}, {threads} threads, up to {args.steps} steps")
+    print(f"{'session':34} {'steps':>5} {'tokens added':>13} {'evaluated':>10} {'ratio':>7}")
+    for name, n, add, ev in rows:
+        print(f"{name:34} {n:5} {add:13} {ev:10} {ev / add:7.3f}")
+    print(
+        f"llama.cpp counters for ours: {counters['n_p_eval'] + counters['n_eval']} tokens "
+        f"decoded = {evaluated} prompt + {generated_decoded} generated"
+    )
+    print("target: minimax-agent within 1.05x of the tokens added")
+
+
+if __name__ == "__main__":
+    main()
