@@ -196,7 +196,7 @@ def pull(
             from rich.console import Console
 
             Console().print(hub.quants_table(listing, assessed))
-            found = hub.largest_fitting(assessed)
+            found = next((q for q, p in assessed if p.fits), None)
             if found is None:
                 raise UsageError(
                     f"no quant in {listing.repo} fits this machine at --ctx {ctx} --kv {kv.value}; "
@@ -221,7 +221,7 @@ def pull(
         paths = hub.download(listing, chosen, progress)
     except MinimaxAgentError as exc:
         _fail(exc)
-    typer.echo(f"verified {len(paths)} file(s) of {what} in {dest}")
+    typer.echo(f"verified {what} in {dest}")
     typer.echo(f"run it with: minimax-agent --model {hub.cached_name(paths[0])}")
 
 

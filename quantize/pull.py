@@ -8,8 +8,9 @@ A pulled repo lands in `<models>/<org>/<name>/`, its files at their paths in the
 huggingface_hub does the transfers and is imported only inside the functions that talk to the Hub,
 so `--version` and `--help` never load it. It reads `HF_ENDPOINT` (a mirror), `HF_TOKEN` (gated
 or private repos; sent to the Hub, never logged here) and `HF_HOME` itself. A connection that
-drops mid-file is resumed with a `Range` request by huggingface_hub; shards already downloaded
-are kept, so running `pull` again after an interruption fetches only what is missing.
+breaks mid-file is resumed with a `Range` request. Finished shards are kept, so `pull` run again
+after Ctrl-C fetches only what is missing; the shard in flight restarts with huggingface_hub 1.0
+and later, which deletes partial files (before 1.0 it resumes that too).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ _SHARD = re.compile(r"-(?P<no>\d{5})-of-(?P<count>\d{5})$")
 _QUANT = r"(?:UD-)?(?:[IT]?Q\d(?:_[A-Z0-9]+)*|BF16|F16|F32|MXFP4(?:_MOE)?)"
 _QUANT_AT_END = re.compile(rf"(?:^|[-_.])(?P<quant>{_QUANT})$", re.IGNORECASE)
 _QUANT_ONLY = re.compile(rf"^{_QUANT}$", re.IGNORECASE)
+_REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 _STACKS = (("httpx2", "HTTPError"), ("httpx", "HTTPError"), ("requests", "RequestException"))
 
 
@@ -68,9 +70,6 @@ class DownloadError(BackendError):
 
 class _BrokenOff(DownloadError):
     """A connection that broke mid-way: another try resumes from where it stopped."""
-
-
-# ---- what a repo holds ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -127,10 +126,14 @@ def group_quants(files: Iterable[RemoteFile]) -> dict[str, Quant]:
     quants = []
     for name, by_base in sets.items():
         shards = next(iter(by_base.values()))
-        match = _SHARD.search(shards[0].path.removesuffix(".gguf"))
-        expected = int(match["count"]) if match else len(shards)
-        quants.append(Quant(name, tuple(shards), expected))
+        quants.append(Quant(name, tuple(shards), _shard_count(shards[0].path, len(shards))))
     return {q.name: q for q in sorted(quants, key=lambda q: (q.size, q.name))}
+
+
+def _shard_count(path: str, found: int) -> int:
+    """How many shards a split file's name says its set has (`-00001-of-00003`)."""
+    match = _SHARD.search(path.removesuffix(".gguf"))
+    return int(match["count"]) if match else found
 
 
 def find_quant(listing: RepoListing, name: str) -> Quant:
@@ -144,9 +147,6 @@ def find_quant(listing: RepoListing, name: str) -> Quant:
             f"{quant.name}; the upload looks unfinished"
         )
     return quant
-
-
-# ---- which quant fits -------------------------------------------------------------------------
 
 
 def footprint_for(quant: Quant) -> ModelFootprint:
@@ -183,13 +183,6 @@ def assess(listing: RepoListing, request: PlanRequest) -> list[tuple[Quant, Plan
     return sorted(plans, key=lambda qp: qp[1].request.model.total, reverse=True)
 
 
-def largest_fitting(assessed: list[tuple[Quant, Plan]]) -> Quant | None:
-    return next((q for q, p in assessed if p.fits), None)
-
-
-# ---- the Hub ----------------------------------------------------------------------------------
-
-
 def _endpoint() -> str | None:
     # Read at call time: huggingface_hub reads HF_ENDPOINT once, when it is first imported.
     return os.environ.get("HF_ENDPOINT") or None
@@ -209,7 +202,7 @@ def _hub_errors(repo: str, doing: str, revision: str = "main") -> Iterator[None]
 
     where = _endpoint() or "the Hub"
     # The HTTP stack differs by huggingface_hub version; only one already imported can raise.
-    transport = (OSError, *(getattr(sys.modules[m], a) for m, a in _STACKS if m in sys.modules))
+    transport = tuple(getattr(sys.modules[m], a) for m, a in _STACKS if m in sys.modules)
     try:
         yield
     except hf.GatedRepoError:
@@ -232,11 +225,13 @@ def _hub_errors(repo: str, doing: str, revision: str = "main") -> Iterator[None]
         raise DownloadError(f"{doing}: {_first_line(exc)}") from None
     except transport as exc:
         raise _BrokenOff(f"{doing}: {_first_line(exc)}") from None
+    except OSError as exc:  # the disk, or huggingface_hub's own consistency checks
+        raise DownloadError(f"{doing}: {_first_line(exc)}") from None
 
 
 def list_repo(repo: str, revision: str = "main") -> RepoListing:
     """The repo's GGUF quants at `revision`, pinned to the commit it points at now."""
-    if repo.count("/") != 1 or repo.startswith("/") or repo.endswith("/"):
+    if not _REPO_ID.match(repo):
         raise UsageError(f"bad repo {repo!r}: give it as ORG/NAME, e.g. {DEFAULT_REPO}")
     from huggingface_hub import HfApi
     from huggingface_hub.hf_api import RepoFile
@@ -261,7 +256,7 @@ def download(
     """Fetch the quant's shards into the models directory and check each one's size against the
     listing. `on_file(index, count, file, already_here)` runs before each file."""
     dest = models_dir() / listing.repo
-    todo = [f for f in quant.files if not _holds(dest / f.path, f.size)]
+    todo = [f for f in quant.files if not _has(dest / f.path, f.size)]
     _check_space(dest, sum(f.size for f in todo))
     paths = []
     for index, f in enumerate(quant.files, 1):
@@ -296,10 +291,6 @@ def _fetch(listing: RepoListing, path: str, dest: Path) -> Path:
     raise AssertionError("unreachable")
 
 
-def _holds(path: Path, size: int) -> bool:
-    return path.is_file() and path.stat().st_size == size
-
-
 def _check_space(dest: Path, needed: int) -> None:
     from quantize.inspect import human_bytes
 
@@ -314,18 +305,19 @@ def _check_space(dest: Path, needed: int) -> None:
         )
 
 
+def _has(path: Path, size: int) -> bool:
+    return path.is_file() and path.stat().st_size == size
+
+
 def _verify(path: Path, f: RemoteFile) -> None:
-    size = path.stat().st_size
-    if size != f.size:
+    if not _has(path, f.size):
+        size = path.stat().st_size
         # huggingface_hub would keep returning this file as done: remove it so a rerun refetches.
         path.unlink()
         raise DownloadError(
             f"{f.path}: downloaded {size} bytes but the Hub lists {f.size}; "
             "removed it, run the command again"
         )
-
-
-# ---- the models directory ---------------------------------------------------------------------
 
 
 def models_dir() -> Path:
@@ -371,10 +363,8 @@ def cached_models(root: Path | None = None) -> list[CachedModel]:
     models = []
     for (_, name), files in groups.items():
         rel = files[0].relative_to(root)
-        match = _SHARD.search(files[0].stem)
-        expected = int(match["count"]) if match else len(files)
         repo = "/".join(rel.parts[:2]) if len(rel.parts) > 2 else ""
-        models.append(CachedModel(name, repo, tuple(files), expected))
+        models.append(CachedModel(name, repo, tuple(files), _shard_count(rel.name, len(files))))
     return sorted(models, key=lambda m: (m.repo, m.name))
 
 
@@ -412,9 +402,6 @@ def resolve_model_name(name: str, root: Path | None = None) -> Path:
     return model.path
 
 
-# ---- tables for the CLI -----------------------------------------------------------------------
-
-
 def quants_table(listing: RepoListing, assessed: list[tuple[Quant, Plan]]) -> Table:
     from rich.table import Table
 
@@ -435,8 +422,10 @@ def cached_table(models: list[CachedModel], root: Path) -> Table:
     from quantize.inspect import human_bytes
 
     table = Table(title=str(root))
-    for col in ("name", "size", "repo", "file"):
-        table.add_column(col, justify="right" if col == "size" else "left")
+    table.add_column("name")
+    table.add_column("size", justify="right")
+    table.add_column("repo", overflow="fold")  # long paths wrap rather than lose their ends
+    table.add_column("file", overflow="fold")
     for m in models:
         size = human_bytes(m.size)
         if not m.complete:

@@ -140,18 +140,26 @@ def _handler(hub: FakeHub, origin: str) -> type[BaseHTTPRequestHandler]:
             if origin == "cdn":
                 self._cdn(method)
             else:
-                self._hub(method)
+                self._hub()
 
         def _send(
-            self, status: int, body: bytes = b"", headers: dict[str, str] | None = None
+            self,
+            status: int,
+            body: bytes = b"",
+            headers: dict[str, str] | None = None,
+            cut_at: int | None = None,
         ) -> None:
+            """Reply; with `cut_at`, close the connection after that many bytes of the body."""
             self.send_response(status)
             for key, value in (headers or {}).items():
                 self.send_header(key, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             if self.command != "HEAD":
-                self.wfile.write(body)
+                self.wfile.write(body[:cut_at])
+            if cut_at is not None:
+                self.wfile.flush()
+                self.close_connection = True
 
         def _error(self, status: int, code: str, message: str) -> None:
             body = json.dumps({"error": message}).encode()
@@ -162,7 +170,7 @@ def _handler(hub: FakeHub, origin: str) -> type[BaseHTTPRequestHandler]:
             body = json.dumps(value).encode()
             self._send(200, body, {"Content-Type": "application/json", **(headers or {})})
 
-        def _hub(self, method: str) -> None:
+        def _hub(self) -> None:
             split = urlsplit(self.path)
             parts = [unquote(p) for p in split.path.strip("/").split("/")]
             if parts[:2] == ["api", "models"]:
@@ -202,11 +210,15 @@ def _handler(hub: FakeHub, origin: str) -> type[BaseHTTPRequestHandler]:
             if query.get("recursive", ["false"])[0].lower() != "true":
                 entries = [e for e in entries if "/" not in e["path"]]
             start = int(query.get("cursor", ["0"])[0])
-            page = entries[start : start + hub.page_size]
+            end = start + hub.page_size
             headers = {}
-            if start + hub.page_size < len(entries):
-                nxt = f"{hub.url}/api/models/{repo}/tree/{rest[1]}?recursive={query.get('recursive', ['false'])[0]}&cursor={start + hub.page_size}"
+            if end < len(entries):  # cursor pagination, as the Hub does it
+                recursive = query.get("recursive", ["false"])[0]
+                nxt = (
+                    f"{hub.url}/api/models/{repo}/tree/{rest[1]}?recursive={recursive}&cursor={end}"
+                )
                 headers["Link"] = f'<{nxt}>; rel="next"'
+            page = entries[start:end]
             self._json(page, headers)
 
         def _resolve(self, repo: str, rev: str, path: str) -> None:
@@ -215,11 +227,7 @@ def _handler(hub: FakeHub, origin: str) -> type[BaseHTTPRequestHandler]:
                 return
             data = hub.repos[repo].get(path)
             if data is None:
-                self._error(
-                    404,
-                    "EntryNotFound",
-                    "Entry not found",
-                )
+                self._error(404, "EntryNotFound", "Entry not found")
                 return
             token = hub.gated.get(repo)
             if token is not None and self.headers.get("Authorization") != f"Bearer {token}":
@@ -253,17 +261,10 @@ def _handler(hub: FakeHub, origin: str) -> type[BaseHTTPRequestHandler]:
                 status = 206
                 headers["Content-Range"] = f"bytes {start}-{len(data) - 1}/{len(data)}"
             body = data[start:]
+            cut_at = None
             if method == "GET" and path in hub.cut_once and path not in hub._cut_done:
                 hub._cut_done.add(path)
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body[: hub.cut_once[path]])
-                self.wfile.flush()
-                self.close_connection = True
-                return
-            self._send(status, body, headers)
+                cut_at = hub.cut_once[path]
+            self._send(status, body, headers, cut_at)
 
     return Handler

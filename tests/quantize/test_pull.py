@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from minimax_agent.cli_models import models_app, resolve_model_arg
 from minimax_agent.errors import UsageError
-from quantize.pull import RemoteFile, cached_models, group_quants, resolve_model_name
+from quantize.pull import DEFAULT_REPO, RemoteFile, cached_models, group_quants, resolve_model_name
 from tests.conftest import RunCli
 from tests.fakes.fake_hub import FakeHub
 
@@ -68,7 +68,9 @@ def models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def hub_env(tmp_path: Path, models: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    monkeypatch.delenv("HF_TOKEN", raising=False)
+    # nothing from the real environment: no token, no offline switch, no other endpoint
+    for var in ("HF_TOKEN", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_ENDPOINT"):
+        monkeypatch.delenv(var, raising=False)
     return {
         "HF_HOME": str(tmp_path / "hf-home"),
         "HF_HUB_DISABLE_TELEMETRY": "1",
@@ -82,21 +84,24 @@ def pull(
     return run_cli("models", "pull", *args, env={**env, "HF_ENDPOINT": hub_url})
 
 
-def run_with_terminal_stderr(
-    args: list[str], env: dict[str, str]
+def run_on_terminal(
+    args: list[str], env: dict[str, str], answer: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """The CLI with stdout piped and stderr on a pseudo-terminal, both read to the end."""
+    """The CLI with stdout piped and stderr on a pseudo-terminal, both read to the end; with an
+    `answer`, stdin is the terminal too and the answer is typed into it."""
     master, slave = pty.openpty()
     # a terminal of no size gets empty progress bars: give it 24 rows of 120 columns
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
     proc = subprocess.Popen(
         [sys.executable, "-m", "minimax_agent", *args],
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL if answer is None else slave,
         stdout=subprocess.PIPE,
         stderr=slave,
         env={**os.environ, **env},
     )
     os.close(slave)
+    if answer is not None:
+        os.write(master, answer.encode())
     chunks: list[bytes] = []
 
     def drain() -> None:  # a full terminal buffer would block the child
@@ -132,9 +137,9 @@ def test_group_quants_reads_names_shards_and_folders() -> None:
     quants = group_quants(files)
     assert list(quants) == ["IQ2_XXS", "UD-Q2_K_XL", "BF16", "Q4_K_M"]  # smallest first
     bf16 = quants["BF16"]
-    assert [f.path[-20:] for f in bf16.files] == [
-        "BF16-00001-of-00002.gguf"[-20:],
-        "BF16-00002-of-00002.gguf"[-20:],
+    assert [f.path for f in bf16.files] == [  # shard order, whatever order the listing had
+        "BF16/MiniMax-M2.1-BF16-00001-of-00002.gguf",
+        "BF16/MiniMax-M2.1-BF16-00002-of-00002.gguf",
     ]
     assert bf16.complete and bf16.size == 10
     assert not quants["UD-Q2_K_XL"].complete  # one of its two shards is listed
@@ -148,14 +153,14 @@ def test_pull_downloads_every_shard_and_verifies_sizes(
     run_cli: RunCli,
 ) -> None:
     # huggingface_hub draws its byte progress bars only on a terminal: give stderr one
-    result = run_with_terminal_stderr(
+    result = run_on_terminal(
         ["models", "pull", "--quant", "q4_k_m", "--repo", REPO], {**hub_env, "HF_ENDPOINT": hub.url}
     )
     assert result.returncode == 0, result.stderr
     for i, path in enumerate(Q4, 1):
         assert f"[{i}/3] {path}" in result.stdout
         assert (models / REPO / path).read_bytes() == repo_files[path]
-    assert "verified 3 file(s) of Q4_K_M" in result.stdout
+    assert "verified Q4_K_M (16.29 MiB, 3 file(s))" in result.stdout
     assert "--model MiniMax-M2.1-Q4_K_M" in result.stdout
     assert "100%" in result.stderr
     assert not (models / REPO / Q8[0]).exists()
@@ -201,7 +206,7 @@ def test_auto_pick_takes_the_largest_quant_that_fits(
     # Q8_0 (~243 GB) does not fit 48 GiB + 128 GiB; Q4_K_M (~137 GB) does, and beats IQ2_M
     for name in ("Q8_0", "Q4_K_M", "IQ2_M"):
         assert name in result.stdout
-    assert "verified 3 file(s) of Q4_K_M" in result.stdout
+    assert "verified Q4_K_M (16.29 MiB, 3 file(s))" in result.stdout
     assert all((models / REPO / p).exists() for p in Q4)
     assert not (models / REPO / IQ2).exists()
     assert not (models / REPO / Q8[0]).exists()
@@ -222,6 +227,16 @@ def test_auto_pick_asks_first_and_refuses_without_a_terminal(
     assert "would download IQ2_M" in dry.stdout
     assert not hub.requests("cdn")
 
+    # on a terminal it asks; "n" downloads nothing and the task is not done
+    env = {**hub_env, "HF_ENDPOINT": hub.url}
+    declined = run_on_terminal(["models", "pull", *flags], env, answer="n\n")
+    assert declined.returncode == 1
+    assert "download IQ2_M" in declined.stdout
+    assert not hub.requests("cdn")
+    accepted = run_on_terminal(["models", "pull", *flags], env, answer="y\n")
+    assert accepted.returncode == 0, accepted.stderr
+    assert (models / REPO / IQ2).exists()
+
 
 def test_unknown_quant_lists_the_quants_there(
     hub: FakeHub, hub_env: dict[str, str], run_cli: RunCli
@@ -240,6 +255,11 @@ def test_missing_repo_and_unreachable_hub(
     assert missing.returncode == 2
     assert "repository acme/nothing not found" in missing.stderr
     assert "--repo ORG/NAME" in missing.stderr
+
+    malformed = pull(run_cli, hub.url, hub_env, "--repo", "just-a-name")
+    assert malformed.returncode == 2 and "give it as ORG/NAME" in malformed.stderr
+    no_branch = pull(run_cli, hub.url, hub_env, "--repo", REPO, "--revision", "nope")
+    assert no_branch.returncode == 2 and "has no revision 'nope'" in no_branch.stderr
 
     down = pull(run_cli, "http://127.0.0.1:9", hub_env, "--quant", "Q4_K_M", "--repo", REPO)
     assert down.returncode == 3
@@ -297,7 +317,7 @@ def test_resolve_model_name_finds_pulled_models(models: Path) -> None:
     assert resolve_model_name("minimax-m2.1-q4_k_m") == first
     assert resolve_model_name("MiniMax-M2.1-Q4_K_M-00002-of-00003.gguf") == first
     assert resolve_model_name(f"{REPO}/MiniMax-M2.1-IQ2_M") == iq2
-    assert resolve_model_name("IQ2_M.gguf".removesuffix(".gguf")) == iq2
+    assert resolve_model_name("IQ2_M") == iq2  # the bare quant, held by one model only
     assert resolve_model_name("mine") == loose
     with pytest.raises(UsageError, match="no model named 'Q6_K'"):
         resolve_model_name("Q6_K")
@@ -336,5 +356,8 @@ def test_startup_does_not_import_huggingface_hub(args: list[str]) -> None:
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, "COLUMNS": "200"},
     )
     assert "huggingface_hub" not in out.stderr
+    if "pull" in args:  # the help names the default repo without importing the module that has it
+        assert DEFAULT_REPO in out.stdout
