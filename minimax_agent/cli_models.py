@@ -184,6 +184,7 @@ def pull(
     (MINIMAX_AGENT_MODELS_DIR, default the user cache). Resumes, verifies sizes; HF_TOKEN
     opens gated repos."""
     try:
+        from quantize import model_cache
         from quantize import pull as hub
         from quantize.inspect import human_bytes
 
@@ -204,7 +205,7 @@ def pull(
                 )
             chosen = found
         what = f"{chosen.name} ({human_bytes(chosen.size)}, {len(chosen.files)} file(s))"
-        dest = hub.models_dir() / listing.repo
+        dest = model_cache.models_dir() / listing.repo
         if dry_run:
             typer.echo(f"would download {what} into {dest}")
             return
@@ -222,7 +223,7 @@ def pull(
     except MinimaxAgentError as exc:
         _fail(exc)
     typer.echo(f"verified {what} in {dest}")
-    typer.echo(f"run it with: minimax-agent --model {hub.cached_name(paths[0])}")
+    typer.echo(f"run it with: minimax-agent --model {model_cache.cached_name(paths[0])}")
 
 
 @models_app.command("list")
@@ -230,7 +231,7 @@ def list_models(
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array on stdout.")] = False,
 ) -> None:
     """Models in the models directory (see `pull`): the names `--model` accepts, and sizes."""
-    from quantize.pull import cached_models, cached_table, models_dir
+    from quantize.model_cache import cached_models, cached_table, models_dir
 
     root, models = models_dir(), cached_models()
     if as_json:
@@ -260,7 +261,7 @@ def resolve_model_arg(value: str) -> Path:
     path = Path(value).expanduser()
     if path.is_file():
         return path
-    from quantize.pull import resolve_model_name
+    from quantize.model_cache import resolve_model_name
 
     return resolve_model_name(value)
 

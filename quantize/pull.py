@@ -1,9 +1,5 @@
-"""`minimax-agent models pull` and `models list`: fetch MiniMax-M2.1 GGUF quants from a Hub repo
-into the models directory, and find them there again by name for `--model`.
-
-The models directory is `MINIMAX_AGENT_MODELS_DIR` when set, otherwise
-`platformdirs.user_cache_dir("minimax-agent")/models` (`~/.cache/minimax-agent/models` on Linux).
-A pulled repo lands in `<models>/<org>/<name>/`, its files at their paths in the repo.
+"""`minimax-agent models pull`: fetch MiniMax-M2.1 GGUF quants from a Hub repo into the models
+directory (see `quantize.model_cache`, which also finds them again by name for `--model`).
 
 huggingface_hub does the transfers and is imported only inside the functions that talk to the Hub,
 so `--version` and `--help` never load it. It reads `HF_ENDPOINT` (a mirror), `HF_TOKEN` (gated
@@ -29,6 +25,8 @@ from typing import TYPE_CHECKING
 
 from minimax_agent.errors import BackendError, UsageError
 from quantize.footprint import QUANT_BPW, ModelFootprint, m21_footprint
+from quantize.model_cache import MODELS_DIR_ENV, models_dir, quant_name, shard_count
+from quantize.model_cache import SHARD as _SHARD
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -40,14 +38,8 @@ log = logging.getLogger("minimax_agent")
 # Unsloth publishes GGUFs of each MiniMax release under this name; it cannot be checked from
 # here (no network in development), which is why `--repo` exists. Shown in `models pull --help`.
 DEFAULT_REPO = "unsloth/MiniMax-M2.1-GGUF"
-MODELS_DIR_ENV = "MINIMAX_AGENT_MODELS_DIR"
 ATTEMPTS = 3  # per file, when the connection breaks off mid-way
 
-_SHARD = re.compile(r"-(?P<no>\d{5})-of-(?P<count>\d{5})$")
-# A quant name at the end of a file stem: Q4_K_M, IQ2_XXS, TQ1_0, BF16, Unsloth's UD-Q4_K_XL...
-_QUANT = r"(?:UD-)?(?:[IT]?Q\d(?:_[A-Z0-9]+)*|BF16|F16|F32|MXFP4(?:_MOE)?)"
-_QUANT_AT_END = re.compile(rf"(?:^|[-_.])(?P<quant>{_QUANT})$", re.IGNORECASE)
-_QUANT_ONLY = re.compile(rf"^{_QUANT}$", re.IGNORECASE)
 _REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 _STACKS = (("httpx2", "HTTPError"), ("httpx", "HTTPError"), ("requests", "RequestException"))
 
@@ -100,20 +92,6 @@ class RepoListing:
     quants: dict[str, Quant]  # smallest first
 
 
-def quant_name(path: str) -> str | None:
-    """The quant a GGUF path in a repo holds: from its file name, else from its folder."""
-    parts = path.split("/")
-    if not parts[-1].lower().endswith(".gguf") or parts[-1].lower().startswith("mmproj"):
-        return None
-    stem = _SHARD.sub("", parts[-1][: -len(".gguf")])
-    match = _QUANT_AT_END.search(stem)
-    if match:
-        return match["quant"].upper()
-    if len(parts) > 1 and _QUANT_ONLY.match(parts[-2]):
-        return parts[-2].upper()
-    return None
-
-
 def group_quants(files: Iterable[RemoteFile]) -> dict[str, Quant]:
     """The repo's GGUF files by quant, smallest quant first. Where two sets of files carry the
     same quant name (a folder copy and a loose copy), the first in path order wins."""
@@ -126,14 +104,8 @@ def group_quants(files: Iterable[RemoteFile]) -> dict[str, Quant]:
     quants = []
     for name, by_base in sets.items():
         shards = next(iter(by_base.values()))
-        quants.append(Quant(name, tuple(shards), _shard_count(shards[0].path, len(shards))))
+        quants.append(Quant(name, tuple(shards), shard_count(shards[0].path, len(shards))))
     return {q.name: q for q in sorted(quants, key=lambda q: (q.size, q.name))}
-
-
-def _shard_count(path: str, found: int) -> int:
-    """How many shards a split file's name says its set has (`-00001-of-00003`)."""
-    match = _SHARD.search(path.removesuffix(".gguf"))
-    return int(match["count"]) if match else found
 
 
 def find_quant(listing: RepoListing, name: str) -> Quant:
@@ -320,88 +292,6 @@ def _verify(path: Path, f: RemoteFile) -> None:
         )
 
 
-def models_dir() -> Path:
-    override = os.environ.get(MODELS_DIR_ENV)
-    if override:
-        return Path(override).expanduser()
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("minimax-agent")) / "models"
-
-
-@dataclass(frozen=True)
-class CachedModel:
-    name: str  # the file name without `.gguf` and shard suffix, e.g. MiniMax-M2.1-Q4_K_M
-    repo: str  # ORG/NAME it was pulled from; "" for a file put straight into the directory
-    files: tuple[Path, ...]  # shards in order
-    shards_expected: int
-
-    @property
-    def path(self) -> Path:  # llama.cpp opens a split model by its first shard
-        return self.files[0]
-
-    @property
-    def size(self) -> int:
-        return sum(f.stat().st_size for f in self.files)
-
-    @property
-    def complete(self) -> bool:
-        return len(self.files) == self.shards_expected
-
-
-def cached_models(root: Path | None = None) -> list[CachedModel]:
-    root = models_dir() if root is None else root
-    if not root.is_dir():
-        return []
-    groups: dict[tuple[Path, str], list[Path]] = {}
-    for path in sorted(root.rglob("*.gguf")):
-        rel = path.relative_to(root)
-        # huggingface_hub keeps partial downloads and bookkeeping under `.cache/`
-        if any(part.startswith(".") for part in rel.parts):
-            continue
-        groups.setdefault((path.parent, cached_name(path)), []).append(path)
-    models = []
-    for (_, name), files in groups.items():
-        rel = files[0].relative_to(root)
-        repo = "/".join(rel.parts[:2]) if len(rel.parts) > 2 else ""
-        models.append(CachedModel(name, repo, tuple(files), _shard_count(rel.name, len(files))))
-    return sorted(models, key=lambda m: (m.repo, m.name))
-
-
-def cached_name(path: Path) -> str:
-    """The name `resolve_model_name` knows a downloaded file by."""
-    return _SHARD.sub("", path.stem)
-
-
-def resolve_model_name(name: str, root: Path | None = None) -> Path:
-    """The file to load for a model name from the models directory: the model name
-    (`MiniMax-M2.1-Q4_K_M`), a shard's file name, `ORG/NAME/model`, or the bare quant
-    (`Q4_K_M`) when only one model has it. A split model resolves to its first shard."""
-    key = name.strip().removesuffix(".gguf").lower()
-    root = models_dir() if root is None else root
-    found = []
-    for m in cached_models(root):
-        names = {m.name, f"{m.repo}/{m.name}", *(f.stem for f in m.files)}
-        quant = quant_name(f"{m.path.parent.name}/{m.path.name}")
-        if key in {n.lower() for n in names} or (quant is not None and key == quant.lower()):
-            found.append(m)
-    if not found:
-        raise UsageError(
-            f"no model named {name!r} in {root}: `minimax-agent models list` shows what is "
-            "there, `minimax-agent models pull` fetches one"
-        )
-    if len(found) > 1:
-        choices = ", ".join(f"{m.repo}/{m.name}" if m.repo else m.name for m in found)
-        raise UsageError(f"{name!r} names several models; pick one of: {choices}")
-    model = found[0]
-    if not model.complete:
-        raise UsageError(
-            f"{model.name} has {len(model.files)} of its {model.shards_expected} shards; "
-            "run `minimax-agent models pull` again to finish it"
-        )
-    return model.path
-
-
 def quants_table(listing: RepoListing, assessed: list[tuple[Quant, Plan]]) -> Table:
     from rich.table import Table
 
@@ -413,22 +303,4 @@ def quants_table(listing: RepoListing, assessed: list[tuple[Quant, Plan]]) -> Ta
     for quant, plan in assessed:
         fits = "yes" if plan.fits else f"no ({human_bytes(plan.shortfall)} short)"
         table.add_row(quant.name, human_bytes(quant.size), str(len(quant.files)), fits)
-    return table
-
-
-def cached_table(models: list[CachedModel], root: Path) -> Table:
-    from rich.table import Table
-
-    from quantize.inspect import human_bytes
-
-    table = Table(title=str(root))
-    table.add_column("name")
-    table.add_column("size", justify="right")
-    table.add_column("repo", overflow="fold")  # long paths wrap rather than lose their ends
-    table.add_column("file", overflow="fold")
-    for m in models:
-        size = human_bytes(m.size)
-        if not m.complete:
-            size += f" ({len(m.files)} of {m.shards_expected} shards)"
-        table.add_row(m.name, size, m.repo, str(m.path.relative_to(root)))
     return table

@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 
 from minimax_agent.cli_models import models_app, resolve_model_arg
 from minimax_agent.errors import UsageError
-from quantize.pull import DEFAULT_REPO, RemoteFile, cached_models, group_quants, resolve_model_name
+from quantize.model_cache import cached_models, resolve_model_name
+from quantize.pull import DEFAULT_REPO, RemoteFile, group_quants
 from tests.conftest import RunCli
 from tests.fakes.fake_hub import FakeHub
 
