@@ -58,7 +58,8 @@ def _time_to_prompt(cases: dict[str, list[str]], runs: int) -> dict[str, tuple[f
                 child = pexpect.spawn(
                     cmd[0], cmd[1:], cwd=str(repo), env=env, dimensions=(40, 120), encoding="utf-8"
                 )
-                child.expect("❯ ", timeout=30)
+                child.delaybeforesend = None  # pexpect's default 50 ms pause would be counted
+                child.expect("❯", timeout=30)
                 drawn = time.perf_counter() - start
                 child.send("q")
                 child.expect("q", timeout=30)

@@ -2,8 +2,9 @@
 
 A checkpoint is a commit on a private ref, `refs/minimax-agent/checkpoints/<session>`, whose tree
 holds every tracked file and every untracked file git does not ignore, exactly as they were on
-disk. It is written with git plumbing and a temporary index (a copy of the user's, so unchanged
-files are not re-hashed): the user's branch, index, stash and reflog are never touched. Because
+disk. It is written with git plumbing and the session's own index file inside `.git` (first
+copied from the user's, so unchanged files are not re-hashed): the user's branch, index, stash
+and reflog are never touched. Because
 it is a snapshot and not a record of what the tools did, it also covers whatever a shell
 command changed.
 
@@ -108,15 +109,21 @@ class Checkpoints:
         finally:
             path.unlink(missing_ok=True)
 
+    @property
+    def _own_index(self) -> Path:
+        # kept between snapshots, so files unchanged since the last one are not hashed again
+        return self.git_dir / f"minimax-agent-{self.ref.rsplit('/', 1)[-1]}.index"
+
     def snapshot_tree(self) -> str:
         """The tree of the workspace as it is on disk now (tracked + untracked, not ignored)."""
-        with self._scratch_index() as scratch:
-            if self.index.is_file():
-                shutil.copyfile(self.index, scratch)  # stat data cached: only changes re-hashed
-            else:
-                scratch.unlink()
-            self._run("add", "-A", "--ignore-errors", index=scratch)
-            return self._run("write-tree", index=scratch).strip()
+        own = self._own_index
+        if not own.is_file() and self.index.is_file():
+            # seeded from the user's index, whose stat data spares hashing the tracked files
+            with self._scratch_index() as scratch:
+                shutil.copyfile(self.index, scratch)
+                os.replace(scratch, own)
+        self._run("add", "-A", "--ignore-errors", index=own)
+        return self._run("write-tree", index=own).strip()
 
     def take(self, label: str) -> Checkpoint:
         tree = self.snapshot_tree()
@@ -192,8 +199,10 @@ class Checkpoints:
         return self._run("diff", "--no-color", "--no-ext-diff", base, self.snapshot_tree())
 
     def drop(self) -> None:
+        """Forget this session's checkpoints (`sessions rm`)."""
         if self._head():
             self._run("update-ref", "-d", self.ref)
+        self._own_index.unlink(missing_ok=True)
 
 
 def _prune_empty_dirs(directory: Path, top: Path) -> None:

@@ -262,7 +262,13 @@ def restore_checkpoint(checkpoints: Checkpoints, target: str | None) -> Restored
     if not found:
         raise UsageError("nothing to undo: no checkpoints in this session")
     if target is None:
-        chosen = found[0]
+        # the newest checkpoint the files differ from: a step that changed nothing (a declined
+        # edit, a command that only read) is skipped rather than "undone" to no effect
+        now = checkpoints.snapshot_tree()
+        newest = next((c for c in found if c.tree != now), None)
+        if newest is None:
+            raise UsageError("nothing to undo: no step since the first checkpoint changed files")
+        chosen = newest
     elif target.isdigit() and 1 <= int(target) <= len(found):
         chosen = found[int(target) - 1]
     else:

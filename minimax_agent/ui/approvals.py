@@ -103,6 +103,13 @@ class ReplHooks:
             offers.append(f" always `{prefix} …`  ")
         offers.append("(Esc: no)", style="dim")
         console.print(offers)
+        try:
+            return self._answer(tool, prefix)
+        finally:
+            self.renderer.tools_running()
+
+    def _answer(self, tool: Tool, prefix: str | None) -> bool:
+        console = self.console
         while True:
             key = self.watcher.read_key() if self.watcher else b""
             answer = key[:1].lower()

@@ -103,7 +103,7 @@ class Renderer:
             return Markdown(self._partial)
         if self._phase == "reasoning" and self.show_thinking and self._partial:
             return Text(self._partial, style="dim italic")
-        label = "thinking" if self._phase == "reasoning" else "working"
+        label = {"reasoning": "thinking", "running": "running tools"}.get(self._phase, "working")
         extra = f" ({self._reasoned:,} chars)" if self._reasoned and not self.show_thinking else ""
         return Spinner("dots", Text(f"{label}…{extra}  Esc to interrupt", style="dim"))
 
@@ -174,11 +174,20 @@ class Renderer:
             self._phase = ""
             self.console.print(call_text(event))
         elif isinstance(event, ToolOutcome):
+            self.settle()
             self.outputs.append(event)
             self.console.print(self.outcome_text(event))
+            self.tools_running()
         elif isinstance(event, Finish):
             self.settle()
             self._phase = ""
+            if event.message.tool_calls:
+                self.tools_running()
+
+    def tools_running(self) -> None:
+        """A spinner while tools run (a long command shows no output until it ends)."""
+        self._phase = "running"
+        self._start_live()
 
     def outcome_text(self, outcome: ToolOutcome) -> Text:
         lines = outcome.content.rstrip("\n").splitlines() or ["(no output)"]

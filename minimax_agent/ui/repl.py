@@ -114,9 +114,16 @@ class Repl:
             self._loading.start()
 
     def _wake_prompt(self) -> None:
+        """End the prompt the user is typing at, so a load error is shown at once."""
         app, loop = self.session.app, self.session.app.loop
+
+        def stop() -> None:
+            # the user may have pressed Enter in the meantime: then the prompt is ending anyway
+            if app.is_running and app.future is not None and not app.future.done():
+                app.exit(exception=_LoadFailed())
+
         if app.is_running and loop is not None:
-            loop.call_soon_threadsafe(lambda: app.exit(exception=_LoadFailed()))
+            loop.call_soon_threadsafe(stop)
 
     def _ready(self) -> bool:
         """Wait for the background load; False if the user gave up waiting (Ctrl-C)."""

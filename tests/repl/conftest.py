@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import pexpect
+import pexpect  # type: ignore[import-untyped]
 import pytest
 
 from tests.conftest import GIT_ENV
@@ -76,7 +76,7 @@ class Terminal:
         while time.monotonic() < deadline and self._pump(0.1):
             pass
         self.child.wait()
-        status = self.child.exitstatus
+        status: int | None = self.child.exitstatus
         assert status is not None, f"killed by signal {self.child.signalstatus}"
         return status
 

@@ -109,3 +109,41 @@ def test_session_commands(tmp_path: Path, start_repl: Any, isolated_home: Path) 
     other.send("\x04")
     assert other.wait_exit() == 0
     assert user_messages(session_records(isolated_home))[-1] == "one more"
+
+
+def test_approval_answers_no_always_tool_and_always_prefix(tmp_path: Path, start_repl: Any) -> None:
+    repo = make_repo(tmp_path / "repo", {"calc.py": CALC})
+
+    def edit(old: str, new: str) -> str:
+        return "r</think>\n\n" + invoke("edit_file", path="calc.py", old_string=old, new_string=new)
+
+    steps = [
+        "r</think>\n\n" + invoke("run_command", command="echo declined-run"),
+        "r</think>\n\n" + invoke("run_command", command="git status --short"),
+        "r</think>\n\n" + invoke("run_command", command="git status --porcelain"),
+        edit("a - b", "a + b"),
+        edit("a + b", "b + a"),
+        "r</think>\n\nAll done.",
+    ]
+    script = write_script(tmp_path / "s.json", steps)
+    term: Terminal = start_repl(repo, "--backend", f"scripted:{script}", "--approval", "ask")
+    term.type_line("go")
+    term.expect("$ echo declined-run")
+    term.expect("(Esc: no)")
+    term.send("n")
+    term.expect("declined")
+    term.expect("the user declined this tool call")
+    term.expect("always `git status …`")
+    term.send("p")
+    term.expect("`git status …` runs without asking now")
+    term.expect("$ git status --porcelain")
+    term.expect("always edit_file")
+    term.send("a")
+    term.expect("edit_file runs without asking now")
+    term.expect("All done.")
+    term.expect(PROMPT)
+    # two questions were answered by "always": the later calls ran without asking
+    assert term.text.count("needs your approval") == 3
+    assert (repo / "calc.py").read_text() == "def add(a, b):\n    return b + a\n"
+    term.send("\x04")
+    assert term.wait_exit() == 0

@@ -139,5 +139,20 @@ def test_sessions_do_not_share_checkpoints(tmp_path: Path, isolated_home: Path) 
     one, two = open_checkpoints(repo, "one"), open_checkpoints(repo, "two")
     one.take("one's")
     assert two.all() == []
+    own_index = repo / ".git" / "minimax-agent-one.index"
+    assert own_index.is_file()  # kept for the next snapshot, inside .git
     one.drop()
-    assert one.all() == []
+    assert one.all() == [] and not own_index.exists()
+
+
+def test_undo_skips_steps_that_changed_nothing(repo: Path) -> None:
+    from minimax_agent.conversation import restore_checkpoint
+
+    checkpoints = open_checkpoints(repo)
+    checkpoints.take("before step 1: edit_file calc.py")
+    (repo / "calc.py").write_text("edited\n")
+    checkpoints.take("before step 2: run_command ls")  # the command changed nothing
+    restored = restore_checkpoint(checkpoints, None)
+    assert restored.checkpoint.label == "before step 1: edit_file calc.py"
+    assert restored.restored == ["calc.py"] and (repo / "calc.py").read_text() == CALC
+    assert checkpoints.all() == []

@@ -18,7 +18,7 @@ from minimax_agent.config import load_settings
 from minimax_agent.conversation import Conversation, Notice
 from minimax_agent.errors import BackendError
 from minimax_agent.events import Event
-from minimax_agent.messages import SystemMessage, UserMessage
+from minimax_agent.messages import Message, SystemMessage, UserMessage
 from minimax_agent.modes import ApprovalMode
 from minimax_agent.prompt import system_prompt
 from minimax_agent.sessions import SessionWriter, find_session, load_session
@@ -59,7 +59,7 @@ def open_conversation(repo: Path, backend: Any, **settings: Any) -> tuple[Conver
 
 
 def baseline(repo: Path) -> int:
-    head = [SystemMessage(content=system_prompt(repo)), UserMessage(content=TASK)]
+    head: list[Message] = [SystemMessage(content=system_prompt(repo)), UserMessage(content=TASK)]
     return estimate_tokens(head, default_tools().specs())
 
 
@@ -162,7 +162,7 @@ def test_manual_compaction_with_a_focus_and_a_plain_fallback(repo: Path) -> None
 def test_the_summary_input_is_trimmed_to_fit(repo: Path) -> None:
     model = ModelDouble([], limit=10**6)
     keeper = ContextKeeper(model, window=3000)
-    messages = [SystemMessage(content="s"), UserMessage(content="task")]
+    messages: list[Message] = [SystemMessage(content="s"), UserMessage(content="task")]
     for n in range(40):
         messages += [UserMessage(content=f"request {n} " + "z" * 900)]
     done = keeper.compact(messages, [], force=True)
@@ -222,7 +222,7 @@ def test_measure_prefers_reported_usage(repo: Path, threshold: float) -> None:
     from minimax_agent.events import Usage
 
     keeper = ContextKeeper(ModelDouble([], limit=1), window=1000, threshold=threshold)
-    messages = [SystemMessage(content="s" * 400), UserMessage(content="u" * 400)]
+    messages: list[Message] = [SystemMessage(content="s" * 400), UserMessage(content="u" * 400)]
     estimated = keeper.measure(messages, [])
     assert estimated.estimated and "estimated" in estimated.describe()
     keeper.observe(2, Usage(prompt_tokens=480, completion_tokens=20))
