@@ -204,7 +204,7 @@ def _model_arg(m: ModelFootprint) -> str:
 
 def agent_flags(plan: Plan) -> list[str]:
     req = plan.request
-    flags = ["--model", _model_arg(req.model), "--ctx", str(req.ctx), "--kv-type", req.kv_type]
+    flags = ["--model", _model_arg(req.model), "--n-ctx", str(req.ctx), "--kv-type", req.kv_type]
     flags += ["--gpu-layers", str(plan.gpu_layers)]
     if plan.cpu_moe:
         flags += ["--cpu-moe", str(plan.cpu_moe)]

@@ -117,7 +117,7 @@ def test_q4km_on_l40s_64k_q8_fits_with_46_cpu_expert_layers() -> None:
     assert plan.advice == []
     flags = plan.agent_flags
     assert flags[flags.index("--cpu-moe") + 1] == "46"
-    assert flags[flags.index("--ctx") + 1] == "65536"
+    assert flags[flags.index("--n-ctx") + 1] == "65536"
     assert flags[flags.index("--kv-type") + 1] == "q8_0"
     assert flags[flags.index("--gpu-layers") + 1] == "63"
     server = " ".join(plan.server_flags)
