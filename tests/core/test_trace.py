@@ -12,7 +12,9 @@ from minimax_agent.messages import AssistantMessage
 from minimax_agent.trace import REDACTED, TraceWriter, redact
 
 
-def test_redacts_secret_keys_and_environment_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_redacts_secret_keys_and_environment_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OPENROUTER_API_KEY", "sk-or-very-secret-value")
     writer = TraceWriter(tmp_path / "t.jsonl")
     body = {

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from minimax_agent.backends.local.splice import TOKENS_KEY
+from minimax_agent.errors import BackendError
 from minimax_agent.events import Finish, ReasoningDelta, TextDelta, ToolCall, Usage
 from tests.local.conftest import conversation, run_step
 from tools import default_tools
@@ -107,3 +111,21 @@ def test_usage_event_shape(make_backend: Any) -> None:
     _, _, usage = run_step(backend, conversation(), max_tokens=3)
     assert isinstance(usage, Usage)
     assert set(usage.extra) >= {"tokens_evaluated", "prefill_tps", "decode_tps"}
+
+
+def test_quantized_kv_cache(make_backend: Any, tmp_path: Path) -> None:
+    from minimax_agent.backends.local import LocalBackend
+    from quantize.tiny import write_tiny_model
+    from tests.local.conftest import local_settings
+
+    # The tiny model's 16-wide heads cannot hold q8_0 blocks of 32: a clear backend error.
+    with pytest.raises(BackendError, match="does not divide"):
+        make_backend(kv_type="q8_0")
+    wider = write_tiny_model(tmp_path / "quant.gguf", "quant")
+    backend = LocalBackend.from_settings(local_settings(wider, kv_type="q8_0", temperature=0))
+    try:
+        assert backend.model.params.flash_attn == 1  # a quantized V cache needs flash attention
+        _, finish, usage = run_step(backend, conversation(), max_tokens=16)
+        assert usage.completion_tokens == 16 and finish.reason == "length"
+    finally:
+        backend.close()

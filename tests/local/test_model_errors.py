@@ -82,7 +82,10 @@ def test_configuration_errors_exit_2(
     assert broken.returncode == 2 and "does not compile" in broken.stderr
     bad_moe = run_cli(*common, "--cpu-moe", "some")
     assert bad_moe.returncode == 2 and "cpu_moe" in bad_moe.stderr
-    assert all("Traceback" not in p.stderr for p in (unforced, missing, broken, bad_moe))
+    no_fa = run_cli(*common, "--kv-type", "q8_0", "--no-flash-attn")
+    assert no_fa.returncode == 2 and "needs flash attention" in no_fa.stderr
+    runs = (unforced, missing, broken, bad_moe, no_fa)
+    assert all("Traceback" not in p.stderr for p in runs)
 
 
 def test_missing_template_falls_back_with_a_warning(

@@ -10,8 +10,9 @@ What a grammar constrains (and nothing more):
   digits (no sign when `minimum >= 0`, no more digits than `maximum` has), booleans `true|false`,
   enums one of their values, objects and arrays JSON; strings are any text without
   `</parameter>`;
-- free text (reasoning, visible text, string values) excludes ASCII control characters other
-  than tab, newline and carriage return;
+- free text the grammar covers (string values; with `whole_turn_grammar` also the reasoning and
+  the visible text) excludes ASCII control characters other than tab, newline and carriage
+  return;
 - after the block the turn ends: only the end-of-turn token can follow.
 
 `call_block_grammar` starts right after `<minimax:tool_call>` (the backend switches it on when

@@ -134,7 +134,10 @@ def choose_n_ctx(
         budget = free - (summary.file_bytes - experts) - RESERVE
         where = f"free VRAM ({human(free)}, less the weights kept there)"
     else:
-        free = ram_available() or 0
+        available = ram_available()
+        if available is None:
+            return maximum, f"n_ctx {maximum}: the model's maximum (free memory unknown)"
+        free = available
         budget = free - summary.file_bytes - RESERVE
         where = f"available RAM ({human(free)}, less the weights)"
     need = per_token * maximum
@@ -158,6 +161,14 @@ def load_mode(mmap: bool | None, mlock: bool) -> int:
     if mmap:
         return 3 if mlock else 1
     return 2 if mlock else 0
+
+
+def flash_attn_type(setting: bool | None, quantized_kv: bool) -> int:
+    # llama_flash_attn_type: -1 auto, 0 off, 1 on. A quantized V cache only works with flash
+    # attention, so a quantized KV type switches it on rather than leave it to `auto`.
+    if setting or quantized_kv:
+        return 1
+    return -1 if setting is None else 0
 
 
 def plan(settings: Settings, path: Path) -> Plan:
@@ -185,12 +196,7 @@ def plan(settings: Settings, path: Path) -> Plan:
         threads=threads,
         threads_batch=threads,
         load_mode=load_mode(settings.mmap, settings.mlock),
-        # A quantized V cache only works with flash attention, so it is switched on for one.
-        flash_attn=1
-        if settings.flash_attn or quantized_kv
-        else -1
-        if settings.flash_attn is None
-        else 0,
+        flash_attn=flash_attn_type(settings.flash_attn, quantized_kv),
         kv_type=KV_TYPES[settings.kv_type][0],
         cpu_patterns=cpu_moe_patterns(moe, n_layer),
     )
