@@ -50,10 +50,25 @@ def root(
         str | None, typer.Option("--resume", "-r", help="Resume the session with this id.")
     ] = None,
     backend: Annotated[str | None, typer.Option(help="Backend, as for fix.")] = None,
-    model: Annotated[str | None, typer.Option(help="Model name at the endpoint.")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Model name at the endpoint, or a local PATH.gguf.")
+    ] = None,
+    provider: Annotated[str | None, typer.Option(help="OpenAI-compatible provider.")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL.")] = None,
+    api_key_env: Annotated[
+        str | None, typer.Option(help="Environment variable holding the API key.")
+    ] = None,
     approval: Annotated[
         ApprovalMode | None, typer.Option(help="Approval mode (default from config: ask).")
     ] = None,
+    n_ctx: local.NCtx = None,
+    gpu_layers: local.GpuLayers = None,
+    cpu_moe: local.CpuMoe = None,
+    flash_attn: local.FlashAttn = None,
+    kv_type: local.KvTypeOpt = None,
+    threads: local.Threads = None,
+    chat_template: local.ChatTemplate = None,
+    constrain_tools: local.ConstrainTools = None,
     version: Annotated[
         bool,
         typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version."),
@@ -72,7 +87,22 @@ def root(
         from minimax_agent.ui.options import ReplOptions
         from minimax_agent.ui.repl import main
 
-        flags = {"backend": backend, "model": model, "approval": approval}
+        flags = {
+            "backend": backend,
+            "model": model,
+            "provider": provider,
+            "base_url": base_url,
+            "api_key_env": api_key_env,
+            "approval": approval,
+            "n_ctx": n_ctx,
+            "gpu_layers": gpu_layers,
+            "cpu_moe": cpu_moe,
+            "flash_attn": flash_attn,
+            "kv_type": kv_type.value if kv_type else None,
+            "threads": threads,
+            "chat_template": chat_template,
+            "constrain_tools": constrain_tools,
+        }
         options = ReplOptions(directory, continue_latest, resume, flags)
         raise typer.Exit(main(options))
 

@@ -41,6 +41,13 @@ def load_backend(settings: Settings) -> Backend:
         spec = "openai"
     if not spec and settings.model and settings.model.lower().endswith(".gguf"):
         spec = "local"
+    if not spec and settings.model:
+        # A bare name (`MiniMax-M2.1-Q4_K_M`) means a model pulled into the models directory.
+        from quantize.model_cache import resolve_model_name
+
+        path = resolve_model_name(settings.model)
+        settings = settings.model_copy(update={"model": str(path)})
+        spec = "local"
     if not spec:
         raise ConfigError(
             "no backend configured: pass --model PATH.gguf, or --backend (e.g. "
