@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from minimax_agent.checkpoints import Checkpoint, CheckpointError, Checkpoints, Restored
 from minimax_agent.compaction import Compaction, ContextKeeper, ContextMeasure
-from minimax_agent.errors import UsageError
+from minimax_agent.errors import MinimaxAgentError, UsageError
 from minimax_agent.events import ToolCall, Usage
 from minimax_agent.messages import AssistantMessage, SystemMessage
 from minimax_agent.sessions import (
@@ -102,6 +102,7 @@ class Conversation:
             if loaded.messages:
                 agent.messages = loaded.messages
             conversation = cls(agent, settings, root, SessionWriter.resume(loaded))
+            conversation._warm_start()
             conversation.notes = list(loaded.notes)
             conversation.usage = [Usage(**_usage_fields(u)) for u in loaded.usage]
             return conversation
@@ -111,6 +112,32 @@ class Conversation:
     @property
     def session_id(self) -> str:
         return self.writer.info.id
+
+    # -- KV warm start (local backend) -----------------------------------------------------
+
+    @property
+    def _kv_path(self) -> Path:
+        return self.writer.info.path.with_suffix(".kv")
+
+    def _save_kv_state(self) -> None:
+        """Keep the local model's KV cache beside the session, so a resume skips the prefill."""
+        save = getattr(self.agent.backend, "save_state", None)
+        if save is None:
+            return
+        try:
+            save(self._kv_path)
+        except (OSError, MinimaxAgentError) as exc:
+            self._notify("kv_state", f"KV cache not saved: {exc}")
+
+    def _warm_start(self) -> None:
+        load = getattr(self.agent.backend, "load_state", None)
+        if load is None or not self._kv_path.is_file():
+            return
+        try:
+            load(self._kv_path)
+        except (OSError, MinimaxAgentError) as exc:
+            # Correct either way: the next step then evaluates its whole prompt.
+            self._notify("kv_state", f"KV cache not restored: {exc}")
 
     def _window(self) -> int | None:
         reported = getattr(self.agent.backend, "context_window", None)
@@ -135,6 +162,7 @@ class Conversation:
         result = self.agent.run(task)
         self._record_usage(result)
         self.writer.sync(self.agent.messages)
+        self._save_kv_state()
         if result.status == "interrupted":
             self.add_note(INTERRUPTED_NOTE)
         return result

@@ -281,3 +281,6 @@ class SessionWriter:
 
 def remove_session(info: SessionInfo) -> None:
     info.path.unlink(missing_ok=True)
+    # The local backend's saved KV cache (`ID.kv`) and its model note (`ID.kv.json`).
+    for extra in (info.path.with_suffix(".kv"), info.path.with_suffix(".kv.json")):
+        extra.unlink(missing_ok=True)
