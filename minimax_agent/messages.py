@@ -7,6 +7,7 @@ M2.x degrades when earlier reasoning is dropped, so nothing here is ever thrown 
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
@@ -72,6 +73,31 @@ class ToolSpec(BaseModel):
         }
 
 
+def assistant_shape(message: AssistantMessage, *, json_arguments: bool) -> dict[str, Any]:
+    """An assistant turn in OpenAI shape: `reasoning_content` (the field the M2 template reads)
+    and tool calls with arguments as a dict (chat templates) or a JSON string (the wire)."""
+    item: dict[str, Any] = {"role": "assistant", "content": message.content}
+    if message.reasoning:
+        item["reasoning_content"] = message.reasoning
+    if message.tool_calls:
+        item["tool_calls"] = [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {
+                    "name": call.name,
+                    "arguments": (
+                        json.dumps(call.arguments, ensure_ascii=False)
+                        if json_arguments
+                        else call.arguments
+                    ),
+                },
+            }
+            for call in message.tool_calls
+        ]
+    return item
+
+
 def template_messages(messages: list[Message]) -> list[dict[str, Any]]:
     """Messages in the shape Hugging Face chat templates expect.
 
@@ -81,19 +107,7 @@ def template_messages(messages: list[Message]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for message in messages:
         if isinstance(message, AssistantMessage):
-            item: dict[str, Any] = {"role": "assistant", "content": message.content}
-            if message.reasoning:
-                item["reasoning_content"] = message.reasoning
-            if message.tool_calls:
-                item["tool_calls"] = [
-                    {
-                        "id": call.id,
-                        "type": "function",
-                        "function": {"name": call.name, "arguments": call.arguments},
-                    }
-                    for call in message.tool_calls
-                ]
-            out.append(item)
+            out.append(assistant_shape(message, json_arguments=False))
         elif isinstance(message, ToolMessage):
             out.append(
                 {

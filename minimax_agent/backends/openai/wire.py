@@ -7,10 +7,16 @@ content string byte for byte, the reasoning in the field it arrived in, the merg
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from minimax_agent.messages import AssistantMessage, Message, SystemMessage, ToolMessage, ToolSpec
+from minimax_agent.messages import (
+    AssistantMessage,
+    Message,
+    SystemMessage,
+    ToolMessage,
+    ToolSpec,
+    assistant_shape,
+)
 from minimax_agent.providers import Provider
 
 
@@ -43,23 +49,9 @@ def assistant_wire(message: AssistantMessage) -> dict[str, Any]:
 def _foreign_assistant(message: AssistantMessage) -> dict[str, Any]:
     """A turn from another backend (local llama.cpp, a resumed session): its parts, in the
     fields most servers read (`reasoning_content` is what the official M2 template uses)."""
-    item: dict[str, Any] = {"role": "assistant", "content": message.content}
-    if message.reasoning:
-        item["reasoning_content"] = message.reasoning
-    if message.tool_calls:
-        item["tool_calls"] = [
-            {
-                "id": call.id,
-                "type": "function",
-                "function": {
-                    "name": call.name,
-                    "arguments": json.dumps(call.arguments, ensure_ascii=False),
-                },
-            }
-            for call in message.tool_calls
-        ]
-        if not message.content:
-            item["content"] = None
+    item = assistant_shape(message, json_arguments=True)
+    if message.tool_calls and not message.content:
+        item["content"] = None  # some upstreams reject an empty string beside tool calls
     return item
 
 
