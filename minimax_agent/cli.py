@@ -12,6 +12,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from minimax_agent import __version__
+from minimax_agent import cli_common as common
 from minimax_agent import cli_local as local
 from minimax_agent.errors import ExitCode, MinimaxAgentError, WorkspaceError
 from minimax_agent.modes import ApprovalMode
@@ -40,24 +41,14 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     ctx: typer.Context,
-    directory: Annotated[
-        Path, typer.Option("-C", "--directory", help="Workspace root (default: current dir).")
-    ] = Path("."),
-    continue_latest: Annotated[
-        bool, typer.Option("--continue", "-c", help="Resume this workspace's latest session.")
-    ] = False,
-    resume: Annotated[
-        str | None, typer.Option("--resume", "-r", help="Resume the session with this id.")
-    ] = None,
-    backend: Annotated[str | None, typer.Option(help="Backend, as for fix.")] = None,
-    model: Annotated[
-        str | None, typer.Option(help="Model name at the endpoint, or a local PATH.gguf.")
-    ] = None,
-    provider: Annotated[str | None, typer.Option(help="OpenAI-compatible provider.")] = None,
-    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL.")] = None,
-    api_key_env: Annotated[
-        str | None, typer.Option(help="Environment variable holding the API key.")
-    ] = None,
+    directory: common.Directory = Path("."),
+    continue_latest: common.ContinueLatest = False,
+    resume: common.Resume = None,
+    backend: common.Backend = None,
+    model: common.Model = None,
+    provider: common.Provider = None,
+    base_url: common.BaseUrl = None,
+    api_key_env: common.ApiKeyEnv = None,
     approval: Annotated[
         ApprovalMode | None, typer.Option(help="Approval mode (default from config: ask).")
     ] = None,
@@ -115,32 +106,12 @@ def fail(exc: MinimaxAgentError) -> NoReturn:
 @app.command()
 def fix(
     task: Annotated[str, typer.Argument(help="What to do, in plain words.")],
-    directory: Annotated[
-        Path, typer.Option("-C", "--directory", help="Workspace root (default: current dir).")
-    ] = Path("."),
-    backend: Annotated[
-        str | None, typer.Option(help="Backend: scripted:FILE.json or openai[:PROVIDER].")
-    ] = None,
-    provider: Annotated[
-        str | None,
-        typer.Option(
-            help="OpenAI-compatible provider: openrouter, minimax, nvidia, modelslab, vllm, "
-            "sglang, llamacpp-server, openai, or one defined in config.toml."
-        ),
-    ] = None,
-    base_url: Annotated[
-        str | None, typer.Option("--base-url", help="OpenAI-compatible base URL (…/v1).")
-    ] = None,
-    model: Annotated[
-        str | None, typer.Option(help="Model name at the endpoint, or a local PATH.gguf.")
-    ] = None,
-    api_key_env: Annotated[
-        str | None,
-        typer.Option(
-            "--api-key-env",
-            help="Environment variable holding the API key (keys are never taken as flags).",
-        ),
-    ] = None,
+    directory: common.Directory = Path("."),
+    backend: common.Backend = None,
+    provider: common.Provider = None,
+    base_url: common.BaseUrl = None,
+    model: common.Model = None,
+    api_key_env: common.ApiKeyEnv = None,
     max_steps: Annotated[
         int | None, typer.Option(min=1, help="Stop after this many steps.")
     ] = None,
@@ -155,18 +126,10 @@ def fix(
             help="text; json (one object at the end); stream-json (one event a line).",
         ),
     ] = OutputFormat.TEXT,
-    continue_latest: Annotated[
-        bool, typer.Option("--continue", "-c", help="Continue this workspace's latest session.")
-    ] = False,
-    resume: Annotated[
-        str | None, typer.Option("--resume", "-r", help="Continue the session with this id.")
-    ] = None,
-    trace: Annotated[
-        Path | None, typer.Option(help="Append every model exchange to this JSONL file.")
-    ] = None,
-    show_reasoning: Annotated[
-        bool, typer.Option("--show-reasoning", help="Stream the model's reasoning to stderr.")
-    ] = False,
+    continue_latest: common.ContinueLatest = False,
+    resume: common.Resume = None,
+    trace: common.Trace = None,
+    show_reasoning: common.ShowReasoning = False,
     max_tokens: local.MaxTokens = None,
     n_ctx: local.NCtx = None,
     gpu_layers: local.GpuLayers = None,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from minimax_agent import cli_common as common
 from minimax_agent.review.options import DEFAULT_BUDGET_TOKENS, FailOn, ReviewFormat
 
 if TYPE_CHECKING:
@@ -122,21 +123,11 @@ def review(
     fail_on: Annotated[
         FailOn, typer.Option(help="Exit 1 when a finding is at or above this severity.")
     ] = FailOn.HIGH,
-    backend: Annotated[
-        str | None, typer.Option(help="Backend, as for fix: scripted:FILE.json or openai[:NAME].")
-    ] = None,
-    provider: Annotated[
-        str | None,
-        typer.Option(help="OpenAI-compatible provider, e.g. openrouter or minimax (as for fix)."),
-    ] = None,
-    base_url: Annotated[
-        str | None, typer.Option("--base-url", help="OpenAI-compatible base URL (…/v1).")
-    ] = None,
-    model: Annotated[str | None, typer.Option(help="Model name at the endpoint.")] = None,
-    api_key_env: Annotated[
-        str | None,
-        typer.Option("--api-key-env", help="Environment variable holding the API key."),
-    ] = None,
+    backend: common.Backend = None,
+    provider: common.Provider = None,
+    base_url: common.BaseUrl = None,
+    model: common.Model = None,
+    api_key_env: common.ApiKeyEnv = None,
     max_steps: Annotated[
         int | None, typer.Option(min=1, help="Steps allowed per part of the diff.")
     ] = None,
@@ -150,12 +141,8 @@ def review(
             "--allow-shell", help="Let the model run shell commands (read-only otherwise)."
         ),
     ] = False,
-    trace: Annotated[
-        Path | None, typer.Option(help="Append every model exchange to this JSONL file.")
-    ] = None,
-    show_reasoning: Annotated[
-        bool, typer.Option("--show-reasoning", help="Stream the model's reasoning to stderr.")
-    ] = False,
+    trace: common.Trace = None,
+    show_reasoning: common.ShowReasoning = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
 ) -> None:
     """Review the changes on a branch (or a commit, or uncommitted work) and report findings.

@@ -91,6 +91,8 @@ class Tool:
         except Exception as exc:  # a tool bug must reach the model, not kill the session
             log.exception("tool %s failed", self.name)
             return ToolResult(f"Error: {self.name} failed: {type(exc).__name__}: {exc}", True)
+        if not output:  # an empty tool message reads to the model like a lost result
+            output = "(no output)"
         return ToolResult(cap_text(output, self.result_chars, what=f"{self.name} result"))
 
 

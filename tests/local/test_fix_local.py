@@ -71,7 +71,7 @@ def test_multi_step_run_reuses_the_cache(
     assert {c["name"] for c in calls} <= read_only | {"git_show", "git_blame"}
     # Every parsed call was executed and answered, in order.
     assert [c["id"] for c in report["tool_calls"]] == [c["id"] for c in calls]
-    assert all(c["result"] for c in report["tool_calls"])
+    assert all(c["result"] for c in report["tool_calls"]), report["tool_calls"]
 
     usages = [next(e for e in r["events"] if e["type"] == "Usage") for r in steps]
     per_step = report["usage"]["per_step"]

@@ -77,6 +77,13 @@ def test_show_commit_and_file_at_ref(ws: Workspace) -> None:
     assert ok(git_show, ws, ref="HEAD~1:src/app.py") == "def main():\n    return 1"
 
 
+def test_an_empty_result_still_says_something(ws: Workspace) -> None:
+    (ws.root / "empty.txt").write_text("")
+    git(ws.root, "add", "empty.txt")
+    git(ws.root, "commit", "-qm", "empty file")
+    assert ok(git_show, ws, ref="HEAD:empty.txt") == "(no output)"
+
+
 def test_show_errors(ws: Workspace) -> None:
     assert "failed" in err(git_show, ws, ref="deadbeef")
     assert "failed" in err(git_show, ws, ref="HEAD:missing.txt")

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import signal
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from minimax_agent.errors import BackendError, ConfigError, ModelFileError
@@ -47,18 +49,18 @@ def llama() -> Any:
             llama_cpp.llama_backend_init()
 
             # Kept in _state: ctypes callbacks must outlive every call into the library.
-            @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
-            def _on_log(level: int, text: bytes, _user: Any) -> None:
-                line = text.decode("utf-8", errors="replace")
-                for sink in _captures:
-                    sink.append(line)
-                if level != _LEVEL_CONT and line.strip():
-                    log.debug("%s", line.rstrip())
-
-            llama_cpp.llama_log_set(_on_log, ctypes.c_void_p(0))
-            _state["log"] = _on_log
+            _state["log"] = llama_cpp.llama_log_callback(_on_log)
+            llama_cpp.llama_log_set(_state["log"], ctypes.c_void_p(0))
             _state["lib"] = llama_cpp
         return _state["lib"]
+
+
+def _on_log(level: int, text: bytes, _user: Any) -> None:
+    line = text.decode("utf-8", errors="replace")
+    for sink in _captures:
+        sink.append(line)
+    if level != _LEVEL_CONT and line.strip():
+        log.debug("%s", line.rstrip())
 
 
 @contextmanager
@@ -69,9 +71,42 @@ def captured_log() -> Iterator[list[str]]:
     sink: list[str] = []
     _captures.append(sink)
     try:
-        yield sink
+        with _ctrl_c_outside_the_log():
+            yield sink
     finally:
         _captures.remove(sink)
+
+
+@contextmanager
+def _ctrl_c_outside_the_log() -> Iterator[None]:
+    """Loading logs hundreds of lines through `_on_log`, and ctypes prints and drops an
+    exception raised inside a callback: a Ctrl-C that landed there would be lost and the run
+    would go on. While the block runs, such a Ctrl-C is held and raised when the block ends."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        caller = frame
+        while caller is not None:
+            if caller.f_code is _on_log.__code__:
+                held.append(signum)
+                return
+            caller = caller.f_back
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if held:
+        raise KeyboardInterrupt
 
 
 def _ggml() -> Any:
