@@ -137,13 +137,19 @@ def quantize_cmd(
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output.")] = False,
     threads: Annotated[int, typer.Option(min=0, help="Threads (0: every core).")] = 0,
+    imatrix: Annotated[
+        Path | None,
+        typer.Option(help="Importance matrix from llama-imatrix (.gguf or legacy .dat)."),
+    ] = None,
 ) -> None:
     """Requantize a GGUF with llama.cpp's quantizer (needs llama-cpp-python)."""
     try:
-        from quantize.requant import estimate, prepare, run
+        from quantize.requant import estimate, prepare, run, tensor_progress
 
-        job = prepare(src, dst, qtype, recipe, force=force, threads=threads)
+        job = prepare(src, dst, qtype, recipe, force=force, threads=threads, imatrix=imatrix)
         _print_estimate(job.qtype, job.recipe, estimate(job), job.requantize)
+        if job.imatrix is not None:
+            typer.echo(f"importance matrix: {len(job.imatrix.values)} tensors from {imatrix}")
         if dry_run:
             return
         try:
@@ -152,7 +158,8 @@ def quantize_cmd(
             raise UsageError(
                 "quantizing needs llama-cpp-python: pip install 'minimax-agent[local]'"
             ) from None
-        run(job)
+        with tensor_progress() as on_tensor:
+            run(job, on_tensor=on_tensor)
     except MinimaxAgentError as exc:
         _fail(exc)
     typer.echo(f"wrote {dst} ({dst.stat().st_size} bytes)")
