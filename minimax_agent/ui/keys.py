@@ -1,4 +1,5 @@
-"""The keyboard while the agent works: Esc interrupts, and approval questions get their answer.
+"""The keyboard while the agent works: Esc interrupts, approval questions get their answer, and
+anything else typed is kept for the next prompt (type-ahead).
 
 prompt_toolkit owns the terminal only while the prompt is shown. During a run the terminal is
 put in cbreak mode without echo (so typing does not scribble over the output) and a thread
@@ -9,6 +10,7 @@ subprocess, a network read, an approval question) is interrupted too.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
 import queue
@@ -22,6 +24,47 @@ from types import TracebackType
 from typing import Any
 
 ESC = b"\x1b"
+_ERASE = ("\x7f", "\x08")
+_KILL_LINE = "\x15"  # Ctrl-U
+
+
+class TypeAhead:
+    """Text typed during a run. A line ended with Enter is queued to be sent when the run ends;
+    the rest waits in the next prompt. A read holding a newline with more text after it is a
+    paste, so its newlines stay part of the text instead of sending it."""
+
+    def __init__(self) -> None:
+        self.queued: list[str] = []
+        self.partial = ""
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="ignore")
+
+    def feed(self, data: bytes) -> None:
+        if data.startswith(ESC):  # Esc itself, arrows, function keys: not text
+            return
+        chars = self._decoder.decode(data)
+        for at, char in enumerate(chars):
+            if char == "\n" and at and chars[at - 1] == "\r":
+                continue
+            if char in "\r\n":
+                if at < len(chars) - 1:
+                    self.partial += "\n"
+                elif self.partial.strip():
+                    self.queued.append(self.partial.strip())
+                    self.partial = ""
+            elif char in _ERASE:
+                self.partial = self.partial[:-1]
+            elif char == _KILL_LINE:
+                self.partial = ""
+            elif char.isprintable() or char == "\t":
+                self.partial += char
+
+    def message(self) -> str:
+        """The queued lines as one message (empty when Enter was never pressed)."""
+        return "\n".join(self.queued)
+
+    def everything(self) -> str:
+        """All of it, for the prompt to hold (after an interrupt, nothing is sent unasked)."""
+        return "\n".join([*self.queued, self.partial]).strip("\n")
 
 
 class KeyWatcher:
@@ -35,6 +78,7 @@ class KeyWatcher:
         self._answers: queue.Queue[bytes] | None = None
         self._main = threading.main_thread().ident
         self.interrupted = False
+        self.typed = TypeAhead()
 
     def __enter__(self) -> KeyWatcher:
         if not os.isatty(self.fd):
@@ -82,6 +126,8 @@ class KeyWatcher:
                 self.interrupted = True
                 if self._main is not None:
                     signal.pthread_kill(self._main, signal.SIGINT)
+            else:
+                self.typed.feed(data)
 
     def read_key(self) -> bytes:
         """The next key pressed (for a question). Without a terminal: end of input, as "no"."""

@@ -228,9 +228,15 @@ class Repl:
         else:
             self.session.app.after_render += self._start_loading
         pressed_ctrl_c = False
+        send, hold = "", ""  # typed while the last run worked: sent now, or put in the prompt
         while True:
             try:
-                text = self.session.prompt(self._message)
+                if send:
+                    text, send = send, ""
+                    self.say(f"{PROMPT_MARK} {text}", "bold")
+                    self.session.history.append_string(text)
+                else:
+                    text, hold = self.session.prompt(self._message, default=hold), ""
             except KeyboardInterrupt:
                 if pressed_ctrl_c:
                     break
@@ -247,7 +253,7 @@ class Repl:
             if not text or not self._ready():
                 continue
             if not text.startswith("/"):
-                self._run_task(text)
+                send, hold = self._run_task(text)
                 continue
             try:
                 if not slash.dispatch(self, text):
@@ -257,16 +263,20 @@ class Repl:
         self._close()
         return 0
 
-    def _run_task(self, text: str) -> None:
+    def _run_task(self, text: str) -> tuple[str, str]:
+        """Run one request. Returns what was typed meanwhile: (a message to send now, text for
+        the next prompt)."""
         from minimax_agent.ui.completion import expand_mentions
-        from minimax_agent.ui.keys import KeyWatcher
+        from minimax_agent.ui.keys import KeyWatcher, TypeAhead
 
         message, report = expand_mentions(text, self.root)
         for line in report:
             self.say(f"  {line}", "dim")
         result = None
+        typed = TypeAhead()
         try:
             with KeyWatcher() as watcher:
+                typed = watcher.typed
                 self.hooks.watcher = watcher
                 result = self.conv.run(message)
         except KeyboardInterrupt:
@@ -274,11 +284,13 @@ class Repl:
         finally:
             self.hooks.watcher = None
             self.renderer.settle()
+        self._update_status()
         if result is None or result.status == "interrupted":
             self.say("⏹ interrupted; back to the prompt (the model will be told)", "yellow")
-        elif result.status != "done":
+            return "", typed.everything()  # the user stopped it: send nothing unasked
+        if result.status != "done":
             self.say(f"stopped: {result.status}: {result.error or 'not done'}", "red")
-        self._update_status()
+        return typed.message(), typed.partial
 
     def _close(self) -> None:
         if self.trace_file is not None:
