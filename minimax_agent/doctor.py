@@ -43,8 +43,7 @@ def wants_local(settings: Settings) -> bool:
     backend = (settings.backend or "").split(":", 1)[0]
     if backend:
         return backend == "local"
-    configured_endpoint = bool(settings.provider or settings.base_url)
-    return not configured_endpoint and (settings.model or "").lower().endswith(".gguf")
+    return not (settings.provider or settings.base_url) and bool(settings.model)
 
 
 def wants_endpoint(settings: Settings) -> bool:
@@ -125,6 +124,7 @@ def check_ram() -> Check:
 
 
 def check_model(settings: Settings, found: list[Device], llama_ok: bool) -> Check:
+    from minimax_agent.backends import local_model
     from minimax_agent.backends.local.plan import (
         RESERVE,
         choose_n_ctx,
@@ -134,9 +134,13 @@ def check_model(settings: Settings, found: list[Device], llama_ok: bool) -> Chec
         ram_available,
     )
 
-    if not settings.model or not settings.model.lower().endswith(".gguf"):
-        return Check("model", "skip", "no local model configured (--model PATH.gguf)")
-    path = Path(settings.model).expanduser()
+    try:
+        model = local_model(settings)
+    except MinimaxAgentError as exc:
+        return _failed("model", exc, {"name": settings.model})
+    if model is None:
+        return Check("model", "skip", "no local model configured (--model PATH.gguf or NAME)")
+    path = Path(model).expanduser()
     try:
         summary = inspect_model(path)
     except MinimaxAgentError as exc:

@@ -33,12 +33,15 @@ class ProviderConfig(BaseModel):
     api_key_required: bool = False
     model: str | None = Field(default=None, description="Model name when --model is not given.")
     headers: dict[str, str] = Field(default_factory=dict)
-    auth: Literal["bearer", "body", "none"] = Field(
+    auth: Literal["bearer", "body", "both", "none"] = Field(
         default="bearer",
-        description="bearer: Authorization header; body: the key goes in the JSON body.",
+        description="bearer: Authorization header; body: the key goes in the JSON body; "
+        "both: the two at once.",
     )
     key_field: str = Field(default="key", description="Body field for the key when auth=body.")
-    model_field: str = Field(default="model", description="Body field naming the model.")
+    model_field: str = Field(
+        default="model", description="Body field naming the model (sent besides `model`)."
+    )
     max_tokens_field: str = "max_tokens"
     top_k: bool = Field(default=False, description="The endpoint accepts `top_k`.")
     include_usage: bool = Field(default=True, description="Send stream_options.include_usage.")
@@ -88,7 +91,9 @@ PRESETS: dict[str, ProviderConfig] = {
         api_key_env="MODELSLAB_API_KEY",
         api_key_required=True,
         model="MiniMax-M2.1",
-        auth="body",
+        # Its current docs use a bearer key and `model`; its older form, `key` and `model_id` in
+        # the body, is still in use. Both are sent, so either kind of deployment accepts it.
+        auth="both",
         key_field="key",
         model_field="model_id",
     ),

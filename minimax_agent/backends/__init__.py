@@ -32,6 +32,26 @@ class Backend(Protocol):
         ...
 
 
+def local_model(settings: Settings) -> str | None:
+    """The model file the local backend would load, or None when the settings choose another
+    backend (or none). `--backend local:PATH` wins over `--model`; a name without `.gguf`
+    (`MiniMax-M2.1-Q4_K_M`) is looked up in the models directory, and a UsageError says when
+    it is not there."""
+    kind, _, arg = (settings.backend or "").partition(":")
+    if kind and kind != "local":
+        return None
+    if not kind and (settings.provider or settings.base_url):
+        return None
+    model = arg or settings.model
+    if not model:
+        return None
+    if model.lower().endswith(".gguf"):
+        return model
+    from quantize.model_cache import resolve_model_name
+
+    return str(resolve_model_name(model))
+
+
 def load_backend(settings: Settings) -> Backend:
     """Build the backend the settings name (`scripted:FILE`, ...)."""
     from minimax_agent.errors import ConfigError
@@ -39,14 +59,7 @@ def load_backend(settings: Settings) -> Backend:
     spec = settings.backend
     if not spec and (settings.provider or settings.base_url):
         spec = "openai"
-    if not spec and settings.model and settings.model.lower().endswith(".gguf"):
-        spec = "local"
     if not spec and settings.model:
-        # A bare name (`MiniMax-M2.1-Q4_K_M`) means a model pulled into the models directory.
-        from quantize.model_cache import resolve_model_name
-
-        path = resolve_model_name(settings.model)
-        settings = settings.model_copy(update={"model": str(path)})
         spec = "local"
     if not spec:
         raise ConfigError(
@@ -63,9 +76,9 @@ def load_backend(settings: Settings) -> Backend:
     if kind == "local":
         from minimax_agent.backends.local import LocalBackend
 
-        # `--backend local:PATH.gguf` is a short form of `--backend local --model PATH.gguf`.
-        local = settings.model_copy(update={"model": arg}) if arg else settings
-        return LocalBackend.from_settings(local)
+        return LocalBackend.from_settings(
+            settings.model_copy(update={"model": local_model(settings)})
+        )
     if kind == "openai":
         from minimax_agent.backends.openai import OpenAIBackend
 

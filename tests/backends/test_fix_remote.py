@@ -109,11 +109,9 @@ def test_fix_reads_edits_and_finishes_with_reasoning_sent_back_exactly(
         else:
             assert echoed["reasoning_details"] == sent["reasoning_details"]
     assert "teh cat sat" in last[1]["content"]
-    if mode == "modelslab":
-        assert all("authorization" not in r.headers for r in requests)
-        assert all(r.body["key"] == KEY and "model" not in r.body for r in requests)
-    else:
-        assert all(r.headers["authorization"] == f"Bearer {KEY}" for r in requests)
+    assert all(r.headers["authorization"] == f"Bearer {KEY}" for r in requests)
+    if mode == "modelslab":  # the older form too: key and model_id in the body
+        assert all(r.body["key"] == KEY and r.body["model_id"] == "MiniMax-M2.1" for r in requests)
 
 
 def test_bad_key_exits_3_with_one_clear_line(

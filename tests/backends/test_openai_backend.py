@@ -298,5 +298,7 @@ def test_the_request_holds_the_sampling_defaults_and_no_secret(
     events = ask(backend_for(server), [UserMessage(content="a")])
     body: dict[str, Any] = server.chat_requests[0].body
     assert (body["temperature"], body["top_p"], body["key"]) == (1.0, 0.95, server.api_key)
+    assert server.chat_requests[0].headers["authorization"] == f"Bearer {server.api_key}"
     traced = finish(events).request
-    assert "key" not in traced and traced["model_id"] == "MiniMax-M2.1"
+    assert "key" not in traced
+    assert traced["model_id"] == traced["model"] == "MiniMax-M2.1"

@@ -194,12 +194,12 @@ def test_minimax_body_asks_for_reasoning_split_and_has_no_top_k(
     assert "top_k" not in body and body["max_completion_tokens"] == 512
 
 
-def test_modelslab_body_carries_model_id_and_key_instead_of_a_header(
+def test_modelslab_gets_its_current_and_its_older_form_at_once(
     clean_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     body = body_for("modelslab", tmp_path, monkeypatch)
-    assert body["model_id"] == "M" and body["key"] == "sk-1" and "model" not in body
-    assert "Authorization" not in body["_headers"]
+    assert body["model"] == body["model_id"] == "M" and body["key"] == "sk-1"
+    assert body["_headers"]["Authorization"] == "Bearer sk-1"
 
 
 def test_generic_openai_gets_no_top_k(

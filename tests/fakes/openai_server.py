@@ -10,8 +10,8 @@ Modes emulate how real endpoints hand M2.1's reasoning and tool calls back:
 - `openrouter`: `reasoning` plus `reasoning_details` (a signed text item and an encrypted item),
   `: OPENROUTER PROCESSING` comments, `usage.cost`;
 - `minimax-split`: the MiniMax platform with `reasoning_split`: `reasoning_details` text items;
-- `modelslab`: `model_id` and `key` in the JSON body instead of `model` and a bearer header;
-  the reasoning comes in a `reasoning` field.
+- `modelslab`: the key as a bearer header or as `key` in the JSON body, the model as `model`
+  and `model_id` (its current and older forms); the reasoning comes in a `reasoning` field.
 
 `server.sent[i]` is the i-th served turn as one complete assistant message (what a
 non-streaming reply would hold), which is exactly what a client must send back.
@@ -334,10 +334,12 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
         def _refuse(self, body: dict[str, Any]) -> tuple[int, str] | None:
             key = server.api_key
             if server.mode == "modelslab":
-                if "model" in body or "authorization" in {k.lower() for k in self.headers}:
-                    return 400, "modelslab takes model_id and key in the body"
-                if key is not None and body.get("key") != key:
+                # either form authenticates: a bearer key, or `key` in the body
+                bearer = self.headers.get("authorization") == f"Bearer {key}"
+                if key is not None and not bearer and body.get("key") != key:
                     return 401, "Invalid API key"
+                if body.get("model") != body.get("model_id"):
+                    return 400, "model and model_id disagree"
                 model = body.get("model_id")
             else:
                 if key is not None and self.headers.get("authorization") != f"Bearer {key}":

@@ -96,6 +96,7 @@ def build_body(
     one, so traces never hold it)."""
     config = provider.config
     body: dict[str, Any] = {
+        "model": model,
         config.model_field: model,
         "messages": wire_messages(messages),
         "temperature": temperature,
@@ -114,7 +115,7 @@ def build_body(
 
 
 def with_key(provider: Provider, body: dict[str, Any]) -> dict[str, Any]:
-    if provider.config.auth == "body" and provider.api_key:
+    if provider.config.auth in ("body", "both") and provider.api_key:
         return {**body, provider.config.key_field: provider.api_key}
     return body
 
@@ -122,6 +123,6 @@ def with_key(provider: Provider, body: dict[str, Any]) -> dict[str, Any]:
 def headers(provider: Provider, user_agent: str) -> dict[str, str]:
     out = {"Content-Type": "application/json", "User-Agent": user_agent}
     out.update(provider.config.headers)
-    if provider.config.auth == "bearer" and provider.api_key:
+    if provider.config.auth in ("bearer", "both") and provider.api_key:
         out["Authorization"] = f"Bearer {provider.api_key}"
     return out
