@@ -102,13 +102,16 @@ def plan(
         float | None, typer.Option(help="GPU memory bandwidth in GB/s (default: per preset).")
     ] = None,
     cpu_bw: Annotated[
-        float | None, typer.Option(help="System RAM bandwidth in GB/s (default: 80).")
+        float | None,
+        typer.Option(help="System RAM bandwidth in GB/s (default: measured, ~0.3 s)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
 ) -> None:
     """Where M2.1's tensors go on this machine, the flags to run it, and the decode speed."""
     try:
-        request = _plan_request(file, quant, gpu, gpu_mem, ram, ctx, kv.value, gpu_bw, cpu_bw)
+        request = _plan_request(
+            file, quant, gpu, gpu_mem, ram, ctx, kv.value, gpu_bw, cpu_bw, measure=True
+        )
         from quantize.plan import plan_fit
 
         result = plan_fit(request)
@@ -305,7 +308,9 @@ def _plan_request(
     kv: str,
     gpu_bw: float | None,
     cpu_bw: float | None,
+    measure: bool = False,
 ) -> PlanRequest:
+    # `pull` does not measure: bandwidth changes the predicted speed, never what fits.
     from quantize import hardware as hwmod
     from quantize.footprint import file_footprint, m21_footprint
     from quantize.plan import Hardware, PlanRequest
@@ -319,13 +324,25 @@ def _plan_request(
         preset = hwmod.detect_gpu()
     name = preset.name if preset else ("GPU" if gpu_mem else "no GPU")
     memory = hwmod.parse_size(gpu_mem) if gpu_mem else (preset.memory if preset else 0)
-    bandwidth = preset.bandwidth if preset else hwmod.DEFAULT_GPU_BANDWIDTH
+    if gpu_bw:
+        gpu_bandwidth, gpu_source = gpu_bw * hwmod.GB_S, "given"
+    elif preset and hwmod.preset_key(preset.name):
+        gpu_bandwidth, gpu_source = preset.bandwidth, "preset"
+    else:  # an unknown card, or only --gpu-mem: no published figure to go by
+        gpu_bandwidth, gpu_source = hwmod.DEFAULT_GPU_BANDWIDTH, "default"
+    cpu_bandwidth, cpu_source = hwmod.DEFAULT_CPU_BANDWIDTH, "default"
+    if cpu_bw:
+        cpu_bandwidth, cpu_source = cpu_bw * hwmod.GB_S, "given"
+    elif measure and (measured := hwmod.measure_cpu_bandwidth()) is not None:
+        cpu_bandwidth, cpu_source = measured, "measured"
     hardware = Hardware(
         gpu_name=name,
         gpu_memory=memory,
-        gpu_bandwidth=gpu_bw * hwmod.GB_S if gpu_bw else bandwidth,
+        gpu_bandwidth=gpu_bandwidth,
         ram=hwmod.parse_size(ram) if ram else hwmod.detect_ram(),
-        cpu_bandwidth=cpu_bw * hwmod.GB_S if cpu_bw else hwmod.DEFAULT_CPU_BANDWIDTH,
+        cpu_bandwidth=cpu_bandwidth,
+        gpu_bandwidth_source=gpu_source,
+        cpu_bandwidth_source=cpu_source,
     )
     return PlanRequest(model=model, hardware=hardware, ctx=ctx, kv_type=kv)
 
@@ -337,6 +354,7 @@ def _print_plan(p: Plan) -> None:
     from rich.table import Table
 
     from quantize.inspect import human_bytes
+    from quantize.plan import bandwidth_note
 
     req, hw = p.request, p.request.hardware
     console = Console()
@@ -387,5 +405,6 @@ def _print_plan(p: Plan) -> None:
             f"predicted decode: {p.tokens_per_s:.1f} tok/s (empty context), "
             f"{p.tokens_per_s_full:.1f} tok/s (context full)"
         )
+        console.print(f"  from bandwidth: {bandwidth_note(p)}", highlight=False)
     console.print("minimax-agent " + shlex.join(p.agent_flags), soft_wrap=True, highlight=False)
     console.print("llama-server " + shlex.join(p.server_flags), soft_wrap=True, highlight=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mmap
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,16 +51,39 @@ class ArrayRef:
 
     def item(self, index: int) -> Any:
         """Read element `index` (walks string arrays from the start; fine for one look-up)."""
-        if not 0 <= index < self.count:
-            raise IndexError(index)
+        return self.items([index])[index]
+
+    def items(self, indices: Iterable[int]) -> dict[int, Any]:
+        """Read the elements at `indices` in one pass: a string array is walked once, from its
+        start up to the last index asked for."""
+        wanted = sorted(set(indices))
+        for index in wanted[:1] + wanted[-1:]:
+            if not 0 <= index < self.count:
+                raise IndexError(index)
+        out: dict[int, Any] = {}
         with open(self.path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
             cursor = _Cursor(mm, self.offset, self.path)
             if self.item_type == _STRING:
-                cursor.skip_strings(index)
-                return cursor.string()
+                at = 0
+                for index in wanted:
+                    cursor.skip_strings(index - at)
+                    out[index] = cursor.string()
+                    at = index + 1
+                return out
             fmt = _SCALARS[self.item_type]
-            cursor.pos += index * struct.calcsize(fmt)
-            return cursor.scalar(fmt)
+            for index in wanted:
+                cursor.pos = self.offset + index * struct.calcsize(fmt)
+                out[index] = cursor.scalar(fmt)
+            return out
+
+    def values(self) -> tuple[Any, ...]:
+        """Every element of a scalar array (token types, scores), in one read."""
+        if self.item_type not in _SCALARS:
+            raise TypeError(f"array of GGUF type {self.item_type} is not a scalar array")
+        fmt = f"<{self.count}{_SCALARS[self.item_type][1:]}"
+        with open(self.path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            _Cursor(mm, self.offset, self.path)._need(struct.calcsize(fmt))
+            return struct.unpack_from(fmt, mm, self.offset)
 
 
 @dataclass(frozen=True)

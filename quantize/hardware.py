@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 
 from minimax_agent.errors import UsageError
@@ -96,12 +97,17 @@ def detect_gpu() -> GpuPreset | None:
     except ValueError:
         return None
     name = name.strip()
-    bandwidth = DEFAULT_GPU_BANDWIDTH
-    for hint, key in _NAME_HINTS:
-        if hint.lower() in name.lower():
-            bandwidth = GPU_PRESETS[key].bandwidth
-            break
+    key = preset_key(name)
+    bandwidth = GPU_PRESETS[key].bandwidth if key else DEFAULT_GPU_BANDWIDTH
     return GpuPreset(name, memory, bandwidth)
+
+
+def preset_key(gpu_name: str) -> str | None:
+    """The preset whose bandwidth figure applies to a card named like nvidia-smi names it."""
+    for hint, key in _NAME_HINTS:
+        if hint.lower() in gpu_name.lower():
+            return key
+    return None
 
 
 def detect_ram() -> int:
@@ -110,3 +116,36 @@ def detect_ram() -> int:
         return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
         return 0
+
+
+def measure_cpu_bandwidth(size: int = 256 * MIB, passes: int = 3) -> float | None:
+    """System RAM bandwidth in bytes/s: the best of `passes` numpy copies of `size` bytes, split
+    over every core (llama.cpp reads the CPU-held experts with all its threads, and one core
+    alone reaches a fraction of a server's bandwidth). Each byte copied counts twice, read and
+    written, as in STREAM's Copy. The default size is past the L3 cache of desktop and most
+    server CPUs. Takes a few tenths of a second; None when it cannot run."""
+    from concurrent.futures import ThreadPoolExecutor
+    from itertools import pairwise
+
+    import numpy as np
+
+    threads = min(os.cpu_count() or 1, 64)
+    try:
+        src = np.ones(size // 8)
+        dst = src.copy()  # touches every page, so the timed copies do not fault them in
+    except MemoryError:
+        return None
+    bounds = [len(src) * i // threads for i in range(threads + 1)]
+    parts = [(dst[a:b], src[a:b]) for a, b in pairwise(bounds)]
+    best = float("inf")
+    # The first pass is enough on a slow or busy machine: the plan must not wait on it.
+    deadline = time.perf_counter() + 0.3
+    # numpy releases the GIL while it copies, so the threads copy in parallel.
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in range(passes):
+            started = time.perf_counter()
+            list(pool.map(lambda part: np.copyto(*part), parts))
+            best = min(best, time.perf_counter() - started)
+            if time.perf_counter() > deadline:
+                break
+    return 2 * src.nbytes / best if best > 0 else None

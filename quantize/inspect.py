@@ -54,6 +54,24 @@ class TokenInfo:
 
 
 @dataclass
+class TokenList:
+    count: int  # how many tokens of this kind the vocabulary has
+    tokens: list[TokenInfo]  # the first TOKENS_LISTED of them
+
+
+# Enough for M2's chat and tool-call markers; a vocabulary with thousands of reserved tokens
+# would otherwise flood the display and the JSON.
+TOKENS_LISTED = 32
+_SPECIAL_IDS = {
+    "bos": "bos_token_id",
+    "eos": "eos_token_id",
+    "eot": "eot_token_id",
+    "pad": "padding_token_id",
+    "unk": "unknown_token_id",
+}
+
+
+@dataclass
 class ModelSummary:
     paths: list[str]
     architecture: str
@@ -66,6 +84,11 @@ class ModelSummary:
     has_chat_template: bool
     bos: TokenInfo | None
     eos: TokenInfo | None
+    eot: TokenInfo | None
+    pad: TokenInfo | None
+    unk: TokenInfo | None
+    control_tokens: TokenList  # tokenizer.ggml.token_type CONTROL
+    user_defined_tokens: TokenList  # USER_DEFINED: special, but detokenized as text
     groups: dict[str, GroupStats]
     # Shape facts the planner needs; None where the file does not say.
     n_layer: int | None
@@ -111,20 +134,37 @@ def _file_type_name(value: Any, tensors: list[TensorInfo]) -> str:
     return by_type.most_common(1)[0][0] if by_type else "unknown"
 
 
-def _token(metadata: dict[str, Any], key: str) -> TokenInfo | None:
-    token_id = metadata.get(key)
-    if not isinstance(token_id, int):
-        return None
-    tokens = metadata.get("tokenizer.ggml.tokens")
-    text: str | None = None
-    try:
-        if isinstance(tokens, ArrayRef):
-            text = tokens.item(token_id)
-        elif isinstance(tokens, list):
-            text = tokens[token_id]
-    except IndexError:
-        text = None
-    return TokenInfo(token_id, text)
+def _special_tokens(md: dict[str, Any]) -> dict[str, Any]:
+    """The ModelSummary fields for special tokens. Token texts are read in one walk of the
+    vocabulary, and only up to the last id needed."""
+    import gguf
+
+    ids = {name: md.get(f"tokenizer.ggml.{key}") for name, key in _SPECIAL_IDS.items()}
+    types = md.get("tokenizer.ggml.token_type")
+    all_types = types.values() if isinstance(types, ArrayRef) else (types or [])
+    kinds: dict[str, list[int]] = {"control_tokens": [], "user_defined_tokens": []}
+    for token_id, kind in enumerate(all_types):
+        if kind == gguf.TokenType.CONTROL:
+            kinds["control_tokens"].append(token_id)
+        elif kind == gguf.TokenType.USER_DEFINED:
+            kinds["user_defined_tokens"].append(token_id)
+
+    tokens = md.get("tokenizer.ggml.tokens")
+    n_vocab = tokens.count if isinstance(tokens, ArrayRef) else len(tokens or [])
+    wanted = [i for i in ids.values() if isinstance(i, int) and 0 <= i < n_vocab]
+    wanted += [i for listed in kinds.values() for i in listed[:TOKENS_LISTED]]
+    if isinstance(tokens, ArrayRef):
+        texts: dict[int, str] = tokens.items(wanted)
+    else:
+        texts = {i: tokens[i] for i in wanted} if tokens else {}
+
+    def info(token_id: int) -> TokenInfo:
+        return TokenInfo(token_id, texts.get(token_id))
+
+    out: dict[str, Any] = {name: info(i) if isinstance(i, int) else None for name, i in ids.items()}
+    for field_name, listed in kinds.items():
+        out[field_name] = TokenList(len(listed), [info(i) for i in listed[:TOKENS_LISTED]])
+    return out
 
 
 def summarize(path: Path | str) -> ModelSummary:
@@ -172,8 +212,7 @@ def summarize(path: Path | str) -> ModelSummary:
         n_tensors=len(tensors),
         context_length=key("context_length"),
         has_chat_template=bool(md.get("tokenizer.chat_template")),
-        bos=_token(md, "tokenizer.ggml.bos_token_id"),
-        eos=_token(md, "tokenizer.ggml.eos_token_id"),
+        **_special_tokens(md),
         groups={g: s for g, s in groups.items() if s.n_params or g != "other"},
         n_layer=n_layer,
         n_embd=n_embd,
@@ -210,9 +249,14 @@ def human_count(n: int) -> str:
 
 def summary_table(s: ModelSummary) -> Table:
     from rich.table import Table
+    from rich.text import Text
 
     def tok(t: TokenInfo | None) -> str:
         return "-" if t is None else f"{t.id} {t.text!r}"
+
+    def listed(tl: TokenList) -> str:
+        more = f" (+{tl.count - len(tl.tokens)} more)" if tl.count > len(tl.tokens) else ""
+        return f"{tl.count}: " + " ".join(repr(t.text) for t in tl.tokens) + more
 
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
@@ -232,9 +276,13 @@ def summary_table(s: ModelSummary) -> Table:
         ("chat template", "yes" if s.has_chat_template else "no"),
         ("bos", tok(s.bos)),
         ("eos", tok(s.eos)),
+        *((k, tok(t)) for k, t in (("eot", s.eot), ("pad", s.pad), ("unk", s.unk)) if t),
+        ("control tokens", listed(s.control_tokens)),
+        ("user-defined tokens", listed(s.user_defined_tokens)),
     ]
     for k, v in rows:
-        head.add_row(k, v)
+        # Text, not markup: token texts such as `[e~[` or `[/INST]` look like rich tags.
+        head.add_row(k, Text(v))
 
     table = Table(title="tensor groups")
     for col in ("group", "parameters", "bytes", "types"):

@@ -28,6 +28,10 @@ class Hardware:
     gpu_bandwidth: float  # bytes/s
     ram: int
     cpu_bandwidth: float
+    # Where each bandwidth came from, for the output: "given" (a flag, or the caller),
+    # "preset", "measured", or "default" (a guess).
+    gpu_bandwidth_source: str = "given"
+    cpu_bandwidth_source: str = "given"
 
 
 @dataclass(frozen=True)
@@ -198,8 +202,27 @@ def _finish(
     return plan
 
 
-def _model_arg(m: ModelFootprint) -> str:
-    return m.path or f"{m.name}.gguf"
+def bandwidth_note(plan: Plan) -> str:
+    """The bandwidths the speed was predicted from, and where each came from."""
+    hw = plan.request.hardware
+
+    def note(source: str, flag: str) -> str:
+        known = {"given": "as given", "measured": "measured here", "preset": "preset figure"}
+        return known.get(source, f"a guess; pass {flag}")
+
+    text = f"RAM {hw.cpu_bandwidth / 1e9:.0f} GB/s ({note(hw.cpu_bandwidth_source, '--cpu-bw')})"
+    if plan.gpu:
+        gpu = f"{hw.gpu_bandwidth / 1e9:.0f} GB/s ({note(hw.gpu_bandwidth_source, '--gpu-bw')})"
+        text = f"GPU {gpu}, {text}"
+    return text
+
+
+def _model_arg(m: ModelFootprint, server: bool = False) -> str:
+    # The agent treats a value ending in .gguf as a path, so a named quant must stay a bare
+    # name for it to find what `models pull` stored; llama-server only takes a file.
+    if m.path:
+        return m.path
+    return f"{m.name}.gguf" if server else m.name
 
 
 def agent_flags(plan: Plan) -> list[str]:
@@ -213,7 +236,7 @@ def agent_flags(plan: Plan) -> list[str]:
 
 def server_flags(plan: Plan) -> list[str]:
     req = plan.request
-    flags = ["-m", _model_arg(req.model), "-c", str(req.ctx)]
+    flags = ["-m", _model_arg(req.model, server=True), "-c", str(req.ctx)]
     flags += ["-ctk", req.kv_type, "-ctv", req.kv_type, "-ngl", str(plan.gpu_layers)]
     if plan.cpu_moe:
         flags += ["--n-cpu-moe", str(plan.cpu_moe)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
@@ -152,9 +152,11 @@ def write_tiny_model(
     size: str = "tiny",
     seed: int = 0,
     chat_template: str | None = None,
+    dtype: str = "f16",
 ) -> Path:
     """Write a random-weight `minimax-m2` GGUF of the named size ("tiny", "quant" or "bench")
-    to `path` (overwriting it) and return the path. Same size and seed give the same file."""
+    to `path` (overwriting it) and return the path. Same size and seed give the same file.
+    `dtype` ("f16" or "f32") is the type of the weight matrices; norms and router stay f32."""
     import gguf
     import numpy as np
 
@@ -162,6 +164,11 @@ def write_tiny_model(
 
     if size not in SIZES:
         raise UsageError(f"unknown tiny model size {size!r}; choose one of: {', '.join(SIZES)}")
+    file_types = {"f16": gguf.LlamaFileType.MOSTLY_F16, "f32": gguf.LlamaFileType.ALL_F32}
+    if dtype not in file_types:
+        choices = ", ".join(file_types)
+        raise UsageError(f"unknown tiny model dtype {dtype!r}; choose one of: {choices}")
+    weight_dtype: np.dtype[Any] = np.dtype(np.float32 if dtype == "f32" else np.float16)
     shape = SIZES[size]
     if chat_template is None:
         from minimax_agent.dialect.render import default_template
@@ -174,7 +181,7 @@ def write_tiny_model(
 
     writer = gguf.GGUFWriter(path, ARCH)
     writer.add_name(f"minimax-m2 {size} random (seed {seed})")
-    writer.add_file_type(int(gguf.LlamaFileType.MOSTLY_F16))
+    writer.add_file_type(int(file_types[dtype]))
     writer.add_context_length(shape.n_ctx_train)
     writer.add_embedding_length(shape.n_embd)
     writer.add_block_count(shape.n_layer)
@@ -203,7 +210,7 @@ def write_tiny_model(
     writer.add_add_bos_token(False)
     writer.add_chat_template(chat_template)
 
-    for name, array in _tensors(shape, len(tokens), rng):
+    for name, array in _tensors(shape, len(tokens), rng, weight_dtype):
         writer.add_tensor(name, array)
 
     writer.write_header_to_file()
@@ -214,7 +221,7 @@ def write_tiny_model(
 
 
 def _tensors(
-    shape: TinyShape, n_vocab: int, rng: np.random.Generator
+    shape: TinyShape, n_vocab: int, rng: np.random.Generator, dtype: np.dtype[Any]
 ) -> list[tuple[str, np.ndarray]]:
     """(name, array) pairs named by gguf's own table for the architecture; numpy shapes are
     llama.cpp's ggml shapes reversed."""
@@ -228,7 +235,7 @@ def _tensors(
         return (base.format(bid=bid) if bid is not None else base) + "." + suffix
 
     def weight(*dims: int) -> np.ndarray:
-        return (rng.standard_normal(dims, dtype=np.float32) * 0.02).astype(np.float16)
+        return (rng.standard_normal(dims, dtype=np.float32) * 0.02).astype(dtype)
 
     def ones(n: int) -> np.ndarray:
         return np.ones(n, dtype=np.float32)

@@ -9,6 +9,9 @@ from pathlib import Path
 M21_LAYERS, M21_EMBD, M21_VOCAB = 62, 3072, 200064
 M21_Q, M21_KV, M21_FF, M21_EXPERTS = 48 * 128, 8 * 128, 1536, 256
 M21_BOS, M21_EOS = 200019, 200020
+# More control tokens than inspect lists, so the cap shows; ids at the end of the vocabulary,
+# so listing them walks all of it.
+M21_TURN, M21_RESERVED = 200021, range(200024, 200064)
 
 
 def m21_tensors() -> list[tuple[str, tuple[int, ...], str]]:
@@ -64,8 +67,14 @@ def write_m21_header(path: Path, split_max_tensors: int = 0) -> list[Path]:
     w.add_tokenizer_model("gpt2")
     w.add_tokenizer_pre("minimax-m2")
     tokens = [f"t{i}" for i in range(M21_VOCAB)]
-    tokens[M21_BOS], tokens[M21_EOS] = "]~!b[", "[e~["
+    tokens[M21_BOS], tokens[M21_EOS], tokens[M21_TURN] = "]~!b[", "[e~[", "]~b]"
+    types = [int(gguf.TokenType.NORMAL)] * M21_VOCAB
+    for i in (M21_BOS, M21_EOS, M21_TURN, *M21_RESERVED):
+        types[i] = int(gguf.TokenType.CONTROL)
+    for i in M21_RESERVED:
+        tokens[i] = f"<reserved_{i}>"
     w.add_token_list(tokens)
+    w.add_token_types(types)
     w.add_bos_token_id(M21_BOS)
     w.add_eos_token_id(M21_EOS)
     w.add_chat_template(default_template())

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import gguf
 import pytest
 from typer.testing import CliRunner
 
 from minimax_agent.cli_models import models_app
 from minimax_agent.errors import ModelFileError
-from quantize.inspect import summarize, tensor_group
-from tests.quantize.m21_file import M21_BOS, M21_EOS
+from quantize.inspect import TOKENS_LISTED, summarize, tensor_group
+from quantize.tiny import CONTROL_TOKENS, USER_DEFINED_TOKENS
+from tests.quantize.m21_file import M21_BOS, M21_EOS, M21_RESERVED, M21_TURN
 
 # M2.1 by hand: hidden 3072, 48 q heads and 8 kv heads of 128, 256 experts of 1536, 62 layers.
 ATTN_PARAMS = 62 * 3072 * (6144 + 1024 + 1024) + 62 * 6144 * 3072  # 2_730_491_904
@@ -62,6 +64,63 @@ def test_m21_header_only_file(m21_gguf: Path) -> None:
     assert len(s.expert_bytes_per_layer) == 62
     assert len(set(s.expert_bytes_per_layer)) == 1
     assert s.file_bytes == m21_gguf.stat().st_size
+
+
+def test_special_tokens_of_the_tiny_model(tiny_gguf: Path) -> None:
+    s = summarize(tiny_gguf)
+    assert [t.text for t in s.control_tokens.tokens] == list(CONTROL_TOKENS)
+    assert s.control_tokens.count == len(CONTROL_TOKENS)
+    # M2's reasoning and tool-call markers are user-defined: special, yet detokenized as text
+    assert [t.text for t in s.user_defined_tokens.tokens] == list(USER_DEFINED_TOKENS)
+    assert {"<think>", "</think>", "<minimax:tool_call>"} <= set(USER_DEFINED_TOKENS)
+    assert (s.eot, s.pad, s.unk) == (None, None, None)
+
+
+def test_special_tokens_at_the_end_of_a_200k_vocabulary(m21_gguf: Path) -> None:
+    s = summarize(m21_gguf)
+    control = s.control_tokens
+    assert control.count == 3 + len(M21_RESERVED)
+    assert len(control.tokens) == TOKENS_LISTED
+    assert [(t.id, t.text) for t in control.tokens[:4]] == [
+        (M21_BOS, "]~!b["),
+        (M21_EOS, "[e~["),
+        (M21_TURN, "]~b]"),
+        (M21_RESERVED[0], f"<reserved_{M21_RESERVED[0]}>"),
+    ]
+    assert s.user_defined_tokens.count == 0
+
+
+def test_eot_pad_unk_from_a_short_vocabulary(tmp_path: Path) -> None:
+    path = tmp_path / "v.gguf"
+    w = gguf.GGUFWriter(path, "minimax-m2")
+    tokens = ["a", "b", "<unk>", "<pad>", "<eot>", "<|ctl|>"]
+    w.add_token_list(tokens)  # short enough that the reader decodes it eagerly
+    w.add_token_types([1, 1, 2, 3, 3, 3])
+    w.add_unk_token_id(2)
+    w.add_pad_token_id(3)
+    w.add_eot_token_id(4)
+    w.add_eos_token_id(99)  # out of range: the id is kept, the text is unknown
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    s = summarize(path)
+    found = {k: (t.id, t.text) if t else None for k, t in vars(s).items() if k in SPECIAL}
+    assert found == {
+        "bos": None,
+        "eos": (99, None),
+        "eot": (4, "<eot>"),
+        "pad": (3, "<pad>"),
+        "unk": (2, "<unk>"),
+    }
+    assert [t.text for t in s.control_tokens.tokens] == ["<pad>", "<eot>", "<|ctl|>"]
+
+    result = CliRunner().invoke(models_app, ["inspect", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "4 '<eot>'" in result.output and "2 '<unk>'" in result.output
+
+
+SPECIAL = ("bos", "eos", "eot", "pad", "unk")
 
 
 def test_split_model_sums_every_shard(m21_split: list[Path], m21_gguf: Path) -> None:
@@ -146,6 +205,17 @@ def test_cli_table(tiny_gguf: Path) -> None:
     assert result.exit_code == 0, result.output
     for word in ("minimax-m2", "experts", "router", "F16", "chat template"):
         assert word in result.output
+    # token texts shown as they are, not taken for rich markup
+    assert "3: ']~!b[' ']~b]' '[e~['" in result.output
+    assert "'<think>' '</think>' '<minimax:tool_call>'" in result.output
+
+
+def test_cli_table_caps_the_token_list(m21_gguf: Path) -> None:
+    result = CliRunner().invoke(models_app, ["inspect", str(m21_gguf)], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    more = 3 + len(M21_RESERVED) - TOKENS_LISTED
+    assert f"(+{more} more)" in result.output
+    assert f"<reserved_{M21_RESERVED[-1]}>" not in result.output
 
 
 def test_cli_error_is_one_line(tmp_path: Path) -> None:

@@ -21,16 +21,20 @@ An L40S reports 46068 MiB = 48_305_799_168 B.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from minimax_agent.backends import local_model
 from minimax_agent.cli_models import models_app
+from minimax_agent.config import Settings
 from minimax_agent.errors import UsageError
 from quantize.footprint import file_footprint, m21_footprint
-from quantize.hardware import GB_S, GIB, GPU_PRESETS, parse_size
+from quantize.hardware import GB_S, GIB, GPU_PRESETS, measure_cpu_bandwidth, parse_size
 from quantize.plan import Hardware, PlanRequest, plan_fit
+from quantize.tiny import write_tiny_model
 
 GPU_WEIGHTS_Q4KM = 2_205_465_394
 EXPERT_LAYER_Q4KM = 2_174_327_193
@@ -201,7 +205,8 @@ def test_unknown_quant() -> None:
 
 # ---- the command -----------------------------------------------------------------------------
 
-BASE = ["plan", "--quant", "Q4_K_M", "--gpu", "l40s", "--ram", "128G"]
+# --cpu-bw keeps the numbers exact: without it, the RAM bandwidth is measured.
+BASE = ["plan", "--quant", "Q4_K_M", "--gpu", "l40s", "--ram", "128G", "--cpu-bw", "80"]
 
 
 def test_cli_fits() -> None:
@@ -209,7 +214,54 @@ def test_cli_fits() -> None:
     assert result.exit_code == 0, result.output
     assert "--cpu-moe 46" in result.output
     assert "--n-cpu-moe 46" in result.output
-    assert "tok/s" in result.output
+    assert "predicted decode: 23.3 tok/s" in result.output
+    assert "GPU 864 GB/s (preset figure), RAM 80 GB/s (as given)" in result.output
+    # a bare name for the agent, which takes a value ending in .gguf for a path; a file for
+    # llama-server, which only takes files
+    assert "minimax-agent --model MiniMax-M2.1-Q4_K_M --n-ctx" in result.output
+    assert "llama-server -m MiniMax-M2.1-Q4_K_M.gguf " in result.output
+
+
+def test_named_quant_flag_finds_the_pulled_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "models"
+    monkeypatch.setenv("MINIMAX_AGENT_MODELS_DIR", str(root))
+    pulled = root / "unsloth/MiniMax-M2.1-GGUF/Q4_K_M/MiniMax-M2.1-Q4_K_M-00001-of-00001.gguf"
+    pulled.parent.mkdir(parents=True)
+    write_tiny_model(pulled)
+    plan = plan_fit(PlanRequest(m21_footprint("Q4_K_M"), l40s(), ctx=65536))
+    name = plan.agent_flags[plan.agent_flags.index("--model") + 1]
+    assert local_model(Settings(model=name)) == str(pulled)
+    # what plan printed before: taken for a path, and no such file
+    assert local_model(Settings(model=f"{name}.gguf")) == f"{name}.gguf"
+
+
+def test_cli_measures_ram_bandwidth_when_not_given() -> None:
+    args = ["plan", "--quant", "Q4_K_M", "--gpu", "l40s", "--ram", "128G", "--ctx", "65536"]
+    result = CliRunner().invoke(models_app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert re.search(
+        r"GPU 864 GB/s \(preset figure\), RAM \d+ GB/s \(measured here\)", result.output
+    )
+
+    result = CliRunner().invoke(models_app, [*args, "--json"])
+    hardware = json.loads(result.output)["request"]["hardware"]
+    assert hardware["cpu_bandwidth_source"] == "measured"
+    assert hardware["gpu_bandwidth_source"] == "preset"
+    assert hardware["cpu_bandwidth"] > 0
+
+
+def test_measure_cpu_bandwidth() -> None:
+    measured = measure_cpu_bandwidth(size=16 * 2**20)
+    assert measured is not None and 0 < measured < float("inf")
+
+
+def test_cli_unknown_gpu_bandwidth_is_labelled_a_guess() -> None:
+    args = ["plan", "--quant", "Q4_K_M", "--gpu-mem", "48G", "--ram", "128G", "--cpu-bw", "50"]
+    result = CliRunner().invoke(models_app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "GPU 900 GB/s (a guess; pass --gpu-bw), RAM 50 GB/s (as given)" in result.output
 
 
 def test_cli_does_not_fit() -> None:

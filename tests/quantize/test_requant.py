@@ -26,8 +26,35 @@ def quant_src(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def f32_src(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_tiny_model(tmp_path_factory.mktemp("q") / "f32.gguf", size="quant", dtype="f32")
+
+
+@pytest.fixture(scope="module")
 def llama_cpp() -> Any:
     return pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
+
+
+def _generates(llama_cpp: Any, model: Path) -> None:
+    """The model loads in llama.cpp and generates at least one token for an M2 prompt."""
+    llm = llama_cpp.Llama(model_path=str(model), n_ctx=128, verbose=False, seed=1)
+    done = llm.create_completion("]~b]user\nhi[e~[\n]~b]ai\n<think>\n", max_tokens=3)
+    assert done["usage"]["completion_tokens"] >= 1
+
+
+def test_f32_to_q8_0_loads_and_generates(f32_src: Path, tmp_path: Path, llama_cpp: Any) -> None:
+    source = summarize(f32_src)
+    assert source.file_type == "F32"
+    assert set(source.groups["experts"].types) == {"F32"}
+    out = run(prepare(f32_src, tmp_path / "q8.gguf", "Q8_0"))
+    s = summarize(out)
+    assert s.file_type == "Q8_0"
+    for group in ("attention", "experts", "embeddings", "output"):
+        assert set(s.groups[group].types) == {"Q8_0"}, group
+    # Q8_0: 34 bytes per 32 weights, against 128 bytes in F32
+    experts = source.groups["experts"]
+    assert s.groups["experts"].n_bytes == experts.n_bytes // 128 * 34
+    _generates(llama_cpp, out)
 
 
 def test_moe_recipe_keeps_what_every_token_reads_at_q8(
@@ -44,10 +71,7 @@ def test_moe_recipe_keeps_what_every_token_reads_at_q8(
     assert set(s.groups["experts"].types) <= {"Q4_K", "Q6_K"}
     assert "Q4_K" in s.groups["experts"].types
     assert not list(tmp_path.glob("*.part"))
-
-    llm = llama_cpp.Llama(model_path=str(out), n_ctx=128, verbose=False, seed=1)
-    done = llm.create_completion("]~b]user\nhi[e~[\n]~b]ai\n<think>\n", max_tokens=3)
-    assert done["usage"]["completion_tokens"] >= 1
+    _generates(llama_cpp, out)
 
 
 def test_default_recipe_quantizes_attention_too(

@@ -105,6 +105,11 @@ def test_unknown_size_is_a_usage_error(tmp_path: Path) -> None:
         write_tiny_model(tmp_path / "x.gguf", size="huge")
 
 
+def test_unknown_dtype_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="unknown tiny model dtype 'bf16'"):
+        write_tiny_model(tmp_path / "m.gguf", dtype="bf16")
+
+
 @pytest.mark.parametrize("size", ["quant", "bench"])
 def test_k_quant_sizes_have_rows_in_multiples_of_256(size: str) -> None:
     s = SIZES[size]
