@@ -3,12 +3,14 @@ unidiff, pydantic models, the agent) is imported inside the command."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from minimax_agent import cli_common as common
+from minimax_agent.errors import ExitCode
 from minimax_agent.review.options import DEFAULT_BUDGET_TOKENS, FailOn, ReviewFormat
 
 if TYPE_CHECKING:
@@ -16,11 +18,27 @@ if TYPE_CHECKING:
     from minimax_agent.review.report import ReviewReport
 
 STDOUT = "-"
+log = logging.getLogger("minimax_agent")
 
 
 def _fail(exc: MinimaxAgentError) -> NoReturn:
     typer.echo(f"minimax-agent: error: {exc}", err=True)
     raise typer.Exit(exc.exit_code)
+
+
+def _crash(exc: Exception) -> NoReturn:
+    """A bug or a broken environment, not findings: exit 3, so CI never reads it as exit 1."""
+    log.debug("review failed with an unexpected error", exc_info=exc)
+    detail = " ".join(str(exc).split())
+    what = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+    # -v is the root option: with it the traceback is already on stderr, just above this line
+    hint = (
+        ""
+        if log.isEnabledFor(logging.DEBUG)
+        else " (`minimax-agent -v review ...` shows the traceback)"
+    )
+    typer.echo(f"minimax-agent: error: review failed: {what}{hint}", err=True)
+    raise typer.Exit(ExitCode.BACKEND)
 
 
 def plan_outputs(
@@ -212,6 +230,10 @@ def review(
         _write_outputs(report, plan)
     except MinimaxAgentError as exc:
         _fail(exc)
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:  # a bug or a broken environment: exit 3, never 1 (findings)
+        _crash(exc)
     finally:
         if tracer:
             tracer.close()

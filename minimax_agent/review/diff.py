@@ -11,13 +11,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from minimax_agent.review.gitrange import ReviewSetupError
+from minimax_agent.errors import ExitCode, MinimaxAgentError
 
 if TYPE_CHECKING:
     from unidiff.patch import Hunk as UnidiffHunk
     from unidiff.patch import PatchedFile
 
 LINE_NUMBER_WIDTH = 6
+
+
+class DiffParseError(MinimaxAgentError):
+    """unidiff cannot read the diff git produced: the review failed (exit 3), nobody misused it."""
+
+    exit_code = ExitCode.BACKEND
 
 
 @dataclass(frozen=True)
@@ -170,7 +176,9 @@ def parse_diff(text: str) -> ReviewDiff:
     try:
         patch = PatchSet(text)
     except UnidiffParseError as exc:
-        raise ReviewSetupError(f"cannot parse the diff: {exc}") from None
+        # unidiff quotes the offending diff line, newline and all: keep the message on one line
+        detail = " ".join(str(exc).split())
+        raise DiffParseError(f"review failed: cannot parse the diff: {detail}") from None
     files: list[ChangedFile] = []
     for patched in patch:
         status = _status(patched)

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.review.conftest import MEAN_FINDING, Review, calls, finish, load_json
+from tests.conftest import RunCli, git, write_script
+from tests.review.conftest import (
+    MEAN_FINDING,
+    Review,
+    calls,
+    commit_all,
+    finish,
+    init_repo,
+    load_json,
+    write_files,
+)
 
 
 def _run_failing(
@@ -111,3 +123,54 @@ def test_not_a_repository_exits_2(review: Review, tmp_path: Path) -> None:
 def test_missing_backend_exits_2(review: Review, repo: Path) -> None:
     proc = review(repo, None, "--base", "main")
     assert proc.returncode == 2 and "no backend configured" in proc.stderr
+
+
+def test_diff_unidiff_cannot_parse_exits_3(review: Review, tmp_path: Path) -> None:
+    # git writes `diff --git a/plan b/notes.md b/plan b/notes.md`; unidiff splits that header at
+    # the last " b/" and then finds a `+++` line for another file: a parse failure, not misuse
+    repo = init_repo(tmp_path / "repo", {"README.md": "# notes\n"})
+    git(repo, "checkout", "-q", "-b", "feature")
+    write_files(repo, {"plan b/notes.md": "Ship it.\n"})
+    commit_all(repo, "Add the plan")
+    proc = review(repo, [calls(finish())], "--base", "main", "-f", "json")
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stderr.splitlines() == [
+        "minimax-agent: error: review failed: cannot parse the diff: "
+        "Target without source: +++ b/plan b/notes.md"
+    ]
+    assert proc.stdout == ""
+
+
+def test_unexpected_error_exits_3_with_one_line(
+    review: Review, run_cli: RunCli, repo: Path, tmp_path: Path
+) -> None:
+    # a broken `git` (a real program on PATH, our code untouched) reports a work tree path
+    # holding a NUL byte, which no code of ours expects: that is a failed review, not findings
+    real_git = shutil.which("git")
+    assert real_git is not None
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "git"
+    fake.write_text(
+        "#!/bin/sh\n"
+        'if [ "$3" = rev-parse ] && [ "$4" = --show-toplevel ]; then\n'
+        "  printf '/work\\000tree\\n'; exit 0\n"
+        "fi\n"
+        f'exec "{real_git}" "$@"\n'
+    )
+    fake.chmod(0o755)
+    env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    proc = review(repo, [calls(finish())], "--base", "main", env=env)
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stderr.splitlines() == [
+        "minimax-agent: error: review failed: ValueError: embedded null byte "
+        "(`minimax-agent -v review ...` shows the traceback)"
+    ]
+    script = write_script(tmp_path / "verbose.json", [calls(finish())])
+    args = ("-C", str(repo), "--backend", f"scripted:{script}", "--base", "main")
+    verbose = run_cli("-v", "review", *args, env=env)  # -v is the root option
+    assert verbose.returncode == 3
+    assert "Traceback (most recent call last)" in verbose.stderr
+    assert verbose.stderr.splitlines()[-1] == (
+        "minimax-agent: error: review failed: ValueError: embedded null byte"
+    )
