@@ -6,10 +6,16 @@ characters a token for what came after; a measure that is only an estimate says 
 
 Compaction replaces the middle of the conversation with one summary note. The head (system
 prompt and first user message) and the most recent steps stay verbatim: a local backend's
-prefix cache then stays valid up to the summary. The summary is asked of the backend itself,
-with a request sized to fit the window with room for the answer, the transcript trimmed from
-its oldest end if it must be; when the backend cannot give one, a plain list of the steps
-stands in, so compaction never fails for lack of context.
+prefix cache then stays valid up to the summary.
+
+The summary is asked of the backend itself, in a request that starts like the conversation
+(same system prompt, tools and first message, so a local model's KV cache or an endpoint's prompt
+cache already holds that part) and goes on with the middle as a transcript and the instruction,
+the answer forced to text. The transcript is trimmed from its oldest end so the request fits the
+window with room for the answer. Re-sending the middle verbatim would look cheaper, but the M2
+template drops the reasoning of turns before a new user message, so it is not in the cache
+either. If the backend gives no summary, a plain list of the steps stands in: compaction never
+fails for lack of context.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from minimax_agent.backends import Backend, Request
-from minimax_agent.errors import BackendError
+from minimax_agent.errors import BackendError, ContextOverflowError
 from minimax_agent.events import Finish, Usage
 from minimax_agent.messages import (
     AssistantMessage,
@@ -37,6 +43,7 @@ CHARS_PER_TOKEN = 4  # the estimate shown to the user
 SAFE_CHARS_PER_TOKEN = 3  # for sizing requests: code and JSON pack more tokens per character
 MESSAGE_OVERHEAD = 8  # role markers and separators, in tokens
 REQUEST_OVERHEAD = 400  # tokens for the compaction request's own instructions
+MIN_TRANSCRIPT_TOKENS = 64  # below this a summary request is not worth sending
 TAIL_SHARE = 0.3  # of the window, kept verbatim as recent steps
 RESULT_CLIP = 1500  # characters of each tool result shown to the summariser
 SUMMARY_HEADER = "[Summary of the earlier part of this conversation, written to save context]"
@@ -44,7 +51,11 @@ SUMMARY_HEADER = "[Summary of the earlier part of this conversation, written to 
 COMPACT_SYSTEM = """You summarise a coding agent's session so the work can go on after the \
 older messages are removed. Write for the agent itself: plain, specific, no preamble."""
 
-COMPACT_TASK = """Summarise the session transcript below. Keep what the work needs:
+_COMPACT_SYSTEM_MESSAGE = SystemMessage(content=COMPACT_SYSTEM)
+
+COMPACT_TASK = """[Context compaction] Do not call any tool now. The messages after the first \
+request are about to be removed to save context; summarise the session transcript below, for \
+yourself, so the work can go on. Plain and specific, no preamble. Keep what the work needs:
 - the user's requests, goals and constraints, in their words where it matters;
 - decisions made and why;
 - files read, created or changed (exact paths) and what changed;
@@ -147,8 +158,10 @@ class ContextKeeper:
         if not middle:
             return None
         summary_tokens = min(2000, max(150, window // 10))
-        budget_chars = (window - summary_tokens - REQUEST_OVERHEAD) * SAFE_CHARS_PER_TOKEN
-        summary, by_model = self._summarise(middle, focus, summary_tokens, budget_chars)
+        room = window - summary_tokens - REQUEST_OVERHEAD
+        summary, by_model = self._summarise(
+            messages[:start], head, tools, focus, summary_tokens, room
+        )
         last_user = next((m for m in reversed(middle) if isinstance(m, UserMessage)), None)
         note = f"{SUMMARY_HEADER}\n{summary.strip()}"
         if focus:
@@ -162,20 +175,35 @@ class ContextKeeper:
         )
 
     def _summarise(
-        self, middle: list[Message], focus: str | None, max_tokens: int, budget_chars: int
+        self,
+        upto: list[Message],
+        head: int,
+        tools: Sequence[ToolSpec],
+        focus: str | None,
+        max_tokens: int,
+        room: int,
     ) -> tuple[str, bool]:
-        transcript = _fit(_transcript_blocks(middle), max(budget_chars, 0))
-        if transcript:
-            task = COMPACT_TASK.format(
-                words=max(60, max_tokens * 3 // 5),
-                focus=f"Focus on: {focus}." if focus else "",
-                transcript=transcript,
-            )
-            request = Request(
-                messages=[SystemMessage(content=COMPACT_SYSTEM), UserMessage(content=task)],
-                tools=[],
-                max_tokens=max_tokens,
-            )
+        """A summary of `upto[head:]`, from the model if it gives one; `room` is the tokens
+        the request may use. The request keeps the conversation's head where it fits (for the
+        cache), else it stands alone."""
+        middle = upto[head:]
+        blocks = _transcript_blocks(middle)
+        words = max(60, max_tokens * 3 // 5)
+        focus_line = f"Focus on: {focus}." if focus else ""
+
+        def ask(transcript: str) -> UserMessage:
+            task = COMPACT_TASK.format(words=words, focus=focus_line, transcript=transcript)
+            return UserMessage(content=task)
+
+        requests = []
+        for start, specs in ((list(upto[:head]), list(tools)), ([_COMPACT_SYSTEM_MESSAGE], [])):
+            left = room - _safe_tokens([*start, ask("")], specs)
+            if left >= MIN_TRANSCRIPT_TOKENS:
+                transcript = _fit(blocks, left * SAFE_CHARS_PER_TOKEN)
+                requests.append(
+                    Request([*start, ask(transcript)], specs, max_tokens, tool_choice="none")
+                )
+        for request in requests:
             try:
                 finish = None
                 for event in self.backend.stream(request):
@@ -183,9 +211,19 @@ class ContextKeeper:
                         finish = event
                 if finish and finish.message.content.strip() and not finish.message.tool_calls:
                     return finish.message.content, True
+                break
+            except ContextOverflowError as exc:  # the estimate was short: try the smaller one
+                log.warning("compaction: the summary request overflowed (%s)", exc)
             except BackendError as exc:
-                log.warning("compaction: the backend gave no summary (%s); using a plain one", exc)
+                log.warning("compaction: the backend gave no summary (%s)", exc)
+                break
         return _plain_summary(middle), False
+
+
+def _safe_tokens(messages: Sequence[Message], tools: Sequence[ToolSpec]) -> int:
+    """A token count for sizing requests: code and JSON pack more tokens per character than
+    the estimate shown to the user assumes."""
+    return estimate_tokens(messages, tools) * CHARS_PER_TOKEN // SAFE_CHARS_PER_TOKEN
 
 
 def _tail_start(messages: Sequence[Message], head: int, budget: int) -> int:

@@ -32,6 +32,11 @@ class ProviderConfig(BaseModel):
     )
     api_key_required: bool = False
     model: str | None = Field(default=None, description="Model name when --model is not given.")
+    context_window: int | None = Field(
+        default=None,
+        description="Tokens the endpoint's model takes; unset: asked of `/models` "
+        "(`max_model_len`, `context_length`).",
+    )
     headers: dict[str, str] = Field(default_factory=dict)
     auth: Literal["bearer", "body", "both", "none"] = Field(
         default="bearer",
@@ -58,12 +63,16 @@ class ProviderConfig(BaseModel):
     )
 
 
+# M2.1's trained context (the GGUF's context_length); the cloud presets serve the full model.
+M21_CONTEXT = 196608
+
 PRESETS: dict[str, ProviderConfig] = {
     "openrouter": ProviderConfig(
         base_url="https://openrouter.ai/api/v1",
         api_key_env="OPENROUTER_API_KEY",
         api_key_required=True,
         model="minimax/minimax-m2.1",
+        context_window=M21_CONTEXT,
         # OpenRouter's app attribution; add HTTP-Referer in a [providers.openrouter] table.
         headers={"X-Title": "minimax-agent"},
         top_k=True,
@@ -75,6 +84,7 @@ PRESETS: dict[str, ProviderConfig] = {
         api_key_env="MINIMAX_API_KEY",
         api_key_required=True,
         model="MiniMax-M2.1",
+        context_window=M21_CONTEXT,
         # The platform has deprecated max_tokens in favour of max_completion_tokens.
         max_tokens_field="max_completion_tokens",
         # Reasoning arrives in `reasoning_details` instead of inline <think> in the content.
@@ -85,12 +95,14 @@ PRESETS: dict[str, ProviderConfig] = {
         api_key_env="NVIDIA_API_KEY",
         api_key_required=True,
         model="minimaxai/minimax-m2.1",
+        context_window=M21_CONTEXT,
     ),
     "modelslab": ProviderConfig(
         base_url="https://modelslab.com/api/v7/llm",
         api_key_env="MODELSLAB_API_KEY",
         api_key_required=True,
         model="MiniMax-M2.1",
+        context_window=M21_CONTEXT,
         # Its current docs use a bearer key and `model`; its older form, `key` and `model_id` in
         # the body, is still in use. Both are sent, so either kind of deployment accepts it.
         auth="both",

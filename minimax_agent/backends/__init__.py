@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from minimax_agent.events import Event
 from minimax_agent.messages import Message, ToolSpec
@@ -22,6 +22,9 @@ class Request:
     messages: list[Message]
     tools: list[ToolSpec] = field(default_factory=list)
     max_tokens: int | None = None
+    # "none": the tools are there only so the prompt matches the conversation's (and reuses its
+    # cache); the answer must be text
+    tool_choice: Literal["auto", "none"] = "auto"
 
 
 class Backend(Protocol):

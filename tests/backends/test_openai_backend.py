@@ -302,3 +302,21 @@ def test_the_request_holds_the_sampling_defaults_and_no_secret(
     traced = finish(events).request
     assert "key" not in traced
     assert traced["model_id"] == traced["model"] == "MiniMax-M2.1"
+
+
+def test_the_context_window_comes_from_the_preset_or_from_models(
+    fake_server: ServerFactory, backend_for: BackendFactory
+) -> None:
+    server = fake_server("openrouter")
+    assert backend_for(server, model=None).context_window == 196608  # M2.1 on its preset
+    assert backend_for(server, model="MiniMax-M2.1").context_window is None  # not its model
+    server.model_fields = {"context_length": 65536}
+    assert backend_for(server, model="MiniMax-M2.1").context_window == 65536
+
+    vllm = fake_server("vllm-parser")
+    vllm.model_fields = {"max_model_len": 32768}
+    backend = backend_for(vllm, model=None)
+    assert (backend.model, backend.context_window) == ("MiniMax-M2.1", 32768)
+    assert sum(r.path.endswith("/models") for r in vllm.requests) == 1  # asked once
+    vllm.serve_models = False
+    assert backend_for(vllm, model="other").context_window is None

@@ -119,6 +119,7 @@ class FakeOpenAIServer:
         self.sent: list[dict[str, Any]] = []
         self.disconnects = 0
         self.serve_models = True
+        self.model_fields: dict[str, Any] = {}  # added to each /models entry (max_model_len...)
         self._lock = threading.Lock()
         self._httpd = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         self._thread: threading.Thread | None = None
@@ -295,7 +296,10 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             self._record()
             if self.path.rstrip("/").endswith("/models") and server.serve_models:
-                data = [{"id": m, "object": "model", "owned_by": "fake"} for m in server.models]
+                data = [
+                    {"id": m, "object": "model", "owned_by": "fake", **server.model_fields}
+                    for m in server.models
+                ]
                 self._json(200, {"object": "list", "data": data})
             else:
                 self._error(404, f"no route {self.path}")

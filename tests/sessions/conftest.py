@@ -13,7 +13,7 @@ import pytest
 
 from minimax_agent.backends import Request
 from minimax_agent.backends.scripted import ScriptedBackend
-from minimax_agent.compaction import COMPACT_SYSTEM, estimate_tokens
+from minimax_agent.compaction import estimate_tokens
 from minimax_agent.errors import ContextOverflowError
 from minimax_agent.events import Event, Finish
 from minimax_agent.messages import AssistantMessage
@@ -30,7 +30,7 @@ def invoke(name: str, **params: object) -> str:
 class ModelDouble:
     """A model with a hard context limit (in estimated tokens): a request over it fails with
     ContextOverflowError, as a real endpoint does. Agent steps come from a script; a
-    compaction request (recognised by its system prompt) is answered with `summary`."""
+    compaction request (one that asks for text only) is answered with `summary`."""
 
     name = "double"
 
@@ -45,7 +45,7 @@ class ModelDouble:
 
     @property
     def compaction_requests(self) -> list[Request]:
-        return [r for r in self.requests if r.messages[0].content == COMPACT_SYSTEM]
+        return [r for r in self.requests if r.tool_choice == "none"]
 
     def stream(self, request: Request) -> Iterator[Event]:
         self.requests.append(request)
@@ -53,7 +53,7 @@ class ModelDouble:
         if size > self.limit:
             self.overflows += 1
             raise ContextOverflowError(f"request of ~{size} tokens exceeds {self.limit}")
-        if request.messages[0].content == COMPACT_SYSTEM:
+        if request.tool_choice == "none":
             yield Finish("stop", AssistantMessage(content=self.summary))
             return
         yield from self.script.stream(request)

@@ -86,7 +86,8 @@ def test_a_long_session_compacts_at_the_threshold_and_goes_on(repo: Path) -> Non
     assert conversation.compactions >= 1 and model.compaction_requests
     assert any(n.kind == "compacted" for n in notices)
     for request in model.compaction_requests:  # each fits with room for its answer
-        assert estimate_tokens(request.messages) + (request.max_tokens or 0) <= window
+        size = estimate_tokens(request.messages, request.tools) + (request.max_tokens or 0)
+        assert size <= window
     # the head of every prompt is byte for byte the same: the prefix cache stays valid
     assert len({head_of(p) for p in prompts}) == 1
     messages = conversation.agent.messages
@@ -116,7 +117,7 @@ class AlwaysFull(ModelDouble):
     """Answers the first step, then reports an overflow for every agent request."""
 
     def stream(self, request: Request) -> Iterator[Event]:
-        if len(self.requests) >= 1 and request.tools:
+        if len(self.requests) >= 1 and request.tool_choice != "none":
             self.requests.append(request)
             self.overflows += 1
             from minimax_agent.errors import ContextOverflowError
@@ -136,7 +137,7 @@ def test_a_second_overflow_is_a_backend_error_not_a_loop(repo: Path) -> None:
 
 class SilentModel(ModelDouble):
     def stream(self, request: Request) -> Iterator[Event]:
-        if not request.tools:
+        if request.tool_choice == "none":
             raise BackendError("the endpoint is down")
         yield from super().stream(request)
 
@@ -148,7 +149,7 @@ def test_manual_compaction_with_a_focus_and_a_plain_fallback(repo: Path) -> None
     done = conversation.compact("the printed digits")
     assert done is not None and done.by_model
     request = model.compaction_requests[-1]
-    assert "Focus on: the printed digits." in request.messages[1].content
+    assert "Focus on: the printed digits." in request.messages[-1].content
     assert "(Summary focused on: the printed digits)" in conversation.agent.messages[2].content
 
     silent = SilentModel([loud_step(1), "ok\n</think>\n\nDone."], limit=10**6)
@@ -169,7 +170,9 @@ def test_the_summary_input_is_trimmed_to_fit(repo: Path) -> None:
     assert done is not None
     request = model.compaction_requests[0]
     assert estimate_tokens(request.messages) + (request.max_tokens or 0) <= 3000
-    transcript = request.messages[1].content
+    # it starts like the conversation (for the prompt cache) and asks for text only
+    assert request.messages[:2] == messages[:2] and request.tool_choice == "none"
+    transcript = request.messages[-1].content
     newest_summarised = f"request {done.removed - 1} "
     assert "earlier messages omitted" in transcript and newest_summarised in transcript
     assert 0 < done.removed < 40  # the most recent requests stay verbatim

@@ -128,12 +128,14 @@ class LocalBackend:
         sampler = Sampler(model, opts.sampling)
         generated: list[int] = []
         reason = "length"
-        lazy = opts.constrain_tools and bool(request.tools) and opts.tool_choice != "required"
+        constrain = opts.constrain_tools and bool(request.tools) and request.tool_choice == "auto"
+        required = constrain and opts.tool_choice == "required"
+        lazy = constrain and not required
         answered = False  # the reasoning is closed: a tool-call tag from now on is real
         tail = ""
         decode_started = time.perf_counter()
         try:
-            if opts.constrain_tools and request.tools and opts.tool_choice == "required":
+            if required:
                 sampler.constrain(whole_turn_grammar(request.tools, opts.constrain_max_chars))
             while len(generated) < limit:
                 token = sampler.sample()

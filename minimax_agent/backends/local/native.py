@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import re
 import signal
 import threading
 from collections.abc import Iterator, Sequence
@@ -74,7 +75,8 @@ def captured_log() -> Iterator[list[str]]:
         with _ctrl_c_outside_the_log():
             yield sink
     finally:
-        _captures.remove(sink)
+        # by identity: list.remove compares contents, and nested captures hold the same lines
+        _captures[:] = [other for other in _captures if other is not sink]
 
 
 @contextmanager
@@ -107,6 +109,16 @@ def _ctrl_c_outside_the_log() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
     if held:
         raise KeyboardInterrupt
+
+
+_FLASH_ATTN = re.compile(r"flash attention\b.*\b(enabled|disabled)", re.IGNORECASE)
+
+
+def _flash_attn_choice(lines: list[str]) -> bool | None:
+    """Whether llama.cpp turned flash attention on for a context (with `auto` it decides per
+    device, and says so only in its log); None when the log does not say."""
+    said = [m.group(1).lower() for m in map(_FLASH_ATTN.search, lines) if m]
+    return said[-1] == "enabled" if said else None
 
 
 def _ggml() -> Any:
@@ -236,6 +248,7 @@ class NativeModel:
         cp.type_k = cp.type_v = params.kv_type
         with captured_log() as lines:
             self._ctx = lib.llama_init_from_model(self._model, cp)
+        self.flash_attn = _flash_attn_choice(lines)
         if not self._ctx:
             self.close()
             raise BackendError(

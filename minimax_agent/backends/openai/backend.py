@@ -70,6 +70,26 @@ class OpenAIBackend:
         self.transport.close()
 
     @property
+    def context_window(self) -> int | None:
+        """Tokens the model takes: the preset's figure for its own model, else what `/models`
+        advertises for this one (vLLM and SGLang `max_model_len`, OpenRouter
+        `context_length`), else None (unknown: only an overflow error triggers compaction)."""
+        config = self.provider.config
+        if config.context_window and self._model in (None, config.model):
+            return config.context_window
+        try:
+            model = self.model
+        except ConfigError:
+            return None  # the first request says so, where it belongs
+        for entry in self.transport.model_entries() or []:
+            if entry["id"] == model:
+                for key in ("max_model_len", "context_length"):
+                    value = entry.get(key)
+                    if isinstance(value, int) and value > 0:
+                        return value
+        return None
+
+    @property
     def model(self) -> str:
         """The model name; a local server that was given none is asked what it serves."""
         if self._model is None:
@@ -93,6 +113,7 @@ class OpenAIBackend:
             temperature=self.temperature,
             top_p=self.top_p,
             top_k=self.top_k,
+            tool_choice=request.tool_choice,
         )
         attempt = 0
         while True:

@@ -93,6 +93,7 @@ class Transport:
         import httpx
 
         self.provider = provider
+        self._models: list[dict[str, Any]] | None = None
         self._client = httpx.Client(
             timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
             headers=headers(provider, f"minimax-agent/{__version__}"),
@@ -107,18 +108,28 @@ class Transport:
 
     def list_models(self) -> list[str] | None:
         """Model ids from `GET /models`, or None when the endpoint does not answer with them."""
+        ids = [str(m["id"]) for m in self.model_entries() or []]
+        return ids or None
+
+    def model_entries(self) -> list[dict[str, Any]] | None:
+        """The entries of `GET /models` that have an id (asked once), or None when the
+        endpoint does not answer with them."""
+        if self._models is None:
+            self._models = self._get_models()
+        return self._models or None
+
+    def _get_models(self) -> list[dict[str, Any]]:
         import httpx
 
         try:
             response = self._client.get(f"{self.provider.base_url}/models", timeout=10.0)
             data = response.json() if response.status_code == 200 else None
         except (httpx.HTTPError, ValueError):
-            return None
+            return []
         items = data.get("data") if isinstance(data, dict) else data
         if not isinstance(items, list):
-            return None
-        ids = [str(m.get("id")) for m in items if isinstance(m, dict) and m.get("id")]
-        return ids or None
+            return []
+        return [m for m in items if isinstance(m, dict) and m.get("id")]
 
     def chunks(
         self, body: dict[str, Any], model: str

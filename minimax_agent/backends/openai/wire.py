@@ -91,6 +91,7 @@ def build_body(
     temperature: float,
     top_p: float,
     top_k: int,
+    tool_choice: str = "auto",
 ) -> dict[str, Any]:
     """The request body, secrets excluded (`with_key` adds a body key where the provider needs
     one, so traces never hold it)."""
@@ -108,6 +109,8 @@ def build_body(
         body[config.max_tokens_field] = max_tokens
     if tools:
         body["tools"] = [t.openai_shape() for t in tools]
+        if tool_choice != "auto":
+            body["tool_choice"] = tool_choice
     body["stream"] = config.stream
     if config.stream and config.include_usage:
         body["stream_options"] = {"include_usage": True}
