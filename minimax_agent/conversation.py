@@ -43,7 +43,7 @@ INTERRUPTED_NOTE = (
 class Notice:
     """Something the user should see that is not part of the model's stream."""
 
-    kind: str  # compacted · checkpoint_failed · overflow
+    kind: str  # compacted · checkpoint_failed · overflow · kv_state
     text: str
 
 
@@ -72,7 +72,8 @@ class Conversation:
         self.notes: list[str] = []
         self.usage: list[Usage] = []
         self.compactions = 0
-        self.on_notice: Callable[[Notice], None] | None = None
+        self._on_notice: Callable[[Notice], None] | None = None
+        self._held: list[Notice] = []  # notices from before anyone listened (opening)
         self._request_len = len(agent.messages)
         self._usage_seen = 0
         agent.before_step = self._before_step
@@ -148,9 +149,22 @@ class Conversation:
             return None
         return Checkpoints.open(self.root, self.session_id)
 
+    @property
+    def on_notice(self) -> Callable[[Notice], None] | None:
+        return self._on_notice
+
+    @on_notice.setter
+    def on_notice(self, handler: Callable[[Notice], None] | None) -> None:
+        self._on_notice = handler
+        while handler and self._held:
+            handler(self._held.pop(0))
+
     def _notify(self, kind: str, text: str) -> None:
-        if self.on_notice:
-            self.on_notice(Notice(kind, text))
+        notice = Notice(kind, text)
+        if self._on_notice:
+            self._on_notice(notice)
+        else:
+            self._held.append(notice)
 
     # -- running ---------------------------------------------------------------------------
 

@@ -62,7 +62,7 @@ def check_llama(needed: bool) -> tuple[Check, list[Device]]:
         return Check("llama.cpp", "warn", f"{exc}; the local backend is unavailable"), []
     found = native.devices()
     kinds = sorted({d.name.rstrip("0123456789") or d.kind for d in found})
-    fa = "auto (llama.cpp enables it where the backend supports it)"
+    fa = "auto (the tiny model run shows what this build picks)"
     detail = (
         f"llama-cpp-python {facts['llama_cpp_python']} (llama.cpp {facts['llama_cpp']}); "
         f"backends: {', '.join(kinds) or 'CPU'}; GPU offload: "
@@ -230,11 +230,13 @@ def check_tiny_run(threads: int | None) -> Check:
         finally:
             sampler.close()
             model.close()
+    fa = {True: "enabled", False: "disabled", None: "not reported"}[model.flash_attn]
     return Check(
         "tiny model",
         "ok",
-        f"loaded in {loaded * 1000:.0f} ms, {TINY_TOKENS} tokens at {tps:.0f} tokens/s",
-        {"load_s": loaded, "decode_tps": tps},
+        f"loaded in {loaded * 1000:.0f} ms, {TINY_TOKENS} tokens at {tps:.0f} tokens/s; "
+        f"flash attention {fa}",
+        {"load_s": loaded, "decode_tps": tps, "flash_attn": model.flash_attn},
     )
 
 

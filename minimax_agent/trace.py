@@ -49,7 +49,12 @@ def _event_record(event: Event) -> dict[str, Any]:
 
 class TraceWriter:
     def __init__(self, path: Path) -> None:
-        self._file: IO[str] = path.open("a", encoding="utf-8")
+        try:
+            self._file: IO[str] = path.open("a", encoding="utf-8")
+        except OSError as exc:
+            from minimax_agent.errors import UsageError
+
+            raise UsageError(f"cannot write the trace to {path}: {exc.strerror}") from None
         self._secrets = _secret_values()
 
     def __call__(

@@ -209,15 +209,16 @@ def _trace(repl: Repl, arg: str) -> None:
     agent = repl.conv.agent
     command, _, path = arg.partition(" ")
     if command == "on":
-        if repl.trace_file is not None:
-            repl.trace_file.close()
         target = (
             Path(path).expanduser()
             if path
             else state_dir() / "traces" / f"{repl.conv.session_id}.jsonl"
         )
         target.parent.mkdir(parents=True, exist_ok=True)
-        repl.trace_file = TraceWriter(target)
+        writer = TraceWriter(target)  # first: a bad path leaves the current trace running
+        if repl.trace_file is not None:
+            repl.trace_file.close()
+        repl.trace_file = writer
         repl.trace_path = target
         agent.tracer = repl.trace_file
     elif command == "off" and repl.trace_file is not None:

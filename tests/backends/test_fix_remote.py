@@ -128,16 +128,27 @@ def test_bad_key_exits_3_with_one_clear_line(
     assert len(server.chat_requests) == 1
 
 
-def test_429_then_success_works(
-    tmp_path: Path, run_cli: RunCli, fake_server: ServerFactory
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(429, "rate limited", {"Retry-After": "0"}),
+        Fault(500, "internal error"),
+        Turn(text="lost", cut_after=1, abrupt=True),  # the connection drops mid-body
+    ],
+    ids=["429-retry-after", "500", "truncated-stream"],
+)
+def test_a_transient_fault_is_retried_and_the_run_finishes(
+    tmp_path: Path, run_cli: RunCli, fake_server: ServerFactory, fault: Fault | Turn
 ) -> None:
     repo = make_repo(tmp_path / "repo", {"notes.txt": "teh cat sat\n"})
     server = fake_server("vllm-parser")
-    server.add(Fault(429, "rate limited", {"Retry-After": "0"}), *SCRIPT)
+    server.add(fault, *SCRIPT)
     proc = fix(run_cli, repo, server.url, "vllm-parser")
     assert proc.returncode == 0, proc.stderr
     assert (repo / "notes.txt").read_text() == "the cat sat\n"
     assert len(server.chat_requests) == 4
+    # the retried request is the same request: nothing of the failed attempt leaked in
+    assert server.chat_requests[0].body == server.chat_requests[1].body
 
 
 def test_a_missing_key_is_a_usage_error(tmp_path: Path, run_cli: RunCli) -> None:

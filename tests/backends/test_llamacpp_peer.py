@@ -25,6 +25,9 @@ from minimax_agent.messages import Message, ToolMessage, ToolSpec, UserMessage
 from minimax_agent.providers import PRESETS, Provider
 
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (extra `local`)")
+# its server needs fastapi and uvicorn: llama-cpp-python[server], which scripts/test.sh installs
+pytest.importorskip("uvicorn", reason="llama-cpp-python[server] is not installed")
+pytest.importorskip("fastapi", reason="llama-cpp-python[server] is not installed")
 
 TOOLS = [
     ToolSpec(

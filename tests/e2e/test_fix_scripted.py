@@ -172,6 +172,12 @@ def test_usage_errors_exit_2(tmp_path: Path, run_cli: RunCli) -> None:
     assert bad_config.returncode == 2 and "max_steps" in bad_config.stderr
     no_backend = run_cli("fix", "x", "-C", str(tmp_path))
     assert no_backend.returncode == 2 and "backend" in no_backend.stderr
+    (repo / ".minimax-agent.toml").unlink()
+    trace_dir = run_cli(
+        "fix", "x", "-C", str(repo), "--backend", "scripted:x", "--trace", str(repo)
+    )
+    assert trace_dir.returncode == 2 and "cannot write the trace" in trace_dir.stderr
+    assert "Traceback" not in trace_dir.stderr
 
 
 def test_version_and_module_entry(run_cli: RunCli) -> None:

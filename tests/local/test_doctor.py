@@ -27,6 +27,22 @@ def test_doctor_with_the_tiny_model(
     assert checks["endpoint"]["status"] == "skip"
     assert checks["tiny model"]["status"] == "ok"
     assert checks["tiny model"]["data"]["decode_tps"] > 0
+    # llama.cpp says in its log whether `auto` turned flash attention on for this build
+    assert checks["tiny model"]["data"]["flash_attn"] in (True, False)
+
+
+def test_doctor_checks_the_model_the_backend_would_load(
+    llama: Any, tmp_path: Path, run_cli: RunCli, isolated_home: Path
+) -> None:
+    # a name is looked up in the models directory, as --model NAME does for fix
+    named = run_cli("doctor", "-C", str(tmp_path), "--model", "MiniMax-M2.1-Q4_K_M", "--no-tiny")
+    assert named.returncode == 2, named.stdout + named.stderr
+    assert "✗ model: no model named 'MiniMax-M2.1-Q4_K_M'" in named.stdout
+    # `--backend local:PATH` names the file as well as --model does
+    missing = tmp_path / "absent.gguf"
+    spec = run_cli("doctor", "-C", str(tmp_path), "--backend", f"local:{missing}", "--no-tiny")
+    assert spec.returncode == 3, spec.stdout + spec.stderr
+    assert f"✗ model: {missing}" in spec.stdout
 
 
 def test_doctor_text_and_an_unreachable_endpoint(

@@ -9,7 +9,14 @@ from typing import Any
 from tests.conftest import RunCli, make_repo
 
 
-def _run(run_cli: RunCli, repo: Path, model: Path, trace: Path, *extra: str) -> dict[str, Any]:
+def _run(
+    run_cli: RunCli,
+    repo: Path,
+    model: Path,
+    trace: Path,
+    *extra: str,
+    stderr: list[str] | None = None,
+) -> dict[str, Any]:
     proc = run_cli(
         "fix",
         "look around",
@@ -39,6 +46,8 @@ def _run(run_cli: RunCli, repo: Path, model: Path, trace: Path, *extra: str) -> 
         timeout=300,
     )
     assert proc.returncode == 1, proc.stderr  # one step, and it called a tool
+    if stderr is not None:
+        stderr.append(proc.stderr)
     usage = [json.loads(line) for line in trace.read_text().splitlines()][-1]["events"]
     return next(e for e in usage if e["type"] == "Usage")
 
@@ -67,3 +76,26 @@ def test_continue_reuses_the_saved_kv_cache(
         path.unlink()
     cold = _run(run_cli, repo, tiny_gguf, tmp_path / "three.jsonl", "--continue")
     assert cold["cached_tokens"] == 0
+
+
+def test_a_damaged_kv_file_is_reported_and_the_resume_goes_on(
+    llama: Any, tmp_path: Path, tiny_gguf: Path, run_cli: RunCli, isolated_home: Path
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"a.txt": "x\n"})
+    _run(run_cli, repo, tiny_gguf, tmp_path / "one.jsonl")
+    (saved,) = (isolated_home / ".state").rglob("*.kv")
+    saved.write_bytes(b"not a llama.cpp state file")
+    stderr: list[str] = []
+    resumed = _run(
+        run_cli,
+        repo,
+        tiny_gguf,
+        tmp_path / "two.jsonl",
+        "--continue",
+        "--output-format",
+        "text",
+        stderr=stderr,
+    )
+    # the notice comes while the session opens, before the CLI listens: it is held, not lost
+    assert "KV cache not restored" in stderr[0]
+    assert resumed["cached_tokens"] == 0
