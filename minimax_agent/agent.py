@@ -108,6 +108,7 @@ class Agent:
         self.messages.append(UserMessage(content=task))
         result = RunResult(status="max_steps")
         started = time.monotonic()
+        self.workspace.deadline = started + self.limits.max_wall_s
         errors_in_a_row = 0
         try:
             while result.steps < self.limits.max_steps:
@@ -147,6 +148,8 @@ class Agent:
             result.status, result.error = "interrupted", "interrupted by the user"
             self._close_open_calls("interrupted by the user before this tool ran")
             return result
+        finally:
+            self.workspace.deadline = None
 
     def _ask(self, result: RunResult) -> tuple[AssistantMessage, list[ToolCall]]:
         request = Request(

@@ -182,9 +182,14 @@ def run_command(
     """Run a bash command in the workspace root and return its combined stdout and stderr
     and its exit code. Stdin is closed (interactive prompts get end-of-file). Background
     processes are stopped when the command ends; long output keeps its head and tail."""
-    code, output, timed_out = execute(command, str(ws.root), timeout_s)
+    limit, why = timeout_s, f"timed out after {timeout_s:g}s"
+    if ws.deadline is not None and ws.deadline - time.monotonic() < timeout_s:
+        # the run's wall-time limit comes first: the command may not outlive the run
+        limit = max(ws.deadline - time.monotonic(), 1.0)
+        why = f"stopped after {limit:.0f}s by the run's wall-time limit"
+    code, output, timed_out = execute(command, str(ws.root), limit)
     parts = [output.rstrip("\n") if output.strip() else "(no output)"]
     if timed_out:
-        parts.append(f"[timed out after {timeout_s:g}s; the command and its children were killed]")
+        parts.append(f"[{why}; the command and its children were killed]")
     parts.append(_describe_exit(code))
     return "\n".join(parts)

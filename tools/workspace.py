@@ -28,6 +28,9 @@ class Workspace:
         if not resolved.is_dir():
             raise WorkspaceError(f"workspace {root} is not a directory")
         self.root: Path = resolved
+        # time.monotonic() when the current run must end (its wall-time limit), for tools that
+        # wait; None: no limit
+        self.deadline: float | None = None
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"

@@ -128,6 +128,22 @@ def test_max_steps_gives_exit_1(tmp_path: Path, run_cli: RunCli) -> None:
     assert "max_steps" in proc.stderr
 
 
+def test_the_wall_time_limit_cuts_a_long_command_and_ends_the_run(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    repo = failing_repo(tmp_path)
+    (repo / ".minimax-agent.toml").write_text("max_wall_s = 2\n")
+    steps = ["r</think>" + invoke("run_command", command="sleep 100", timeout_s="600"), "unused"]
+    script = write_script(tmp_path / "script.json", steps)
+    proc = run_cli(
+        "fix", "x", "-C", str(repo), "--backend", f"scripted:{script}", "--output-format", "json"
+    )
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["status"] == "wall_time" and report["steps"] == 1
+    assert "by the run's wall-time limit" in report["tool_calls"][0]["result"]
+
+
 def test_malformed_calls_go_back_to_the_model(tmp_path: Path, run_cli: RunCli) -> None:
     repo = failing_repo(tmp_path)
     steps = [

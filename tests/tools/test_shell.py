@@ -100,3 +100,11 @@ def test_bad_timeout_is_rejected(ws: Workspace) -> None:
 
 def test_environment_has_no_pager(ws: Workspace) -> None:
     assert ok(run_command, ws, command="echo $PAGER").startswith("cat\n")
+
+
+def test_the_run_wall_time_limit_stops_a_command_before_its_own_timeout(ws: Workspace) -> None:
+    ws.deadline = time.monotonic() + 1
+    out = ok(run_command, ws, command="sleep 100", timeout_s=600)
+    assert "by the run's wall-time limit; the command and its children were killed" in out
+    ws.deadline = time.monotonic() + 3600  # far off: the command's own timeout applies
+    assert "timed out after 1s" in ok(run_command, ws, command="sleep 100", timeout_s=1)
