@@ -2,7 +2,8 @@
 
 Measuring uses the numbers the backend reported (`Usage.prompt_tokens` of the last request plus
 its completion) for the part of the conversation they covered, and an estimate of four
-characters a token for what came after; a measure that is only an estimate says so.
+characters a token for what came after. Before anything was reported, a local model counts
+the whole prompt with its tokenizer; others estimate it. A measure that is an estimate says so.
 
 Compaction replaces the middle of the conversation with one summary note. The head (system
 prompt and first user message) and the most recent steps stay verbatim: a local backend's
@@ -131,6 +132,11 @@ class ContextKeeper:
             covered, tokens = self._anchor
             rest = messages[covered:]
             return ContextMeasure(tokens + estimate_tokens(rest), self.window, estimated=False)
+        # nothing reported yet (a new or resumed session, or just compacted): a local model
+        # can count exactly with its own tokenizer
+        count = getattr(self.backend, "count_tokens", None)
+        if count is not None:
+            return ContextMeasure(count(list(messages), list(tools)), self.window, estimated=False)
         return ContextMeasure(estimate_tokens(messages, tools), self.window, estimated=True)
 
     def over_threshold(self, messages: Sequence[Message], tools: Sequence[ToolSpec]) -> bool:

@@ -1,5 +1,6 @@
-"""Compaction on the local model keeps the conversation's head in the KV cache: the summary
-request starts like the conversation, so the step after it evaluates from the note on."""
+"""Context management on the local model: compaction keeps the conversation's head in the KV
+cache (the summary request starts like the conversation, so the step after it evaluates from the
+note on), and before any usage is reported the context is measured with the real tokenizer."""
 
 from __future__ import annotations
 
@@ -34,3 +35,13 @@ def test_the_step_after_compaction_reuses_the_head(make_backend: Any) -> None:
     _, _, usage = run_step(backend, done.messages, tools=TOOLS)
     assert usage.cached_tokens >= head
     assert usage.extra["tokens_evaluated"] == usage.prompt_tokens - usage.cached_tokens
+
+
+def test_before_any_usage_the_local_tokenizer_measures_exactly(make_backend: Any) -> None:
+    backend = make_backend(constrain_tools=True, tool_choice="required", constrain_max_chars=16)
+    messages = conversation()
+    keeper = ContextKeeper(backend, backend.model.n_ctx)
+    measured = keeper.measure(messages, TOOLS)
+    assert not measured.estimated
+    _, _, usage = run_step(backend, messages, tools=TOOLS)
+    assert measured.tokens == usage.prompt_tokens

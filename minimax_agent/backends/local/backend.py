@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from minimax_agent.backends import Request
     from minimax_agent.backends.local.plan import Plan
     from minimax_agent.config import Settings
-    from minimax_agent.messages import ToolSpec
+    from minimax_agent.messages import Message, ToolSpec
 
 log = logging.getLogger("minimax_agent")
 
@@ -176,6 +176,15 @@ class LocalBackend:
         finish = "tool_calls" if parser.calls else reason
         message = parser.message(**token_record(self.model_id, generated))
         yield Finish(reason=finish, message=message, request=prompt.text)
+
+    def count_tokens(self, messages: list[Message], tools: list[ToolSpec]) -> int:
+        """The exact prompt length a request for `messages` would have (what `stream` reports
+        as `prompt_tokens`), for measuring the context before any step has reported it."""
+        tokens = build_prompt(
+            self.template, messages, tools, self.model.tokenize, self.model_id
+        ).tokens
+        model = self.model
+        return len(tokens) + (1 if model.add_bos and (not tokens or tokens[0] != model.bos) else 0)
 
     def _block_grammar(self, tools: list[ToolSpec]) -> str:
         return call_block_grammar(tools, self.options.constrain_max_chars)
