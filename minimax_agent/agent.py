@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("minimax_agent")
 
+GAVE_UP_MARK = "NOT DONE:"  # how a final answer says the task was not done (see prompt.py)
+
 
 @dataclass(frozen=True)
 class ToolOutcome:
@@ -65,7 +67,7 @@ class Limits:
 
 @dataclass
 class RunResult:
-    # done · max_steps · wall_time · model_errors · interrupted · backend_error
+    # done · gave_up · max_steps · wall_time · model_errors · interrupted · backend_error
     status: str
     final_text: str = ""
     steps: int = 0
@@ -127,7 +129,10 @@ class Agent:
                         raise
                     message, calls = self._ask(result)
                 if not calls:
-                    result.status, result.final_text = "done", message.content
+                    result.final_text = message.content
+                    # the system prompt asks for this mark when the model gives up
+                    gave_up = message.content.lstrip().upper().startswith(GAVE_UP_MARK)
+                    result.status = "gave_up" if gave_up else "done"
                     return result
                 if self.before_tools:
                     self.before_tools(calls)

@@ -217,7 +217,9 @@ def fix(
         hooks._end_line()
         if result.final_text:
             typer.echo(result.final_text.strip())
-        if result.status != "done":
+        if result.status == "gave_up":
+            typer.echo("minimax-agent: not done: the model gave up (see its answer)", err=True)
+        elif result.status != "done":
             typer.echo(f"minimax-agent: {result.status}: {result.error or 'not done'}", err=True)
     raise typer.Exit(code)
 

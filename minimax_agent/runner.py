@@ -15,6 +15,7 @@ from minimax_agent.prompt import system_prompt
 
 EXIT_FOR_STATUS = {
     "done": ExitCode.OK,
+    "gave_up": ExitCode.NOT_DONE,
     "max_steps": ExitCode.NOT_DONE,
     "wall_time": ExitCode.NOT_DONE,
     "model_errors": ExitCode.NOT_DONE,

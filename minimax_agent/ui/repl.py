@@ -288,7 +288,7 @@ class Repl:
         if result is None or result.status == "interrupted":
             self.say("⏹ interrupted; back to the prompt (the model will be told)", "yellow")
             return "", typed.everything()  # the user stopped it: send nothing unasked
-        if result.status != "done":
+        if result.status not in ("done", "gave_up"):  # giving up is said in the answer itself
             self.say(f"stopped: {result.status}: {result.error or 'not done'}", "red")
         return typed.message(), typed.partial
 

@@ -128,6 +128,25 @@ def test_max_steps_gives_exit_1(tmp_path: Path, run_cli: RunCli) -> None:
     assert "max_steps" in proc.stderr
 
 
+def test_a_model_that_gives_up_exits_1_with_its_answer(tmp_path: Path, run_cli: RunCli) -> None:
+    repo = failing_repo(tmp_path)
+    answer = "NOT DONE: the test needs a database this machine does not have."
+    script = write_script(tmp_path / "script.json", ["r</think>\n\n" + answer])
+    proc = run_cli("fix", "x", "-C", str(repo), "--backend", f"scripted:{script}")
+    assert proc.returncode == 1
+    assert proc.stdout.strip() == answer
+    assert "the model gave up" in proc.stderr
+    json_run = run_cli(
+        "fix", "x", "-C", str(repo), "--backend", f"scripted:{script}", "--output-format", "json"
+    )
+    report = json.loads(json_run.stdout)
+    assert (report["status"], report["exit_code"], report["final_answer"].strip()) == (
+        "gave_up",
+        1,
+        answer,
+    )
+
+
 def test_the_wall_time_limit_cuts_a_long_command_and_ends_the_run(
     tmp_path: Path, run_cli: RunCli
 ) -> None:
