@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from minimax_agent.events import Event
@@ -39,7 +40,7 @@ def local_model(settings: Settings) -> str | None:
     """The model file the local backend would load, or None when the settings choose another
     backend (or none). `--backend local:PATH` wins over `--model`; a name without `.gguf`
     (`MiniMax-M2.1-Q4_K_M`) is looked up in the models directory, and a UsageError says when
-    it is not there."""
+    it is not there (an existing file is taken as a file, whatever its name)."""
     kind, _, arg = (settings.backend or "").partition(":")
     if kind and kind != "local":
         return None
@@ -48,7 +49,7 @@ def local_model(settings: Settings) -> str | None:
     model = arg or settings.model
     if not model:
         return None
-    if model.lower().endswith(".gguf"):
+    if model.lower().endswith(".gguf") or Path(model).expanduser().is_file():
         return model
     from quantize.model_cache import resolve_model_name
 

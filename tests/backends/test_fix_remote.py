@@ -151,6 +151,15 @@ def test_a_transient_fault_is_retried_and_the_run_finishes(
     assert server.chat_requests[0].body == server.chat_requests[1].body
 
 
+def test_a_dead_endpoint_is_a_backend_error_that_says_so(tmp_path: Path, run_cli: RunCli) -> None:
+    repo = make_repo(tmp_path / "repo", {"notes.txt": "x\n"})
+    # port 9 (discard) on localhost: nothing listens, so the connection is refused at once
+    dead = "http://127.0.0.1:9/v1"
+    proc = run_cli("fix", "t", "-C", str(repo), "--provider", "vllm", "--base-url", dead)
+    assert proc.returncode == 3, proc.stderr
+    assert f"cannot reach {dead}/models" in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_a_missing_key_is_a_usage_error(tmp_path: Path, run_cli: RunCli) -> None:
     repo = make_repo(tmp_path / "repo", {"notes.txt": "x\n"})
     proc = run_cli("fix", "t", "-C", str(repo), "--provider", "nvidia", env={"NVIDIA_API_KEY": ""})

@@ -42,10 +42,13 @@ def bad_models(tmp_path: Path, tiny: Path) -> dict[str, tuple[Path, str]]:
     truncated.write_bytes(data[: len(data) // 2])
     text = tmp_path / "notes.gguf"
     text.write_text("these are not model weights\n" * 10)
+    unsuffixed = tmp_path / "weights.bin"  # an existing file is a file, not a model name
+    unsuffixed.write_text("these are not model weights either\n" * 10)
     return {
         "missing": (tmp_path / "nope.gguf", "no such file"),
         "truncated": (truncated, "truncated GGUF"),
         "not gguf": (text, "not a GGUF file"),
+        "not gguf, no suffix": (unsuffixed, "not a GGUF file"),
         "llama": (llama_arch_gguf(tmp_path / "llama.gguf"), "'llama' is not a MiniMax model"),
     }
 

@@ -79,9 +79,10 @@ class OpenAIBackend:
             return config.context_window
         try:
             model = self.model
-        except ConfigError:
+            entries = self.transport.model_entries() or []
+        except (ConfigError, BackendError):
             return None  # the first request says so, where it belongs
-        for entry in self.transport.model_entries() or []:
+        for entry in entries:
             if entry["id"] == model:
                 for key in ("max_model_len", "context_length"):
                     value = entry.get(key)

@@ -121,9 +121,12 @@ class Transport:
     def _get_models(self) -> list[dict[str, Any]]:
         import httpx
 
+        url = f"{self.provider.base_url}/models"
         try:
-            response = self._client.get(f"{self.provider.base_url}/models", timeout=10.0)
+            response = self._client.get(url, timeout=10.0)
             data = response.json() if response.status_code == 200 else None
+        except httpx.TransportError as exc:  # nothing answered: say so, not "no models"
+            raise BackendError(f"cannot reach {url}: {type(exc).__name__}: {exc}") from None
         except (httpx.HTTPError, ValueError):
             return []
         items = data.get("data") if isinstance(data, dict) else data
