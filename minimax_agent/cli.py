@@ -14,7 +14,7 @@ import typer
 from minimax_agent import __version__
 from minimax_agent import cli_common as common
 from minimax_agent import cli_local as local
-from minimax_agent.errors import ExitCode, MinimaxAgentError, WorkspaceError
+from minimax_agent.errors import ExitCode, MinimaxAgentError, UsageError, WorkspaceError
 from minimax_agent.modes import ApprovalMode
 
 app = typer.Typer(
@@ -157,6 +157,8 @@ def fix(
 
     tracer = None
     try:
+        if not task.strip():
+            raise UsageError('the task is empty: say what to do, e.g. fix "make the tests pass"')
         root = directory.resolve()
         if not root.is_dir():
             raise WorkspaceError(f"workspace {directory} is not a directory")

@@ -52,7 +52,10 @@ def tiny(
             raise UsageError(f"{out} exists; pass --force to overwrite it")
         from quantize.tiny import write_tiny_model
 
-        write_tiny_model(out, size=size, seed=seed)
+        try:
+            write_tiny_model(out, size=size, seed=seed)
+        except OSError as exc:
+            raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
     except MinimaxAgentError as exc:
         _fail(exc)
     typer.echo(f"wrote {out} ({out.stat().st_size} bytes)")

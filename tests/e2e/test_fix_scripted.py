@@ -200,6 +200,8 @@ def test_usage_errors_exit_2(tmp_path: Path, run_cli: RunCli) -> None:
     assert "Traceback" not in missing.stderr
     bad_dir = run_cli("fix", "x", "-C", str(tmp_path / "nope"), "--backend", "scripted:x")
     assert bad_dir.returncode == 2 and "not a directory" in bad_dir.stderr
+    empty = run_cli("fix", "  ", "-C", str(repo), "--backend", "scripted:x")
+    assert empty.returncode == 2 and "the task is empty" in empty.stderr
     bad_flag = run_cli("fix", "x", "--approval", "sometimes")
     assert bad_flag.returncode == 2
     (repo / ".minimax-agent.toml").write_text("max_steps = 'many'\n")

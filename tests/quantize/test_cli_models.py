@@ -30,6 +30,13 @@ def test_tiny_writes_and_refuses_to_overwrite(tmp_path: Path) -> None:
     assert out.read_bytes() != before
 
 
+def test_tiny_into_a_missing_directory_is_a_usage_error(tmp_path: Path) -> None:
+    out = tmp_path / "no" / "such" / "dir" / "m.gguf"
+    result = CliRunner().invoke(models_app, ["tiny", str(out)])
+    assert result.exit_code == 2, result.output
+    assert f"cannot write {out}" in result.output
+
+
 def test_tiny_unknown_size(tmp_path: Path) -> None:
     result = CliRunner().invoke(models_app, ["tiny", str(tmp_path / "m.gguf"), "--size", "xl"])
     assert result.exit_code == 2
