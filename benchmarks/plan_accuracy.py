@@ -34,7 +34,7 @@ def main() -> None:
     import llama_cpp
 
     from quantize.footprint import file_footprint
-    from quantize.hardware import DEFAULT_CPU_BANDWIDTH, GIB, detect_ram
+    from quantize.hardware import DEFAULT_CPU_BANDWIDTH, GIB, detect_ram, measure_cpu_bandwidth
     from quantize.inspect import human_bytes
     from quantize.plan import Hardware, PlanRequest, plan_fit
     from quantize.tiny import write_tiny_model
@@ -49,7 +49,11 @@ def main() -> None:
             print(f"wrote {path} in {time.perf_counter() - started:.1f} s")
 
         model = file_footprint(str(path))
-        hw = Hardware("no GPU", 0, 0.0, detect_ram() or 64 * GIB, DEFAULT_CPU_BANDWIDTH)
+        # the prediction uses this machine's measured RAM bandwidth, as `models plan` does
+        measured_bw = measure_cpu_bandwidth()
+        bandwidth = measured_bw or DEFAULT_CPU_BANDWIDTH
+        source = "measured" if measured_bw else "default"
+        hw = Hardware("no GPU", 0, 0.0, detect_ram() or 64 * GIB, bandwidth, "given", source)
         plan = plan_fit(PlanRequest(model, hw, ctx=args.ctx, kv_type="f16"))
         weights_kv = plan.cpu["weights"] + plan.cpu["kv_cache"]
 
@@ -82,7 +86,7 @@ def main() -> None:
     if plan.tokens_per_s is not None:
         print(
             f"decode: {plan.tokens_per_s:.1f} tok/s predicted at "
-            f"{DEFAULT_CPU_BANDWIDTH / 1e9:.0f} GB/s; the measurement implies "
+            f"{bandwidth / 1e9:.0f} GB/s ({source}); the measurement implies "
             f"{per_token * measured_tps / 1e9:.1f} GB/s read per second"
         )
         print(
