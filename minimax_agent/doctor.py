@@ -39,13 +39,6 @@ def _failed(name: str, exc: MinimaxAgentError, data: dict[str, Any] | None = Non
     return Check(name, "fail", str(exc), data or {}, exc.exit_code)
 
 
-def wants_local(settings: Settings) -> bool:
-    backend = (settings.backend or "").split(":", 1)[0]
-    if backend:
-        return backend == "local"
-    return not (settings.provider or settings.base_url) and bool(settings.model)
-
-
 def wants_endpoint(settings: Settings) -> bool:
     backend = (settings.backend or "").split(":", 1)[0]
     return backend == "openai" or (not backend and bool(settings.provider or settings.base_url))
@@ -241,7 +234,9 @@ def check_tiny_run(threads: int | None) -> Check:
 
 
 def run_checks(settings: Settings, *, tiny: bool = True) -> list[Check]:
-    local = wants_local(settings)
+    from minimax_agent.backends import chooses_local
+
+    local = chooses_local(settings)
     llama, found = check_llama(local)
     checks = [llama, check_gpus(found), check_ram(), check_model(settings, found, bool(found))]
     checks.append(check_endpoint(settings, wants_endpoint(settings)))

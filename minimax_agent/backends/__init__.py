@@ -36,17 +36,24 @@ class Backend(Protocol):
         ...
 
 
+def chooses_local(settings: Settings) -> bool:
+    """Whether the settings pick the local backend: `--backend local[:PATH]`, or a model with
+    no backend and no endpoint named (as `load_backend` decides)."""
+    kind = (settings.backend or "").partition(":")[0]
+    if kind:
+        return kind == "local"
+    return not (settings.provider or settings.base_url) and bool(settings.model)
+
+
 def local_model(settings: Settings) -> str | None:
     """The model file the local backend would load, or None when the settings choose another
     backend (or none). `--backend local:PATH` wins over `--model`; a name without `.gguf`
     (`MiniMax-M2.1-Q4_K_M`) is looked up in the models directory, and a UsageError says when
     it is not there (an existing file is taken as a file, whatever its name)."""
-    kind, _, arg = (settings.backend or "").partition(":")
-    if kind and kind != "local":
+    if not chooses_local(settings):
         return None
-    if not kind and (settings.provider or settings.base_url):
-        return None
-    model = arg or settings.model
+    model = settings.backend.partition(":")[2] if settings.backend else None
+    model = model or settings.model
     if not model:
         return None
     if model.lower().endswith(".gguf") or Path(model).expanduser().is_file():

@@ -31,6 +31,7 @@ from minimax_agent.messages import SystemMessage, UserMessage
 if TYPE_CHECKING:
     from minimax_agent.backends import Request
     from minimax_agent.backends.local.plan import Plan
+    from minimax_agent.backends.local.splice import Prompt
     from minimax_agent.config import Settings
     from minimax_agent.messages import Message, ToolSpec
 
@@ -106,12 +107,7 @@ class LocalBackend:
 
     def stream(self, request: Request) -> Iterator[Event]:
         model, opts = self.model, self.options
-        prompt = build_prompt(
-            self.template, request.messages, request.tools, model.tokenize, self.model_id
-        )
-        tokens = prompt.tokens
-        if model.add_bos and (not tokens or tokens[0] != model.bos):
-            tokens = [model.bos, *tokens]
+        prompt, tokens = self._prompt(request.messages, request.tools)
         room = model.n_ctx - len(tokens)
         if room <= 0:
             raise ContextOverflowError(
@@ -180,11 +176,16 @@ class LocalBackend:
     def count_tokens(self, messages: list[Message], tools: list[ToolSpec]) -> int:
         """The exact prompt length a request for `messages` would have (what `stream` reports
         as `prompt_tokens`), for measuring the context before any step has reported it."""
-        tokens = build_prompt(
-            self.template, messages, tools, self.model.tokenize, self.model_id
-        ).tokens
+        return len(self._prompt(messages, tools)[1])
+
+    def _prompt(self, messages: list[Message], tools: list[ToolSpec]) -> tuple[Prompt, list[int]]:
+        """The rendered prompt, and the tokens to evaluate (BOS first where the model wants it)."""
         model = self.model
-        return len(tokens) + (1 if model.add_bos and (not tokens or tokens[0] != model.bos) else 0)
+        prompt = build_prompt(self.template, messages, tools, model.tokenize, self.model_id)
+        tokens = prompt.tokens
+        if model.add_bos and (not tokens or tokens[0] != model.bos):
+            tokens = [model.bos, *tokens]
+        return prompt, tokens
 
     def _block_grammar(self, tools: list[ToolSpec]) -> str:
         return call_block_grammar(tools, self.options.constrain_max_chars)
