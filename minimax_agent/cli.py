@@ -60,6 +60,10 @@ def root(
     threads: local.Threads = None,
     chat_template: local.ChatTemplate = None,
     constrain_tools: local.ConstrainTools = None,
+    sandbox: common.Sandbox = None,
+    sandbox_network: common.SandboxNetwork = None,
+    trust_project: common.TrustProject = None,
+    pass_env: common.PassEnv = None,
     version: Annotated[
         bool,
         typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version."),
@@ -93,6 +97,10 @@ def root(
             "threads": threads,
             "chat_template": chat_template,
             "constrain_tools": constrain_tools,
+            "sandbox": sandbox,
+            "sandbox_network": sandbox_network,
+            "trust_project": trust_project,
+            "pass_env": pass_env or None,
         }
         options = ReplOptions(directory, continue_latest, resume, flags)
         raise typer.Exit(main(options))
@@ -141,6 +149,10 @@ def fix(
     constrain_tools: local.ConstrainTools = None,
     tool_choice: local.ToolChoiceOpt = None,
     seed: local.Seed = None,
+    sandbox: common.Sandbox = None,
+    sandbox_network: common.SandboxNetwork = None,
+    trust_project: common.TrustProject = None,
+    pass_env: common.PassEnv = None,
 ) -> None:
     """Run one task headless, then exit.
 
@@ -182,6 +194,10 @@ def fix(
             constrain_tools=constrain_tools,
             tool_choice=tool_choice.value if tool_choice else None,
             seed=seed,
+            sandbox=sandbox,
+            sandbox_network=sandbox_network,
+            trust_project=trust_project,
+            pass_env=pass_env or None,
         )
         quiet = output_format is not OutputFormat.TEXT
         hooks = HeadlessHooks(

@@ -45,3 +45,32 @@ Trace = Annotated[Path | None, typer.Option(help="Append every model exchange to
 ShowReasoning = Annotated[
     bool, typer.Option("--show-reasoning", help="Stream the model's reasoning to stderr.")
 ]
+Sandbox = Annotated[
+    str | None,
+    typer.Option(
+        "--sandbox",
+        help="OS sandbox for commands: read-only, workspace-write (the default) or off.",
+    ),
+]
+SandboxNetwork = Annotated[
+    bool | None,
+    typer.Option(
+        "--sandbox-network/--no-sandbox-network",
+        help="Let sandboxed commands use the network (default: off).",
+    ),
+]
+TrustProject = Annotated[
+    bool | None,
+    typer.Option(
+        "--trust-project",
+        help="Trust this directory's .minimax-agent.toml: it may then set endpoints, keys "
+        "and raise the approval or sandbox level.",
+    ),
+]
+PassEnv = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--pass-env",
+        help="Let commands see this secret-looking environment variable (repeatable).",
+    ),
+]

@@ -67,6 +67,21 @@ class Settings(BaseSettings):
     compact_threshold: float = Field(default=0.8, gt=0.1, le=1.0)
     # Snapshot the workspace (git, private ref) before each step that writes or runs commands.
     checkpoints: bool = True
+    # The OS sandbox around every command the agent runs (tools/sandbox.py). None: the default,
+    # workspace-write (fix and full-auto require it; other REPL modes fall back to off with a
+    # warning where no mechanism is available, since every command is approved by a person).
+    sandbox: Literal["read-only", "workspace-write", "off"] | None = None
+    sandbox_network: bool = False
+    # let sandboxed commands write inside .git (a hook planted there would run unsandboxed)
+    sandbox_git_writable: bool = False
+    # Trust: a project's .minimax-agent.toml may only redirect keys or raise modes when trusted
+    # (--trust-project, or the directory is listed in the user's `trusted_projects`).
+    trust_project: bool = False
+    trusted_projects: list[Path] = Field(default_factory=list)
+    # environment variables commands may see although they look secret (--pass-env NAME)
+    pass_env: list[str] = Field(default_factory=list)
+    # git_commit runs the repository's hooks only when this is on
+    git_hooks: bool = False
     # OpenAI-compatible endpoints (see minimax_agent/providers.py). The API key is only ever
     # read from the environment variable the provider (or --api-key-env) names.
     provider: str | None = Field(
@@ -77,6 +92,8 @@ class Settings(BaseSettings):
     providers: dict[str, ProviderConfig] = Field(default_factory=dict)
     connect_timeout_s: float = Field(default=10.0, gt=0)
     read_timeout_s: float = Field(default=300.0, gt=0)
+    # a whole model turn, keep-alive comments or not; the run's max_wall_s also cuts it
+    turn_timeout_s: float = Field(default=1800.0, gt=0)
     max_retries: int = Field(default=4, ge=0)
     retry_backoff_s: float = Field(default=1.0, ge=0)
 

@@ -11,8 +11,12 @@ import os
 import secrets
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from minimax_agent.errors import ToolError, WorkspaceError
+
+if TYPE_CHECKING:
+    from tools.sandbox import Sandbox
 
 BINARY_SNIFF_BYTES = 8192
 
@@ -31,6 +35,14 @@ class Workspace:
         # time.monotonic() when the current run must end (its wall-time limit), for tools that
         # wait; None: no limit
         self.deadline: float | None = None
+        # How commands run, set by whoever builds the agent (runner.py): the OS sandbox around
+        # them (None: none), the environment they get (None: ours, scrubbed of secrets by the
+        # shell tool), whether git_commit may run the repository's hooks, and files the write
+        # tools must refuse (the agent's own config).
+        self.sandbox: Sandbox | None = None
+        self.command_env: dict[str, str] | None = None
+        self.git_hooks: bool = False
+        self.protected: tuple[Path, ...] = ()
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
