@@ -30,7 +30,7 @@ def doctor(
     ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
 ) -> None:
-    """Check llama.cpp, GPUs, memory, the configured model and endpoint.
+    """Check llama.cpp, GPUs, memory, the configured model and endpoint, and the sandbox.
 
     Exit codes: 0 all needed parts work · 2 configuration error · 3 the configured model,
     llama.cpp or endpoint is broken.
@@ -43,10 +43,13 @@ def doctor(
     from minimax_agent.errors import MinimaxAgentError
 
     try:
+        root = directory.resolve()
         settings = load_settings(
-            directory.resolve(), model=model, backend=backend, provider=provider, base_url=base_url
+            root, model=model, backend=backend, provider=provider, base_url=base_url
         )
-        checks = run_checks(settings, tiny=tiny)
+        for warning in settings.warnings:
+            typer.echo(f"minimax-agent: warning: {warning}", err=True)
+        checks = run_checks(settings, tiny=tiny, root=root)
     except MinimaxAgentError as exc:
         typer.echo(f"minimax-agent: error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None

@@ -233,13 +233,49 @@ def check_tiny_run(threads: int | None) -> Check:
     )
 
 
-def run_checks(settings: Settings, *, tiny: bool = True) -> list[Check]:
+def check_sandbox(settings: Settings, root: Path) -> Check:
+    """What the OS sandbox around commands can enforce here (tools/sandbox.py)."""
+    from tools.sandbox import LEVELS, Sandbox, agent_dirs, availability
+
+    found = availability()
+    level = settings.sandbox or "workspace-write"
+    data: dict[str, Any] = {
+        "mechanism": found.mechanism,
+        "available": found.available,
+        "level": level,
+        "network": settings.sandbox_network,
+    }
+    if not found.available:
+        data["reason"] = found.reason
+        text = f"{found.refusal()} (fix and full-auto refuse to run without it)"
+        if settings.sandbox not in (None, "off"):
+            return Check("sandbox", "fail", text, data, ExitCode.USAGE)
+        return Check("sandbox", "info" if level == "off" else "warn", text, data)
+    probe = Sandbox(
+        "read-only" if level == "read-only" else "workspace-write",
+        root,
+        network=settings.sandbox_network,
+        git_writable=settings.sandbox_git_writable,
+        hide=tuple(agent_dirs()),
+    )
+    hidden = [str(p) for p in probe.hidden_paths()]
+    data.update(levels=list(LEVELS), hidden=hidden, bwrap=found.detail)
+    what = probe.describe() if level != "off" else "off by configuration: commands run unconfined"
+    detail = (
+        f"{found.detail}; levels {', '.join(LEVELS)}; network isolation: yes; "
+        f"process tree: pid namespace; now {what}"
+    )
+    return Check("sandbox", "ok" if level != "off" else "warn", detail, data)
+
+
+def run_checks(settings: Settings, *, tiny: bool = True, root: Path | None = None) -> list[Check]:
     from minimax_agent.backends import chooses_local
 
     local = chooses_local(settings)
     llama, found = check_llama(local)
     checks = [llama, check_gpus(found), check_ram(), check_model(settings, found, bool(found))]
     checks.append(check_endpoint(settings, wants_endpoint(settings)))
+    checks.append(check_sandbox(settings, root or Path.cwd()))
     if not found:
         checks.append(Check("tiny model", "skip", "llama.cpp is not available"))
     elif tiny:

@@ -55,5 +55,22 @@ class WorkspaceError(MinimaxAgentError):
     exit_code = ExitCode.USAGE
 
 
+class SandboxUnavailable(MinimaxAgentError):
+    """A run asked for an OS sandbox that this machine cannot provide (bwrap missing or
+    unable to create namespaces); it refuses rather than run commands unsandboxed."""
+
+    exit_code = ExitCode.USAGE
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP reached the agent (a CI job cancelled, a terminal closed). It unwinds
+    like Ctrl-C, so the running command's tree is killed and the session saved; the process
+    then exits with 128 + the signal number (143, 129)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
 class ToolError(Exception):
     """A tool refused or failed: the message goes back to the model, never to the user."""

@@ -3,9 +3,34 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# bubblewrap is the OS sandbox around the agent's commands (tools/sandbox.py): `fix` refuses to
+# run without it, so the end-to-end tests need it. A fresh CI machine may lack it: install it
+# where we can (apt, as root or through passwordless sudo).
+if ! command -v bwrap >/dev/null && command -v apt-get >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -q && apt-get install -y -q bubblewrap
+    elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+        sudo apt-get update -q && sudo apt-get install -y -q bubblewrap
+    fi
+fi
+command -v bwrap >/dev/null || echo "warning: bubblewrap (bwrap) is missing; fix runs refuse" >&2
+
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-# The local extra compiles llama.cpp (about 6 minutes on 2 cores the first time; pip caches it).
+# The tests' llama.cpp: a portable x86-64 build (AVX2, no AMX). A native build on a machine whose
+# CPU reports AMX but whose hypervisor does not enable its tile state dies with SIGILL in
+# ggml_backend_amx_mul_mat (seen here on Q8_0 weights). The wheel is built once per set of flags
+# (about 6 minutes on 2 cores) and kept outside the checkout, so fresh clones reuse it; pip's own
+# wheel cache is not used since it does not key on CMAKE_ARGS.
+llama_flags="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
+llama_flags+=" -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
+wheels="${XDG_CACHE_HOME:-$HOME/.cache}/minimax-agent-tests/llama-$(echo "$llama_flags" | sha1sum | cut -c1-12)"
+if ! ls "$wheels"/llama_cpp_python-*.whl >/dev/null 2>&1; then
+    CMAKE_ARGS="$llama_flags" .venv/bin/python -m pip wheel -q --no-deps --no-cache-dir \
+        -w "$wheels.tmp" 'llama-cpp-python>=0.3.36'
+    mv "$wheels.tmp" "$wheels"
+fi
+.venv/bin/python -m pip install -q "$wheels"/llama_cpp_python-*.whl
 .venv/bin/python -m pip install -q -e '.[dev,local]' 'llama-cpp-python[server]>=0.3.36'
 
 .venv/bin/ruff check .

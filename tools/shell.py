@@ -1,25 +1,41 @@
 """The shell tool: run one bash command in the workspace, never letting it hang the agent.
 
-The command gets its own process group, so a timeout (or the end of the command) can kill
-everything it started, background grandchildren included. Stdin is closed, so a command that
-waits for input sees end-of-file at once. Output is read by a thread that keeps only the head
-and the tail, so a command that prints gigabytes costs bounded memory.
+Stdin is closed, so a command that waits for input sees end-of-file at once. Output is read by a
+thread that keeps only the head and the tail, so a command that prints gigabytes costs bounded
+memory. The command gets its own process group, and a timeout, the end of the command or the
+end of the agent (Ctrl-C, SIGTERM, SIGHUP: all unwind through `execute`) kills its whole tree:
+
+- sandboxed (`ws.sandbox`, tools/sandbox.py): a pid namespace. Its init dies with the command
+  (or with bwrap, or with the agent: --die-with-parent), and the kernel then kills everything
+  left in the namespace, children that called `setsid` or `setpgrp` included.
+- unsandboxed: the agent becomes a child subreaper (PR_SET_CHILD_SUBREAPER), so orphans of a
+  command are reparented to it instead of init, and each command carries a unique marker
+  variable. After the group is killed, every process that carries the marker, or was reparented
+  to the agent after the command started, is killed by pid and reaped. A process that both
+  scrubs its environment and is started from a process outside the agent escapes; the sandbox
+  is the guard for that.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import subprocess
 import threading
 import time
-from typing import IO, Annotated
+from collections.abc import Mapping
+from typing import IO, TYPE_CHECKING, Annotated
 
 from pydantic import Field
 
 from tools.base import cap_text, tool
+from tools.proctree import MARKER_VAR, become_subreaper, kill_escaped, proc_start_ticks
 from tools.workspace import Workspace
+
+if TYPE_CHECKING:
+    from tools.sandbox import Sandbox
 
 COMMAND_OUTPUT_CHARS = 24_000
 _HEAD_CHARS = COMMAND_OUTPUT_CHARS * 2 // 3
@@ -116,11 +132,13 @@ def kill_group(proc: subprocess.Popen[bytes], grace_s: float = KILL_GRACE_S) -> 
     except (ProcessLookupError, PermissionError):
         return
     deadline = time.monotonic() + grace_s
+    pause = 0.002  # most groups are gone within milliseconds (a sandbox's init as it exits)
     while time.monotonic() < deadline:
         proc.poll()  # reap the leader, or its zombie keeps the group alive
         if not _group_alive(pgid):
             return
-        time.sleep(0.05)
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
 
@@ -135,33 +153,70 @@ def _describe_exit(code: int) -> str:
     return f"exit code: {code}"
 
 
-def execute(command: str, cwd: str, timeout_s: float) -> tuple[int, str, bool]:
-    """Run `bash -c command`; returns (exit code, capped output, timed out)."""
-    env = {**os.environ, "PAGER": "cat", "GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0"}
+def _environment(ws: Workspace) -> Mapping[str, str]:
+    """What the run set for its commands; a workspace built without it (a library user, a
+    forgotten caller) still never hands a command our secrets."""
+    if ws.command_env is not None:
+        return ws.command_env
+    from tools.environment import command_environment
+
+    return command_environment()
+
+
+def _command_env(base: Mapping[str, str] | None, marker: str | None) -> dict[str, str]:
+    env = dict(os.environ if base is None else base)
+    env.update(PAGER="cat", GIT_PAGER="cat", GIT_TERMINAL_PROMPT="0")
+    if marker is not None:
+        env[MARKER_VAR] = marker
+    return env
+
+
+def execute(
+    command: str,
+    cwd: str,
+    timeout_s: float,
+    *,
+    sandbox: Sandbox | None = None,
+    env: Mapping[str, str] | None = None,
+) -> tuple[int, str, bool]:
+    """Run `bash -c command` (inside `sandbox` when given, with `env` or ours); returns
+    (exit code, capped output, timed out)."""
+    argv = ["bash", "-c", command]
+    marker = None
+    if sandbox is not None:
+        argv = sandbox.wrap(argv)
+    else:
+        become_subreaper()
+        marker = secrets.token_hex(16)
     proc = subprocess.Popen(
-        ["bash", "-c", command],
+        argv,
         cwd=cwd,
-        env=env,
+        env=_command_env(env, marker),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    since = proc_start_ticks(proc.pid)
     assert proc.stdout is not None
     collector = _Collector(proc.stdout)
     timed_out = False
     try:
-        proc.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-    except BaseException:  # an interrupt must not leave the command running
-        kill_group(proc, grace_s=0.5)
-        proc.wait()
-        raise
-    if not timed_out:
-        collector.thread.join(DRAIN_S)
-    kill_group(proc)
-    code = proc.wait()
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        except BaseException:  # an interrupt or a termination must not leave the command running
+            kill_group(proc, grace_s=0.5)
+            proc.wait()
+            raise
+        if not timed_out:
+            collector.thread.join(DRAIN_S)
+        kill_group(proc)
+        code = proc.wait()
+    finally:
+        if marker is not None:
+            kill_escaped(marker, since, proc.pid)
     collector.thread.join(READER_JOIN_S)
     output = collector.text()
     if collector.thread.is_alive():
@@ -187,7 +242,9 @@ def run_command(
         # the run's wall-time limit comes first: the command may not outlive the run
         limit = max(ws.deadline - time.monotonic(), 1.0)
         why = f"stopped after {limit:.0f}s by the run's wall-time limit"
-    code, output, timed_out = execute(command, str(ws.root), limit)
+    code, output, timed_out = execute(
+        command, str(ws.root), limit, sandbox=ws.sandbox, env=_environment(ws)
+    )
     parts = [output.rstrip("\n") if output.strip() else "(no output)"]
     if timed_out:
         parts.append(f"[{why}; the command and its children were killed]")

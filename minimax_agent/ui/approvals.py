@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from minimax_agent.ui.render import diff_text
+from minimax_agent.ui.terminal_safe import terminal_safe
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from tools.base import Tool
 
 PREVIEW_LINES = 12
+OUTSIDE_SANDBOX = "runs OUTSIDE the sandbox: it can change any file you can and use the network"
 _OPERATORS = re.compile(r"[;&|<>()`$\n\\]")
 
 
@@ -68,9 +70,11 @@ def preview(call: ToolCall, tool: Tool) -> Text:
             text.append(f"    … {len(content) - PREVIEW_LINES} more lines\n", style="dim")
         return text
     if tool.kind == "shell":
-        return Text(f"    $ {args.get('command', '')}\n", style="bold")
+        # terminal_safe before Text: rich would drop a \r or \b silently, and the user must
+        # see every byte of what they approve
+        return Text(f"    $ {terminal_safe(str(args.get('command', '')))}\n", style="bold")
     shown = ", ".join(f"{k}={str(v)[:80]!r}" for k, v in args.items())
-    return Text(f"    {call.name}({shown})\n")
+    return Text(terminal_safe(f"    {call.name}({shown})\n"))
 
 
 class ReplHooks:
@@ -81,6 +85,8 @@ class ReplHooks:
         self.renderer = renderer
         self.policy: ApprovalPolicy | None = None
         self.watcher: KeyWatcher | None = None
+        # whether commands run in the OS sandbox (set by the REPL); until known, say they do not
+        self.sandboxed = False
 
     def on_event(self, event: AgentEvent) -> None:
         self.renderer.on_event(event)
@@ -90,6 +96,8 @@ class ReplHooks:
         console = self.console
         console.print(Text(f"? {tool.name} needs your approval: {reason}", style="yellow bold"))
         console.print(preview(call, tool), end="")
+        if tool.kind == "shell" and not self.sandboxed:
+            console.print(Text(f"    {OUTSIDE_SANDBOX}", style="red"))
         prefix = suggested_prefix(str(call.arguments.get("command", "")))
         offers = Text("  ")
         offers.append("y", style="bold green")

@@ -230,7 +230,7 @@ def test_ctrl_c_stops_cleanly_and_reports_the_history(tmp_path: Path, isolated_h
     from tests.conftest import GIT_ENV
 
     repo = failing_repo(tmp_path)
-    marker = tmp_path / "started"
+    marker = repo / "started"  # inside the workspace: the sandbox lets the command write there
     steps = [
         "r</think>"
         + invoke("run_command", command=f"touch {marker}; sleep 60; touch {marker}.late"),

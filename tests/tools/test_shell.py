@@ -108,3 +108,15 @@ def test_the_run_wall_time_limit_stops_a_command_before_its_own_timeout(ws: Work
     assert "by the run's wall-time limit; the command and its children were killed" in out
     ws.deadline = time.monotonic() + 3600  # far off: the command's own timeout applies
     assert "timed out after 1s" in ok(run_command, ws, command="sleep 100", timeout_s=1)
+
+
+def test_a_workspace_without_a_command_env_still_hides_secrets(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the run normally sets ws.command_env; a caller that forgets must not leak our keys
+    assert ws.command_env is None
+    monkeypatch.setenv("DECOY_SERVICE_TOKEN", "decoy-token-value-1234")
+    monkeypatch.setenv("DECOY_PLAIN", "plain-value")
+    out = ok(run_command, ws, command="env")
+    assert "decoy-token-value-1234" not in out
+    assert "DECOY_PLAIN=plain-value" in out
