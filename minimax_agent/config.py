@@ -4,6 +4,15 @@
 2. the project's `.minimax-agent.toml` at the workspace root;
 3. `MINIMAX_AGENT_*` environment variables;
 4. command-line flags.
+
+The project file comes with the repository, so it is untrusted: unless the user trusted the
+directory (`--trust-project`, `trusted_projects` in their config.toml, or the REPL's trust
+prompt), it may not say where the API key is sent (`base_url`, `api_key_env`, `backend`,
+`headers` and the other routing fields of `[providers.*]`, a `provider` when the user named an
+endpoint), read files (`chat_template`, a `model` path), or raise the approval mode, the sandbox
+level, sandbox network or .git access, git hooks or passed-through variables; lowering them is
+always allowed. Those keys are ignored with one warning line naming them (`Settings.warnings`).
+The exact rules are in minimax_agent/trust.py.
 """
 
 from __future__ import annotations
@@ -13,20 +22,21 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, PrivateAttr, ValidationError
 from pydantic_settings import (
     BaseSettings,
+    InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    TomlConfigSettingsSource,
 )
 
 from minimax_agent.errors import ConfigError
 from minimax_agent.modes import ApprovalMode
 from minimax_agent.providers import ProviderConfig
+from minimax_agent.trust import PROJECT_FILE, is_trusted, split_project, warning_for
 
-PROJECT_FILE = ".minimax-agent.toml"
-_toml_files: ContextVar[tuple[Path, ...]] = ContextVar("_toml_files", default=())
+# the config files' contents for the Settings being built, lowest priority first
+_layers: ContextVar[tuple[dict[str, Any], ...]] = ContextVar("_layers", default=())
 
 
 class Settings(BaseSettings):
@@ -91,11 +101,30 @@ class Settings(BaseSettings):
     api_key_env: str | None = Field(default=None, description="Variable holding the API key.")
     providers: dict[str, ProviderConfig] = Field(default_factory=dict)
     connect_timeout_s: float = Field(default=10.0, gt=0)
-    read_timeout_s: float = Field(default=300.0, gt=0)
-    # a whole model turn, keep-alive comments or not; the run's max_wall_s also cuts it
+    # Deadlines (minimax_agent/backends/openai/backend.py). A read may wait read_timeout_s for
+    # the next byte. A local llama-server sends nothing while it evaluates the prompt, but it
+    # caches the prefix, so a turn waits only for the new part: 120 s; raise it for a slow
+    # server given long new prompts. Reads that time out are retried only while their time
+    # stays within 300 s, so a stalled endpoint costs 4 minutes (two reads), not 25 (300 s x 5).
+    read_timeout_s: float = Field(default=120.0, gt=0)
+    # a whole model turn, retries included, keep-alive comments or not; the run's max_wall_s
+    # also cuts it. 30 minutes: 16k tokens of reasoning at 10 tokens/s (experts in RAM) fit.
     turn_timeout_s: float = Field(default=1800.0, gt=0)
     max_retries: int = Field(default=4, ge=0)
     retry_backoff_s: float = Field(default=1.0, ge=0)
+    # what load_settings wants the user told (the keys it ignored from an untrusted project)
+    _warnings: list[str] = PrivateAttr(default_factory=list)
+    _ignored: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        """One-line warnings for the user (stderr in fix, a notice in the REPL)."""
+        return list(self._warnings)
+
+    @property
+    def ignored_project_keys(self) -> list[str]:
+        """Keys of the project file ignored because the directory is not trusted."""
+        return list(self._ignored)
 
     @classmethod
     def settings_customise_sources(
@@ -106,7 +135,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        files = [TomlConfigSettingsSource(settings_cls, toml_file=p) for p in _toml_files.get()]
+        files = [InitSettingsSource(settings_cls, data) for data in _layers.get()]
         return (init_settings, env_settings, *reversed(files))
 
 
@@ -116,22 +145,47 @@ def user_config_file() -> Path:
     return Path(user_config_dir("minimax-agent")) / "config.toml"
 
 
-def load_settings(workspace: Path, **flags: Any) -> Settings:
-    """Settings for a run in `workspace`; flags left as None do not override anything."""
-    files = tuple(p for p in (user_config_file(), workspace / PROJECT_FILE) if p.is_file())
-    for path in files:
-        try:
-            tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"cannot read {path}: {exc}") from None
-    token = _toml_files.set(files)
+def _read(path: Path) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
     try:
-        return Settings(**{k: v for k, v in flags.items() if v is not None})
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+
+
+def _build(layers: list[tuple[Path, dict[str, Any]]], flags: dict[str, Any]) -> Settings:
+    token = _layers.set(tuple(data for _, data in layers))
+    try:
+        return Settings(**flags)
     except ValidationError as exc:
-        where = ", ".join(str(p) for p in files) or "no config files"
+        where = ", ".join(str(p) for p, _ in layers) or "no config files"
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
         )
         raise ConfigError(f"invalid settings ({problems}) [read from {where}]") from None
     finally:
-        _toml_files.reset(token)
+        _layers.reset(token)
+
+
+def load_settings(workspace: Path, **flags: Any) -> Settings:
+    """Settings for a run in `workspace`; flags left as None do not override anything.
+
+    The user's own settings (config.toml, environment, flags) are built first: they say
+    whether the project is trusted and what an untrusted project may lower."""
+    given = {k: v for k, v in flags.items() if v is not None}
+    user_path = user_config_file()
+    user = _read(user_path)
+    layers = [(user_path, user)] if user is not None else []
+    base = _build(layers, given)
+    project_path = workspace / PROJECT_FILE
+    project = _read(project_path)
+    if project is None:
+        return base
+    trusted = base.trust_project or is_trusted(workspace, base.trusted_projects)
+    kept, ignored = split_project(project, base, workspace, trusted=trusted)
+    settings = _build([*layers, (project_path, kept)], given)
+    if ignored:
+        settings._ignored = ignored
+        settings._warnings = [warning_for(project_path, ignored)]
+    return settings

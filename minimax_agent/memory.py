@@ -4,11 +4,18 @@ Files are collected from the git root down to the workspace directory, outermost
 subproject's own notes come last and win where they disagree. In each directory AGENTS.md is
 read; CLAUDE.md only where that directory has no AGENTS.md (many repositories only have the
 latter). `starter_agents_md` writes the text `/init` proposes for a repository without one.
+
+A memory file comes from the repository, so it is untrusted: it is read only when it is a
+plain file with one link whose real location is inside the directory tree it applies to. A
+cloned `AGENTS.md -> ~/.ssh/id_rsa` (or a hard link to it) would otherwise put a secret into
+the system prompt, and so to the endpoint.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 MEMORY_NAMES = ("AGENTS.md", "CLAUDE.md")
@@ -22,6 +29,23 @@ def git_root(start: Path) -> Path | None:
         if (directory / ".git").exists():
             return directory
     return None
+
+
+def read_memory_file(path: Path, top: Path) -> str | None:
+    """The text of one memory file, or None when it is missing or must not be read: not a
+    regular file (a FIFO would block the start), hard-linked, or leading outside `top`."""
+    try:
+        real = path.resolve(strict=True)
+        st = os.stat(real)
+    except (OSError, RuntimeError):
+        return None
+    inside = real == top.resolve() or top.resolve() in real.parents
+    if not inside or not stat.S_ISREG(st.st_mode) or st.st_nlink > 1:
+        return None
+    try:
+        return real.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
 
 
 def memory_dirs(workspace: Path) -> list[Path]:
@@ -42,8 +66,8 @@ def project_memories(workspace: Path, limit: int = MEMORY_CHARS) -> list[tuple[s
     for directory in dirs:
         for name in MEMORY_NAMES:
             path = directory / name
-            if path.is_file():
-                text = path.read_text(encoding="utf-8", errors="replace")
+            text = read_memory_file(path, top)
+            if text is not None:
                 found.append((path.relative_to(top).as_posix(), text))
                 break
     kept: list[tuple[str, str]] = []

@@ -7,7 +7,7 @@ import platform
 import subprocess
 from pathlib import Path
 
-from minimax_agent.memory import project_memories
+from minimax_agent.memory import project_memories, read_memory_file
 
 MEMORY_FILES = ("AGENTS.md", "CLAUDE.md")
 MEMORY_CHARS = 20_000
@@ -38,9 +38,8 @@ def _git_branch(root: Path) -> str | None:
 def project_memory(root: Path) -> tuple[str, str] | None:
     """(file name, text) of the first memory file found at the workspace root."""
     for name in MEMORY_FILES:
-        path = root / name
-        if path.is_file():
-            text = path.read_text(encoding="utf-8", errors="replace")
+        text = read_memory_file(root / name, root)
+        if text is not None:
             return name, text[:MEMORY_CHARS]
     return None
 

@@ -70,7 +70,17 @@ def _git(root: Path, *args: str, ok: tuple[int, ...] = (0,)) -> subprocess.Compl
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "LC_ALL": "C"}
     try:
         proc = subprocess.run(
-            ["git", "-C", str(root), *args],
+            # no hooks, no fsmonitor program: the checkout under review is untrusted
+            [
+                "git",
+                "-c",
+                "core.hooksPath=/dev/null",
+                "-c",
+                "core.fsmonitor=",
+                "-C",
+                str(root),
+                *args,
+            ],
             capture_output=True,
             env=env,
             stdin=subprocess.DEVNULL,

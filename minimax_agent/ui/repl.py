@@ -79,14 +79,15 @@ class Repl:
 
     def _load(self) -> None:
         try:
-            from rich.console import Console
-
             from minimax_agent.config import load_settings
             from minimax_agent.conversation import Conversation
             from minimax_agent.ui.approvals import ReplHooks
             from minimax_agent.ui.render import Renderer
+            from minimax_agent.ui.terminal_safe import SafeConsole
 
-            self.console = Console(highlight=False)
+            # everything the session shows goes through it: model text and tool output can
+            # carry escape sequences (see terminal_safe.py)
+            self.console = SafeConsole(highlight=False)
             self.renderer = Renderer(self.console)
             self.hooks = ReplHooks(self.console, self.renderer)
             settings = load_settings(self.root, **self.options.settings)
@@ -99,7 +100,10 @@ class Repl:
                 continue_latest=self.options.continue_latest,
             )
             self.hooks.policy = self.conv.agent.policy
+            self.hooks.sandboxed = self.conv.agent.workspace.sandbox is not None
             self.conv.on_notice = lambda notice: self.renderer.notice(f"· {notice.text}")
+            for warning in settings.warnings:
+                self.renderer.notice(f"· warning: {warning}")
             self._update_status()
         except BaseException as exc:
             self._error = exc
@@ -193,7 +197,8 @@ class Repl:
     def say(self, text: str, style: str = "") -> None:
         from rich.text import Text
 
-        self.console.print(Text(text, style=style))
+        # the terminal wraps long lines itself: no newline lands inside a path the user copies
+        self.console.print(Text(text, style=style), soft_wrap=True)
 
     def show_history(self, last: int = 6) -> None:
         """A short recap of a resumed conversation: its latest requests and answers."""
@@ -221,6 +226,7 @@ class Repl:
             "/help for commands · Esc interrupts · Alt-Enter new line · Ctrl-D exits\x1b[0m\n"
         )
         sys.stdout.flush()
+        self._ask_trust()
         if resuming:
             self._load()
             self._ready()
@@ -262,6 +268,29 @@ class Repl:
                 self.say("⏹ interrupted", "yellow")
         self._close()
         return 0
+
+    def _ask_trust(self) -> None:
+        """Ask once per directory whether its .minimax-agent.toml may set what an untrusted
+        project may not (before the settings load: the answer decides them)."""
+        from minimax_agent.trust import remember, trust_question
+
+        keys = trust_question(self.root, self.options.settings)
+        if not keys:
+            return
+        sys.stdout.write(
+            f"This project's .minimax-agent.toml sets {', '.join(keys)}: settings that can send "
+            "your API key elsewhere or let more run without asking. Untrusted, they are "
+            "ignored.\n"
+        )
+        try:
+            answer = input("Trust this project's config? [y/N] ")
+        except (EOFError, KeyboardInterrupt):
+            sys.stdout.write("\n")
+            return  # no answer: asked again next time
+        trusted = answer.strip().lower() in ("y", "yes")
+        path = remember(self.root, trusted=trusted)
+        verdict = "trusted" if trusted else "not trusted (/trust changes that)"
+        sys.stdout.write(f"{verdict}; recorded in {path}\n")
 
     def _run_task(self, text: str) -> tuple[str, str]:
         """Run one request. Returns what was typed meanwhile: (a message to send now, text for
@@ -317,7 +346,9 @@ def main(options: ReplOptions) -> int:
     try:
         return Repl(options).run()
     except MinimaxAgentError as exc:
-        sys.stderr.write(f"minimax-agent: error: {exc}\n")
+        from minimax_agent.ui.terminal_safe import terminal_safe
+
+        sys.stderr.write(terminal_safe(f"minimax-agent: error: {exc}") + "\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("minimax-agent: interrupted\n")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from minimax_agent.ui.repl import Repl
+    from minimax_agent.undo import Restored
 
 COMMANDS = {
     "help": "Show commands and keys.",
@@ -29,6 +30,7 @@ COMMANDS = {
     "trace": "Record model exchanges to a JSONL file. /trace [on [FILE]|off]",
     "output": "Show a tool's full output. /output [N] (1 = the last)",
     "init": "Write a starter AGENTS.md for this repository.",
+    "trust": "Trust this project's .minimax-agent.toml in full (from the next start).",
     "exit": "Leave (Ctrl-D works too).",
 }
 ARGUMENTS = {
@@ -89,22 +91,56 @@ def _compact(repl: Repl, arg: str) -> None:
 
 
 def _undo(repl: Repl, arg: str) -> None:
+    from minimax_agent.checkpoints import shown
+
     if arg == "list":
         found = repl.conv.list_checkpoints()
         if not found:
             repl.say("no checkpoints yet in this session")
         for number, cp in enumerate(found, 1):
             when = time.strftime("%H:%M:%S", time.localtime(cp.created))
-            repl.console.print(f"  {number:>2}  {cp.short}  {when}  {cp.label}", highlight=False)
+            line = f"  {number:>2}  {cp.short}  {when}  {cp.label}"
+            repl.console.print(line, markup=False, highlight=False)  # labels quote the model
+        for cp in repl.conv.checkpoints.backups() if repl.conv.checkpoints else []:
+            repl.console.print(f"  backup {cp.short}  {cp.label}", markup=False, highlight=False)
         return
-    restored = repl.conv.undo(arg or None)
+    restored = _undo_asking(repl, arg or None)
+    if restored is None:
+        return
     repl.say(f"undone to {restored.checkpoint.short} ({restored.checkpoint.label})", "green")
     for path in restored.restored:
-        repl.say(f"  restored {path}", "green")
+        repl.say(f"  restored {shown(path)}", "green")
     for path in restored.deleted:
-        repl.say(f"  deleted {path}", "green")
+        repl.say(f"  deleted {shown(path)}", "green")
+    if restored.kept:
+        repl.say(f"  kept {len(restored.kept)} file(s) git ignored at the checkpoint")
     if not restored.files:
         repl.say("  no files differed")
+    if restored.backup:
+        short = restored.backup.short
+        repl.say(f"  your changes are kept in backup {short}: /undo {short} puts them back")
+
+
+def _undo_asking(repl: Repl, target: str | None) -> Restored | None:
+    """Undo; if that would discard the user's own later changes, list them and ask first."""
+    from prompt_toolkit import prompt
+
+    from minimax_agent.checkpoints import UndoConflictError, describe_conflict, shown
+
+    try:
+        return repl.conv.undo(target)
+    except UndoConflictError as exc:
+        repl.say(f"{exc.headline}:", "yellow bold")
+        for conflict in exc.conflicts:
+            repl.say(f"  {shown(conflict.path)}: {describe_conflict(conflict)}", "yellow")
+    try:
+        answer = prompt("undo anyway, keeping a backup of them? [y/N] ")
+    except (EOFError, KeyboardInterrupt):
+        answer = ""
+    if answer.strip().lower() not in ("y", "yes"):
+        repl.say("not undone")
+        return None
+    return repl.conv.undo(target, force=True)
 
 
 def _diff(repl: Repl, arg: str) -> None:
@@ -135,6 +171,21 @@ def _model(repl: Repl, arg: str) -> None:
     )
 
 
+def _sandbox_for_full_auto(repl: Repl) -> None:
+    """Full-auto needs the OS sandbox, as at start-up: a session that fell back to none (a
+    person approved every command) gets one now, or stays in its mode with the reason."""
+    from minimax_agent.modes import ApprovalMode
+    from minimax_agent.runner import sandbox_for
+
+    workspace, settings = repl.conv.agent.workspace, repl.conv.settings
+    if workspace.sandbox is not None or settings.sandbox == "off":
+        return  # sandboxed already, or the user chose to run without one
+    unattended = settings.model_copy(update={"approval": ApprovalMode.FULL_AUTO})
+    workspace.sandbox = sandbox_for(unattended, workspace.root, interactive=True)
+    repl.conv.agent.policy.sandboxed = workspace.sandbox is not None
+    repl.hooks.sandboxed = workspace.sandbox is not None
+
+
 def _approval(repl: Repl, arg: str) -> None:
     from minimax_agent.errors import UsageError
     from minimax_agent.modes import ApprovalMode
@@ -146,6 +197,8 @@ def _approval(repl: Repl, arg: str) -> None:
         except ValueError:
             known = ", ".join(ARGUMENTS["approval"])
             raise UsageError(f"unknown mode {arg!r}; one of {known}") from None
+        if mode is ApprovalMode.FULL_AUTO:
+            _sandbox_for_full_auto(repl)
         repl.conv.agent.policy.mode = mode
         repl.conv.agent.tools = default_tools(read_only=mode is ApprovalMode.READ_ONLY)
         repl.refresh_prompt()
@@ -168,7 +221,8 @@ def _sessions(repl: Repl, arg: str) -> None:
     for info in found[:20]:
         mark = "*" if info.id == repl.conv.session_id else " "
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.updated))
-        repl.console.print(f" {mark} {info.id}  {when}  {info.title}", highlight=False)
+        line = f" {mark} {info.id}  {when}  {info.title}"
+        repl.console.print(line, markup=False, highlight=False)
 
 
 def _resume(repl: Repl, arg: str) -> None:
@@ -252,6 +306,14 @@ def _init(repl: Repl, arg: str) -> None:
     repl.say(f"wrote {target}: edit it, it goes into the system prompt (after /clear)", "green")
 
 
+def _trust(repl: Repl, arg: str) -> None:
+    from minimax_agent.trust import remember
+
+    # settings are read once per start: the backend and the policy were built from them
+    path = remember(repl.root, trusted=True)
+    repl.say(f"trusted {repl.root} (in {path}); its config applies in full from the next start")
+
+
 HANDLERS: dict[str, Callable[[Repl, str], None]] = {
     "help": _help,
     "clear": _clear,
@@ -267,4 +329,5 @@ HANDLERS: dict[str, Callable[[Repl, str], None]] = {
     "trace": _trace,
     "output": _output,
     "init": _init,
+    "trust": _trust,
 }

@@ -10,7 +10,7 @@ import pytest
 from minimax_agent.backends import load_backend
 from minimax_agent.backends.openai import OpenAIBackend
 from minimax_agent.backends.openai.wire import build_body, headers, wire_messages, with_key
-from minimax_agent.config import load_settings
+from minimax_agent.config import load_settings, user_config_file
 from minimax_agent.errors import ConfigError
 from minimax_agent.messages import (
     AssistantMessage,
@@ -118,6 +118,10 @@ top_k = true
 """
     monkeypatch.setenv("OPENROUTER_API_KEY", "k1")
     monkeypatch.setenv("MY_KEY", "k2")
+    # the user's config.toml: a project file may not set where a key goes (tests/trust/)
+    user_config_file().parent.mkdir(parents=True, exist_ok=True)
+    user_config_file().write_text(toml)
+    toml = ""
     router = resolve_provider(settings(tmp_path, toml, provider="openrouter"))
     assert router.config.headers == {
         "X-Title": "minimax-agent",

@@ -157,7 +157,9 @@ def test_commit_in_a_subdirectory_workspace_stays_inside_it(ws: Workspace) -> No
     (ws.root / "README.md").write_text("changed too\n")
     ok(git_commit, sub, message="only src")
     assert git(ws.root, "show", "--name-only", "--format=", "HEAD").split() == ["src/app.py"]
-    assert "README.md" in ok(git_status, sub)
+    # the parent's change is neither committed nor shown to a workspace that does not hold it
+    assert "README.md" not in ok(git_status, sub)
+    assert git(ws.root, "status", "--porcelain").splitlines() == [" M README.md"]
 
 
 @pytest.mark.parametrize(
