@@ -1,41 +1,21 @@
-"""`--trace FILE`: one JSON line per model exchange, secrets redacted."""
+"""`--trace FILE`: one JSON line per model exchange, secrets redacted (see `redact.py`)."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import re
 from pathlib import Path
 from typing import IO, Any
 
-from minimax_agent.events import Event, Finish
+from minimax_agent.events import Event, Finish, ReasoningDelta, TextDelta
+from minimax_agent.redact import REDACTED, Redactor, StreamRedactor, current
 
-# Whole-word key names only: `max_tokens` or `prompt_tokens` are data, `access_token` is not.
-_SECRET_KEYS = re.compile(r"(^|[-_])(authorization|api[-_]?key|key|token|secret|password)$", re.I)
-_SECRET_ENV = re.compile(r"(API_KEY|TOKEN|SECRET|PASSWORD)$")
-REDACTED = "[redacted]"
-
-
-def _secret_values() -> list[str]:
-    return [v for k, v in os.environ.items() if _SECRET_ENV.search(k) and len(v) >= 8]
+__all__ = ["REDACTED", "TraceWriter", "redact"]
 
 
 def redact(value: Any, secrets: list[str]) -> Any:
-    if isinstance(value, dict):
-        return {
-            k: REDACTED
-            if isinstance(k, str) and _SECRET_KEYS.search(k) and v
-            else redact(v, secrets)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [redact(v, secrets) for v in value]
-    if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, REDACTED)
-        return value
-    return value
+    """`value` with `secrets`, URL credentials and secret-named fields redacted."""
+    return Redactor(secrets).value(value)
 
 
 def _event_record(event: Event) -> dict[str, Any]:
@@ -47,6 +27,27 @@ def _event_record(event: Event) -> dict[str, Any]:
     return record
 
 
+def _event_records(events: list[Event], redactor: Redactor) -> list[dict[str, Any]]:
+    """One record per event; the deltas of each kind pass through one stream redactor, so a
+    secret the backend streamed in two chunks is still found (what the stream held back at
+    the end goes into that kind's last delta)."""
+    streams: dict[type, StreamRedactor] = {}
+    last: dict[type, dict[str, Any]] = {}
+    records = []
+    for event in events:
+        if isinstance(event, Finish):
+            continue
+        record = _event_record(event)
+        if isinstance(event, TextDelta | ReasoningDelta):
+            stream = streams.setdefault(type(event), redactor.stream())
+            record["text"] = stream.feed(event.text)
+            last[type(event)] = record
+        records.append(record)
+    for kind, stream in streams.items():
+        last[kind]["text"] += stream.flush()
+    return records
+
+
 class TraceWriter:
     def __init__(self, path: Path) -> None:
         try:
@@ -55,20 +56,23 @@ class TraceWriter:
             from minimax_agent.errors import UsageError
 
             raise UsageError(f"cannot write the trace to {path}: {exc.strerror}") from None
-        self._secrets = _secret_values()
 
     def __call__(
         self, step: int, finish: Finish | None, events: list[Event], error: str | None
     ) -> None:
+        redactor = current()
         record = {
             "step": step,
             "request": finish.request if finish else None,
             "raw": finish.message.raw if finish else None,
             "message": finish.message.model_dump() if finish else None,
-            "events": [_event_record(e) for e in events if not isinstance(e, Finish)],
+            "events": _event_records(events, redactor),
             "error": error,
         }
-        self._file.write(json.dumps(redact(record, self._secrets), default=str) + "\n")
+        # the structural pass takes secret-named fields (headers); the text pass over the line
+        # catches whatever lies deeper than it descends
+        line = json.dumps(redactor.value(record), default=str)
+        self._file.write(redactor.text(line) + "\n")
         self._file.flush()
 
     def close(self) -> None:

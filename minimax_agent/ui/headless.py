@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from rich.markup import escape
+
 from minimax_agent.agent import AgentEvent, StepStarted, ToolOutcome
 from minimax_agent.events import ReasoningDelta, TextDelta, ToolCall
+from minimax_agent.redact import EventRedactor, current
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -36,13 +39,21 @@ class HeadlessHooks:
         self.console = console
         self.show_reasoning = show_reasoning
         self._streaming = ""  # which kind of delta is mid-line
+        self._redact = EventRedactor()  # no secret reaches a log (see redact.py)
 
     def _end_line(self) -> None:
+        for held in self._redact.flush():
+            self._show(held)
         if self._streaming and self.console:
             self.console.print()
         self._streaming = ""
 
     def on_event(self, event: AgentEvent) -> None:
+        if self.console is not None:
+            for shown in self._redact(event):
+                self._show(shown)
+
+    def _show(self, event: AgentEvent) -> None:
         console = self.console
         if console is None:
             return
@@ -59,7 +70,8 @@ class HeadlessHooks:
                 console.print(text, end="", markup=False, highlight=False)
         elif isinstance(event, ToolCall):
             self._end_line()
-            console.print(f"[cyan]→ {call_line(event)}[/]", markup=True, highlight=False)
+            # escaped: a `[link=…]` in an argument must not become markup
+            console.print(f"[cyan]→ {escape(call_line(event))}[/]", markup=True, highlight=False)
         elif isinstance(event, ToolOutcome):
             first = (
                 event.content.strip().splitlines()[0] if event.content.strip() else "(no output)"
@@ -72,6 +84,7 @@ class HeadlessHooks:
         self._end_line()
         if self.console:
             self.console.print(
-                f"[yellow]  refused without a human to approve: {reason}[/]", highlight=False
+                f"[yellow]  refused without a human to approve: {current().text(reason)}[/]",
+                highlight=False,
             )
         return False

@@ -18,6 +18,7 @@ from rich.text import Text
 
 from minimax_agent.agent import AgentEvent, StepStarted, ToolOutcome
 from minimax_agent.events import Finish, ReasoningDelta, TextDelta, ToolCall
+from minimax_agent.redact import EventRedactor
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -95,6 +96,7 @@ class Renderer:
         self._phase = ""  # waiting · reasoning · text
         self._partial = ""  # the reasoning line or markdown block still growing
         self._reasoned = 0  # characters of reasoning this step
+        self._redact = EventRedactor()  # no secret reaches the screen (see redact.py)
 
     # -- the live area ---------------------------------------------------------------------
 
@@ -122,6 +124,8 @@ class Renderer:
     def settle(self) -> None:
         """Print what is still growing for good and stop the live area (before a question, a
         tool line, or the prompt)."""
+        for held in self._redact.flush():
+            self._show(held)
         self._flush_partial()
         if self._live is not None:
             self._live.stop()
@@ -146,6 +150,10 @@ class Renderer:
     # -- events ------------------------------------------------------------------------------
 
     def on_event(self, event: AgentEvent) -> None:
+        for shown in self._redact(event):
+            self._show(shown)
+
+    def _show(self, event: AgentEvent) -> None:
         if isinstance(event, StepStarted):
             self._reasoned = 0
             self._enter("waiting")
@@ -216,4 +224,4 @@ class Renderer:
 
     def notice(self, text: str, style: str = "yellow") -> None:
         self.settle()
-        self.console.print(Text(text, style=style))
+        self.console.print(Text(self._redact.redactor.text(text), style=style))

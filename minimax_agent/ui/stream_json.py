@@ -13,6 +13,8 @@ from typing import IO, TYPE_CHECKING, Any
 from minimax_agent import __version__
 from minimax_agent.agent import AgentEvent, StepStarted, ToolOutcome
 from minimax_agent.events import ReasoningDelta, TextDelta, ToolCall, Usage
+from minimax_agent.redact import EventRedactor
+from minimax_agent.surrogates import repair
 
 if TYPE_CHECKING:
     from minimax_agent.agent import RunResult
@@ -26,9 +28,14 @@ class StreamJsonHooks:
     def __init__(self, out: IO[str] | None = None) -> None:
         self.out = out or sys.stdout
         self.step = 0
+        # no secret reaches the stream: deltas are redacted as a stream (a secret can arrive in
+        # two chunks), every line once more as it is written (see redact.py)
+        self._redact = EventRedactor()
 
     def emit(self, event_type: str, **fields: Any) -> None:
-        self.out.write(json.dumps({"type": event_type, **fields}, ensure_ascii=False, default=str))
+        line = json.dumps({"type": event_type, **fields}, ensure_ascii=False, default=str)
+        # repair: a lone surrogate (half an emoji from a stream) cannot be written as UTF-8
+        self.out.write(repair(self._redact.redactor.text(line)))
         self.out.write("\n")
         self.out.flush()
 
@@ -52,9 +59,15 @@ class StreamJsonHooks:
     def done(self, conversation: Conversation, result: RunResult) -> None:
         from minimax_agent.runner import result_json
 
+        for held in self._redact.flush():
+            self._show(held)
         self.emit("done", session_id=conversation.session_id, **result_json(result))
 
     def on_event(self, event: AgentEvent) -> None:
+        for shown in self._redact(event):
+            self._show(shown)
+
+    def _show(self, event: AgentEvent) -> None:
         if isinstance(event, StepStarted):
             self.step = event.step
             self.emit("step", step=event.step)
