@@ -68,6 +68,7 @@ def show_session(
     """Print a session's conversation."""
     from minimax_agent.messages import AssistantMessage, ToolMessage
     from minimax_agent.sessions import find_session, load_session
+    from minimax_agent.ui.terminal_safe import terminal_safe  # shown, the file keeps it raw
 
     try:
         loaded = load_session(find_session(session_id))
@@ -81,9 +82,10 @@ def show_session(
             if message.reasoning:
                 typer.echo(f"(reasoning: {len(message.reasoning)} characters)")
             if message.content.strip():
-                typer.echo(message.content.strip())
+                typer.echo(terminal_safe(message.content.strip()))
             for call in message.tool_calls:
-                typer.echo(f"→ {call.name}({json.dumps(call.arguments, ensure_ascii=False)})")
+                args = json.dumps(call.arguments, ensure_ascii=False)
+                typer.echo(terminal_safe(f"→ {call.name}({args})"))
         elif isinstance(message, ToolMessage):
             text = (
                 message.content
@@ -92,9 +94,10 @@ def show_session(
                     message.content[:2000] + f"\n[… {len(message.content) - 2000} more characters]"
                 )
             )
-            typer.echo(("[error] " if message.is_error else "") + f"{message.name}: {text}")
+            shown = ("[error] " if message.is_error else "") + f"{message.name}: {text}"
+            typer.echo(terminal_safe(shown))
         else:
-            typer.echo(message.content.strip())
+            typer.echo(terminal_safe(message.content.strip()))
     for event in loaded.events:
         typer.echo(
             f"\n[{event.get('kind')}] "
@@ -135,19 +138,32 @@ def undo(
     ] = None,
     to: Annotated[
         str | None,
-        typer.Option("--to", help="Checkpoint: 1 = the newest, 2 = the one before, or its hash."),
+        typer.Option(
+            "--to",
+            help="Checkpoint: 1 = the newest, 2 = the one before, or its id (or a backup's).",
+        ),
     ] = None,
     list_only: Annotated[bool, typer.Option("--list", help="List the checkpoints only.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Undo even over files changed since the step; keeps a backup first."
+        ),
+    ] = False,
 ) -> None:
-    """Restore the files to before the last step of a session (or to a chosen checkpoint).
+    """Undo the last step of a session that changed files (or every step from a checkpoint on).
 
-    Files the step created are deleted; the conversation records the undo, so a resumed
-    session tells the model. Exit codes: 0 undone, 2 nothing to undo or bad arguments.
+    Only what the agent's steps changed inside the workspace goes back; files git ignored at the
+    checkpoint are never deleted. If you changed one of those files after the step, nothing is
+    undone unless --force, which first keeps a backup checkpoint (undo --to ID brings it back).
+    The conversation records the undo, so a resumed session tells the model.
+    Exit codes: 0 undone, 1 refused (files changed since), 2 nothing to undo or bad arguments.
     """
-    from minimax_agent.checkpoints import Checkpoints
-    from minimax_agent.conversation import restore_checkpoint, undo_note
+    from minimax_agent.checkpoints import Checkpoints, UndoConflictError, describe_conflict, shown
+    from minimax_agent.conversation import restore_checkpoint, undo_event, undo_note
     from minimax_agent.errors import UsageError
     from minimax_agent.sessions import SessionWriter, find_session, latest_session, load_session
+    from minimax_agent.ui.terminal_safe import terminal_safe  # labels quote the model
 
     root = directory.resolve()
     try:
@@ -157,17 +173,35 @@ def undo(
             raise UsageError(f"{info.root} is not in a git repository: no checkpoints")
         if list_only:
             for number, cp in enumerate(checkpoints.all(), 1):
-                typer.echo(f"{number:>3}  {cp.short}  {_when(cp.created)}  {cp.label}")
+                typer.echo(
+                    terminal_safe(f"{number:>3}  {cp.short}  {_when(cp.created)}  {cp.label}")
+                )
+            for cp in checkpoints.backups():
+                typer.echo(terminal_safe(f"backup {cp.short}  {_when(cp.created)}  {cp.label}"))
             return
-        restored = restore_checkpoint(checkpoints, to)
+        restored = restore_checkpoint(checkpoints, to, force=force)
+    except UndoConflictError as exc:
+        typer.echo(f"minimax-agent: {exc.headline}:", err=True)
+        for conflict in exc.conflicts:
+            typer.echo(f"  {shown(conflict.path)}: {describe_conflict(conflict)}", err=True)
+        typer.echo("undo --force undoes anyway, after keeping a backup checkpoint", err=True)
+        raise typer.Exit(exc.exit_code) from None
     except MinimaxAgentError as exc:
         _fail(exc)
     writer = SessionWriter.resume(load_session(info))
     writer.note(undo_note(restored))
-    writer.event("undo", checkpoint=restored.checkpoint.commit, files=restored.files)
+    writer.event("undo", **undo_event(restored))
     writer.close()
-    typer.echo(f"undone to {restored.checkpoint.short} ({restored.checkpoint.label})")
+    checkpoint = restored.checkpoint
+    typer.echo(terminal_safe(f"undone to {checkpoint.short} ({checkpoint.label})"))
     for path in restored.restored:
-        typer.echo(f"restored {path}")
+        typer.echo(f"restored {shown(path)}")
     for path in restored.deleted:
-        typer.echo(f"deleted {path}")
+        typer.echo(f"deleted {shown(path)}")
+    if restored.kept:
+        typer.echo(f"kept {len(restored.kept)} file(s) git ignored at the checkpoint")
+    if restored.backup:
+        typer.echo(
+            f"backup {restored.backup.short} keeps the files as they were before this undo: "
+            f"minimax-agent undo --to {restored.backup.short} puts them back"
+        )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from minimax_agent.checkpoints import Checkpoint, CheckpointError, Checkpoints, Restored
+from minimax_agent.checkpoints import Checkpoint, CheckpointError, Checkpoints, Restored, shown
 from minimax_agent.compaction import Compaction, ContextKeeper, ContextMeasure
 from minimax_agent.errors import MinimaxAgentError, UsageError
 from minimax_agent.events import ToolCall, Usage
@@ -55,6 +55,17 @@ def undo_note(restored: Restored) -> str:
     )
 
 
+def undo_event(restored: Restored) -> dict[str, Any]:
+    """The session record of an undo; file names escaped (`shown`) so any name can be written."""
+    backup = restored.backup.commit if restored.backup else None
+    return {
+        "checkpoint": restored.checkpoint.commit,
+        "files": [shown(p) for p in restored.files],
+        "kept": len(restored.kept),
+        "backup": backup,
+    }
+
+
 def call_summary(call: ToolCall) -> str:
     main = call.arguments.get("path") or call.arguments.get("command") or ""
     text = str(main).replace("\n", " ")
@@ -76,6 +87,7 @@ class Conversation:
         self._held: list[Notice] = []  # notices from before anyone listened (opening)
         self._request_len = len(agent.messages)
         self._usage_seen = 0
+        self._unsealed: Checkpoint | None = None  # taken before a step's tools; sealed after
         agent.before_step = self._before_step
         agent.before_tools = self._before_tools
         agent.on_overflow = self._on_overflow
@@ -173,7 +185,10 @@ class Conversation:
             task = "\n\n".join([*self.notes, task])
             self.notes.clear()
         self._usage_seen = 0
-        result = self.agent.run(task)
+        try:
+            result = self.agent.run(task)
+        finally:
+            self._seal()
         self._record_usage(result)
         self.writer.sync(self.agent.messages)
         self._save_kv_state()
@@ -197,6 +212,7 @@ class Conversation:
             self.keeper.observe(self._request_len + 1, fresh[-1])
 
     def _before_step(self, result: RunResult) -> None:
+        self._seal()  # the previous step's tools are done: record what they left
         self._record_usage(result)
         self.writer.sync(self.agent.messages)
         if self.keeper.over_threshold(self.agent.messages, self.agent.tools.specs()):
@@ -214,10 +230,22 @@ class Conversation:
             return
         step = sum(isinstance(m, AssistantMessage) for m in self.agent.messages)
         label = f"before step {step}: " + "; ".join(call_summary(c) for c in changing)
+        self._seal()
         try:
-            self.checkpoints.take(label)
+            self._unsealed = self.checkpoints.take(label)
         except CheckpointError as exc:
             self._notify("checkpoint_failed", f"no checkpoint for this step: {exc}")
+
+    def _seal(self) -> None:
+        """Record how the step that took the last checkpoint left the files, so an undo can
+        tell the agent's changes from the user's later ones."""
+        checkpoint, self._unsealed = self._unsealed, None
+        if checkpoint is None or self.checkpoints is None:
+            return
+        try:
+            self.checkpoints.seal(checkpoint)
+        except CheckpointError as exc:
+            self._notify("checkpoint_failed", f"the step's changes were not recorded: {exc}")
 
     def _on_overflow(self) -> bool:
         self._notify("overflow", "the backend reported a context overflow; compacting")
@@ -265,14 +293,17 @@ class Conversation:
     def list_checkpoints(self) -> list[Checkpoint]:
         return self.checkpoints.all() if self.checkpoints else []
 
-    def undo(self, target: str | None = None) -> Restored:
-        """Restore the files to the newest checkpoint, or to `target` (1 = newest, 2 = the one
-        before, or a commit prefix), and tell the model so with the next message."""
+    def undo(self, target: str | None = None, *, force: bool = False) -> Restored:
+        """Undo the agent's last step that changed files, or every step from `target` on
+        (1 = newest, 2 = the one before, or a commit prefix), and tell the model so with the
+        next message. UndoConflictError when the user changed those files since, unless
+        `force` (which keeps a backup checkpoint first)."""
         if self.checkpoints is None:
             raise UsageError("no checkpoints: the workspace is not in a git repository")
-        restored = restore_checkpoint(self.checkpoints, target)
+        self._seal()
+        restored = restore_checkpoint(self.checkpoints, target, force=force)
         self.add_note(undo_note(restored))
-        self.writer.event("undo", checkpoint=restored.checkpoint.commit, files=restored.files)
+        self.writer.event("undo", **undo_event(restored))
         return restored
 
     # -- switching ---------------------------------------------------------------------------
@@ -286,10 +317,15 @@ class Conversation:
         self.writer = SessionWriter.resume(loaded)
         self.notes = list(loaded.notes)
         self.keeper.forget()
+        self._seal()
         self.checkpoints = self._open_checkpoints()
 
     def set_backend(self, backend: Backend) -> None:
+        from minimax_agent.runner import command_env_for
+
         self.agent.backend = backend
+        # the new backend's key joins the redactor and leaves the commands' environment
+        self.agent.workspace.command_env = command_env_for(self.settings, backend)
         self.keeper.backend = backend
         self.keeper.window = self._window()
         self.keeper.forget()
@@ -299,26 +335,11 @@ class Conversation:
         self.writer.close()
 
 
-def restore_checkpoint(checkpoints: Checkpoints, target: str | None) -> Restored:
-    found = checkpoints.all()
-    if not found:
-        raise UsageError("nothing to undo: no checkpoints in this session")
-    if target is None:
-        # the newest checkpoint the files differ from: a step that changed nothing (a declined
-        # edit, a command that only read) is skipped rather than "undone" to no effect
-        now = checkpoints.snapshot_tree()
-        newest = next((c for c in found if c.tree != now), None)
-        if newest is None:
-            raise UsageError("nothing to undo: no step since the first checkpoint changed files")
-        chosen = newest
-    elif target.isdigit() and 1 <= int(target) <= len(found):
-        chosen = found[int(target) - 1]
-    else:
-        matches = [c for c in found if c.commit.startswith(target)]
-        if len(matches) != 1:
-            raise UsageError(f"no single checkpoint matches {target!r}; see /undo list")
-        chosen = matches[0]
-    return checkpoints.restore(chosen)
+def restore_checkpoint(
+    checkpoints: Checkpoints, target: str | None, *, force: bool = False
+) -> Restored:
+    """Undo to `target` (see `Checkpoints.find`); the REPL and `minimax-agent undo` share it."""
+    return checkpoints.restore(checkpoints.find(target), force=force)
 
 
 def _usage_fields(values: dict[str, Any]) -> dict[str, Any]:

@@ -47,13 +47,10 @@ def test_restore_undoes_edits_creations_and_deletions(repo: Path) -> None:
     (repo / "pkg" / "deep" / "new.py").write_text("new\n")
     (repo / "notes.txt").write_text("untracked after\n")
     (repo / "build" / "out.bin").write_text("ignored, changed\n")
-    changes = dict((path, status) for status, path in checkpoints.changes_since(first))
-    assert changes == {
-        "calc.py": "M",
-        "README.md": "D",
-        "pkg/deep/new.py": "A",
-        "notes.txt": "M",
-    }
+    # the step was never sealed (as after a killed run): everything since counts as its change
+    targets = checkpoints.plan(first).targets
+    assert sorted(targets) == ["README.md", "calc.py", "notes.txt", "pkg/deep/new.py"]
+    assert targets["pkg/deep/new.py"] is None  # created by the step: to be deleted
 
     restored = checkpoints.restore(first)
     assert sorted(restored.restored) == ["README.md", "calc.py", "notes.txt"]
@@ -115,14 +112,22 @@ def test_a_repository_without_commits_or_identity(
     assert not (repo / ".git" / "index").exists()  # the user's index was never created
 
 
-def test_a_subdirectory_workspace_snapshots_the_whole_repository(repo: Path) -> None:
+def test_a_subdirectory_workspace_is_the_only_thing_undone(repo: Path) -> None:
+    # (this test used to assert the opposite: undo reverted calc.py, outside the workspace)
     sub = repo / "src"
     sub.mkdir()
+    (sub / "mod.py").write_text("v1\n")
     checkpoints = open_checkpoints(sub)
+    assert checkpoints.prefix == "src/"
     first = checkpoints.take("before")
     (repo / "calc.py").write_text("changed from a subdirectory's shell command\n")
-    checkpoints.restore(first)
-    assert (repo / "calc.py").read_text() == CALC
+    (repo / "outside.txt").write_text("created outside the workspace\n")
+    (sub / "mod.py").write_text("v2\n")
+    restored = checkpoints.restore(first)
+    assert restored.files == ["src/mod.py"]
+    assert (sub / "mod.py").read_text() == "v1\n"
+    assert (repo / "calc.py").read_text() == "changed from a subdirectory's shell command\n"
+    assert (repo / "outside.txt").exists()
 
 
 def test_outside_git_there_are_no_checkpoints(
