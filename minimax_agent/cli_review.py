@@ -81,18 +81,22 @@ def plan_outputs(
 
 
 def _write_outputs(report: ReviewReport, plan: dict[ReviewFormat, str]) -> None:
+    import sys
     import time
 
     from minimax_agent.errors import UsageError
     from minimax_agent.review.formats import render
     from minimax_agent.review.formats.github import write_step_summary
+    from minimax_agent.ui.terminal_safe import terminal_safe
 
     started = time.perf_counter()
     rendered = {fmt: render(fmt, report) for fmt in plan}
     report.timings["format"] = round(time.perf_counter() - started, 4)
     for fmt, target in plan.items():
         if target == STDOUT:
-            typer.echo(rendered[fmt], nl=False)
+            # findings quote the model; on a terminal its escape sequences are shown, not run
+            shown = terminal_safe(rendered[fmt]) if sys.stdout.isatty() else rendered[fmt]
+            typer.echo(shown, nl=False)
             continue
         try:
             Path(target).write_text(rendered[fmt], encoding="utf-8")
@@ -146,6 +150,7 @@ def review(
     base_url: common.BaseUrl = None,
     model: common.Model = None,
     api_key_env: common.ApiKeyEnv = None,
+    trust_project: common.TrustProject = None,
     max_steps: Annotated[
         int | None, typer.Option(min=1, help="Steps allowed per part of the diff.")
     ] = None,
@@ -167,8 +172,6 @@ def review(
 
     Exit codes: 0 passed · 1 findings at or above --fail-on · 2 usage · 3 failed · 130 stopped.
     """
-    from rich.console import Console
-
     from minimax_agent.config import load_settings
     from minimax_agent.errors import MinimaxAgentError
     from minimax_agent.review.gitrange import repo_root
@@ -176,11 +179,12 @@ def review(
     from minimax_agent.review.session import prepare, run_review
     from minimax_agent.trace import TraceWriter
     from minimax_agent.ui.headless import HeadlessHooks
+    from minimax_agent.ui.terminal_safe import SafeConsole, terminal_safe
 
     # plain echo, not rich: CI logs are not terminals, and rich would wrap these at 80 columns
     def note(text: str) -> None:
         if not quiet:
-            typer.echo(f"minimax-agent review: {text}", err=True)
+            typer.echo(terminal_safe(f"minimax-agent review: {text}"), err=True)
 
     tracer = None
     try:
@@ -194,7 +198,10 @@ def review(
             base_url=base_url,
             model=model,
             api_key_env=api_key_env,
+            trust_project=trust_project,
         )
+        for warning in settings.warnings:
+            typer.echo(f"minimax-agent: warning: {warning}", err=True)
         clock = Clock()
         prepared = prepare(
             root,
@@ -206,14 +213,13 @@ def review(
             budget_tokens=max_diff_tokens,
         )
         for warning in prepared.source.warnings:
-            typer.echo(f"minimax-agent: warning: {warning}", err=True)
+            typer.echo(terminal_safe(f"minimax-agent: warning: {warning}"), err=True)
         skipped = prepared.diff.skipped
         if skipped:
             note("not reviewed: " + ", ".join(f"{f.path} ({f.skip_reason})" for f in skipped))
         tracer = TraceWriter(trace) if trace else None
-        display = (
-            None if quiet else HeadlessHooks(Console(stderr=True), show_reasoning=show_reasoning)
-        )
+        console = None if quiet else SafeConsole(stderr=True)
+        display = None if console is None else HeadlessHooks(console, show_reasoning=show_reasoning)
         report = run_review(
             prepared,
             settings,

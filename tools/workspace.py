@@ -57,6 +57,15 @@ class Workspace:
         if "\0" in path:
             raise ToolError(f"invalid path {path!r}: it contains a NUL character")
         candidate = Path(path) if path else Path(".")
+        if path.startswith("~"):
+            # a model writing `~/x` means the home directory, not a new `./~` folder here:
+            # expand it, and the check below refuses it unless home holds the workspace
+            candidate = Path(os.path.expanduser(path))
+            if not candidate.is_absolute():
+                raise ToolError(
+                    f"cannot expand {path!r}: paths are relative to the workspace; "
+                    f"write ./{path} for a file literally named so"
+                )
         if not candidate.is_absolute():
             candidate = self.root / candidate
         try:
@@ -64,8 +73,10 @@ class Workspace:
         except (OSError, RuntimeError) as exc:  # symlink loops end up here
             raise ToolError(f"cannot resolve path {path!r}: {exc}") from None
         if real != self.root and self.root not in real.parents:
+            home = " (~ is the home directory; paths are relative to the workspace)"
             raise ToolError(
-                f"path {path!r} is outside the workspace ({self.root}); "
+                f"path {path!r} is outside the workspace ({self.root})"
+                f"{home if path.startswith('~') else ''}; "
                 "only files inside the workspace can be used"
             )
         if write and any(part.lower() == ".git" for part in real.relative_to(self.root).parts):
@@ -73,7 +84,22 @@ class Workspace:
                 f"refusing to write {path!r}: files inside .git are managed by git; "
                 "use the git tools instead"
             )
+        if write and self._is_protected(real):
+            raise ToolError(
+                f"refusing to write {path!r}: it is the agent's own configuration, which "
+                "only the user edits"
+            )
         return real
+
+    def _is_protected(self, real: Path) -> bool:
+        """Whether `real` is, or lies inside, one of `protected`. Compared case-folded: on a
+        case-insensitive file system `.MINIMAX-AGENT.toml` is the same file."""
+        name = str(real).casefold()
+        for guarded in self.protected:
+            other = str(guarded).casefold()
+            if name == other or name.startswith(other.rstrip(os.sep) + os.sep):
+                return True
+        return False
 
     def relative(self, path: Path) -> str:
         """`path` as shown to the model: relative to the root when inside it, with `/`."""
@@ -86,6 +112,8 @@ class Workspace:
 
 def is_binary(path: Path) -> bool:
     """True when the file looks binary: a NUL byte in its first 8 KiB (what git and grep use)."""
+    if not path.is_file():  # opening a FIFO or a device could block
+        return False
     try:
         with path.open("rb") as fh:
             return b"\0" in fh.read(BINARY_SNIFF_BYTES)
@@ -99,18 +127,22 @@ def uses_crlf(data: bytes) -> bool:
     return crlf > 0 and crlf >= data.count(b"\n") - crlf
 
 
-def atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str, *, convert_endings: bool = True) -> None:
     """Replace `path` with `text` in one step, so a crash never leaves a half-written file.
 
     The temporary file lives in the same directory (os.replace is only atomic within one
-    filesystem). An existing file keeps its permission bits and its CRLF line endings; a new
-    file gets the default mode for the current umask.
+    filesystem). An existing file keeps its permission bits and, unless `convert_endings` is
+    False (edit_file splices endings itself, line by line), its CRLF line endings; a new file
+    gets the default mode for the current umask. Replacing also breaks a hard link: the file's
+    other names keep their old content. Only a regular file is read: a FIFO would block.
     """
     mode: int | None = None
-    if path.exists():
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if uses_crlf(path.read_bytes()):
-            text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+    with contextlib.suppress(FileNotFoundError):
+        st = path.stat()
+        if stat.S_ISREG(st.st_mode):
+            mode = stat.S_IMODE(st.st_mode)
+            if convert_endings and uses_crlf(path.read_bytes()):
+                text = text.replace("\r\n", "\n").replace("\n", "\r\n")
     data = text.encode("utf-8")
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     # 0o666 lets the umask decide a new file's mode, as a plain open() would
