@@ -1,19 +1,32 @@
 """Type raw XML parameter values from the tool's JSON schema.
 
-M2.x writes every parameter value as raw text; the schema says what it means. The order follows
-the format's rules: null, then integer, number, boolean, object/array as JSON, otherwise string.
-A value that does not convert stays a string so that argument validation can explain the problem,
-except invalid JSON for an object/array-only parameter, which is reported here with the cause.
+M2.x writes a string parameter raw and everything else with `tojson`, so the schema says what a
+value means:
+
+- a string-only parameter (or one without a schema) keeps the text as it is;
+- where a string is also allowed, the text converts only when it is exactly the `tojson` form
+  of an allowed value (`null`, `7`, `true`, `{"a": 1}`): `None`, `007` and `True` stay strings,
+  and the value re-renders byte for byte;
+- where no string is allowed, the text must mean an allowed value: JSON, or the Python
+  spellings models slip into (`True`, `None`, single-quoted lists); anything else, and anything
+  that is not valid JSON once converted (NaN, infinity, an integer past Python's digit limit,
+  nesting past MAX_DEPTH), is an error for the model, never a crash.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import math
 import re
+import sys
 from typing import Any
 
 _INT = re.compile(r"[-+]?\d+")
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+# Arguments nested deeper than this are refused: no tool's schema goes near it, and pydantic
+# stops serialising at about 250 levels (json's scanner at about 1000, with a RecursionError).
+MAX_DEPTH = 100
 _JSON_TYPES = {
     type(None): "null",
     bool: "boolean",
@@ -63,47 +76,157 @@ def schema_types(prop: dict[str, Any], root: dict[str, Any], depth: int = 0) -> 
     return found
 
 
+def nesting_depth(value: Any) -> int:
+    """How deeply lists and dicts nest in `value` (0 for a scalar), without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            depth += 1
+            deepest = max(deepest, depth)
+            if depth <= MAX_DEPTH:  # past the limit the answer is known: too deep
+                children = item.values() if isinstance(item, dict) else item
+                stack.extend((child, depth) for child in children)
+    return deepest
+
+
+def _no_constant(name: str) -> Any:
+    raise ArgumentError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ArgumentError(f"{_short(text)} is too large for a JSON number")
+    return number
+
+
+def _bounded_int(text: str) -> int:
+    limit = sys.get_int_max_str_digits()
+    if limit and len(text.lstrip("+-")) > limit:
+        raise ArgumentError(f"an integer of {len(text)} digits is past the {limit}-digit limit")
+    return int(text)
+
+
+def load_json(text: str) -> Any:
+    """`json.loads` refusing, as ArgumentError, what Python's json takes but JSON is not: NaN,
+    Infinity, a number that overflows to infinity, an integer past the digit limit (a bare
+    ValueError otherwise). JSONDecodeError and RecursionError pass through."""
+    return json.loads(
+        text, parse_constant=_no_constant, parse_float=_finite, parse_int=_bounded_int
+    )
+
+
+def _short(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def _json_type(value: Any) -> str:
+    return _JSON_TYPES.get(type(value), "value")
+
+
+def _allowed(value: Any, types: set[str]) -> bool:
+    kind = _json_type(value)
+    return kind in types or (kind == "integer" and "number" in types)
+
+
+def _exact_form(value: str, types: set[str]) -> Any:
+    """The value `value` is the exact `tojson` form of, or `value` itself."""
+    try:
+        parsed = load_json(value)
+    except (ValueError, RecursionError):  # ArgumentError and JSONDecodeError are ValueErrors
+        return value
+    if not _allowed(parsed, types) or nesting_depth(parsed) > MAX_DEPTH:
+        return value
+    try:
+        exact = json.dumps(parsed, ensure_ascii=False) == value
+    except (ValueError, RecursionError):
+        exact = False
+    return parsed if exact else value
+
+
 def convert_value(value: str, types: set[str]) -> Any:
     if not types or types == {"string"}:
         return value
-    text = value.strip()
+    if "string" in types:
+        return _exact_form(value, types)
+    text = value.strip()  # nothing here is a string, so whitespace is layout
     if "null" in types and text.lower() in ("null", "none"):
         return None
     if "integer" in types and _INT.fullmatch(text):
-        return int(text)
-    if "number" in types:
         try:
-            return float(text)
+            return _bounded_int(text)
         except ValueError:
-            pass
+            if "number" not in types:
+                raise
+    if "number" in types and _NUMBER.fullmatch(text):
+        return _finite(text)
     if "boolean" in types and text.lower() in ("true", "false"):
         return text.lower() == "true"
-    wanted = types & {"object", "array"}
-    if wanted:
-        parsed, problem = _parse_structured(text)
-        if isinstance(parsed, dict) and "object" in wanted:
-            return parsed
-        if isinstance(parsed, list) and "array" in wanted:
-            return parsed
-        if "string" not in types:
-            kind = " or ".join(sorted(wanted))
-            raise ArgumentError(f"expected a JSON {kind}, got {problem or _describe(parsed)}")
-    return value
+    if types & {"object", "array"}:
+        return _structured(text, types)
+    raise ArgumentError(f"expected {_kinds(types)}, got {_short(text)}")
+
+
+def _kinds(types: set[str]) -> str:
+    names = {"integer": "an integer", "number": "a number", "boolean": "true or false"}
+    names |= {"null": "null", "object": "a JSON object", "array": "a JSON array"}
+    shown = sorted(types - {"integer"} if "number" in types else types)
+    return " or ".join(names.get(t, t) for t in shown)
+
+
+def _structured(text: str, types: set[str]) -> Any:
+    parsed, problem = _parse_structured(text)
+    if problem is None and nesting_depth(parsed) > MAX_DEPTH:
+        parsed, problem = None, f"JSON nested more than {MAX_DEPTH} levels deep"
+    if problem is None and _allowed(parsed, types):
+        return parsed
+    got = problem or "a JSON " + _json_type(parsed)
+    raise ArgumentError(f"expected {_kinds(types)}, got {got}")
 
 
 def _parse_structured(text: str) -> tuple[Any, str | None]:
     try:
-        return json.loads(text), None
+        return load_json(text), None
+    except ArgumentError as exc:
+        return None, str(exc)
     except json.JSONDecodeError as exc:
         problem = f"invalid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+    except RecursionError:  # json's C scanner recurses once per bracket
+        return None, f"JSON nested more than {MAX_DEPTH} levels deep"
     try:  # models sometimes write Python literals (single quotes, True/None)
-        return ast.literal_eval(text), None
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        literal = ast.literal_eval(text)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None, problem
+    try:
+        return _jsonable(literal, 0), None
+    except ArgumentError as exc:
+        return None, str(exc)
 
 
-def _describe(value: Any) -> str:
-    return f"a JSON {_JSON_TYPES.get(type(value), 'value')}"
+def _jsonable(value: Any, depth: int) -> Any:
+    """A Python literal as the JSON value it spells, or ArgumentError (sets, bytes, complex,
+    infinity and the like have no JSON form)."""
+    if depth > MAX_DEPTH:
+        raise ArgumentError(f"JSON nested more than {MAX_DEPTH} levels deep")
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        try:  # `0xfff…` spells an integer whose decimal form is past the digit limit
+            str(value)
+        except ValueError:
+            raise ArgumentError("an integer past the digit limit has no JSON form") from None
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ArgumentError("a number that is not finite has no JSON form")
+        return value
+    if isinstance(value, list | tuple):
+        return [_jsonable(item, depth + 1) for item in value]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: _jsonable(v, depth + 1) for k, v in value.items()}
+    raise ArgumentError(f"a Python {type(value).__name__} has no JSON form")
 
 
 def type_arguments(

@@ -214,13 +214,24 @@ def test_character_by_character_never_leaks_partial_tags() -> None:
     assert joined(events, TextDelta) == "\n\nI will read.\n"
 
 
-def test_tool_call_is_emitted_as_soon_as_invoke_closes() -> None:
+def test_tool_call_is_emitted_as_soon_as_its_end_is_certain() -> None:
+    # A value may hold `</invoke>` and even a whole block, so the end is certain only once
+    # what follows shows it: text after the block close, the next invoke, or the end.
     parser = StreamParser(TOOLS)
     first = parser.feed(
         'r</think><minimax:tool_call>\n<invoke name="read_file">\n<parameter name="path">a'
     )
     assert calls(first) == []
-    second = parser.feed("</parameter>\n</invoke>")
+    assert calls(parser.feed("</parameter>\n</invoke>")) == []
+    assert calls(parser.feed("\n</minimax:tool_call>")) == []
+    third = parser.feed("\nDone.")
+    assert [c.arguments for c in calls(third)] == [{"path": "a"}]
+    assert joined(third, TextDelta) == "\nDone."
+
+    parser = StreamParser(TOOLS)
+    parser.feed('r</think><minimax:tool_call>\n<invoke name="read_file">\n')
+    parser.feed('<parameter name="path">a</parameter>\n</invoke>\n')
+    second = parser.feed('<invoke name="read_file">')  # the next invoke decides at once
     assert [c.arguments for c in calls(second)] == [{"path": "a"}]
 
 
