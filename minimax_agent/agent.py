@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("minimax_agent")
 
 GAVE_UP_MARK = "NOT DONE:"  # how a final answer says the task was not done (see prompt.py)
+# finish reasons that mean the answer did not end on its own
+CUT_OFF = {"length": "max_tokens", "content_filter": "the endpoint's content filter"}
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,8 @@ class Limits:
 
 @dataclass
 class RunResult:
-    # done · gave_up · max_steps · wall_time · model_errors · interrupted · backend_error
+    # done · gave_up · truncated · max_steps · wall_time · model_errors · interrupted ·
+    # backend_error
     status: str
     final_text: str = ""
     steps: int = 0
@@ -122,14 +125,24 @@ class Agent:
                 if self.before_step:
                     self.before_step(result)
                 try:
-                    message, calls = self._ask(result)
+                    finish, calls = self._ask(result)
                 except ContextOverflowError:
                     # one retry after compaction frees room; a second overflow is final
                     if not (self.on_overflow and self.on_overflow()):
                         raise
-                    message, calls = self._ask(result)
+                    finish, calls = self._ask(result)
+                if not calls and _reasoning_only(finish):
+                    # The turn ended inside its reasoning: ask once more, as if it never came.
+                    log.warning("the model's turn held only reasoning; asking again")
+                    self.messages.pop()
+                    finish, calls = self._ask(result)
+                message = finish.message
                 if not calls:
                     result.final_text = message.content
+                    cut = self._cut_off(finish)
+                    if cut:
+                        result.status, result.error = "truncated", cut
+                        return result
                     # the system prompt asks for this mark when the model gives up
                     gave_up = message.content.lstrip().upper().startswith(GAVE_UP_MARK)
                     result.status = "gave_up" if gave_up else "done"
@@ -147,7 +160,9 @@ class Agent:
                     return result
             return result
         except BackendError as exc:
-            result.status, result.error = "backend_error", str(exc)
+            # a turn the run's own deadline stopped is the wall-time limit, not a failure
+            late = time.monotonic() >= started + self.limits.max_wall_s
+            result.status, result.error = ("wall_time" if late else "backend_error"), str(exc)
             return result
         except KeyboardInterrupt:
             result.status, result.error = "interrupted", "interrupted by the user"
@@ -156,11 +171,12 @@ class Agent:
         finally:
             self.workspace.deadline = None
 
-    def _ask(self, result: RunResult) -> tuple[AssistantMessage, list[ToolCall]]:
+    def _ask(self, result: RunResult) -> tuple[Finish, list[ToolCall]]:
         request = Request(
             messages=list(self.messages),
             tools=self.tools.specs(),
             max_tokens=self.limits.max_tokens,
+            deadline=self.workspace.deadline,
         )
         calls: list[ToolCall] = []
         seen: list[Event] = []
@@ -183,9 +199,26 @@ class Agent:
             raise BackendError(f"backend {self.backend.name} ended a turn without finishing it")
         if self.tracer:
             self.tracer(result.steps, finish, seen, None)
+        message = finish.message
+        if not (calls or message.content.strip() or message.reasoning.strip()):
+            raise BackendError(f"backend {self.backend.name} returned an empty turn")
         # Kept exactly as generated: reasoning included, since M2.x degrades without it.
-        self.messages.append(finish.message)
-        return finish.message, calls
+        self.messages.append(message)
+        return finish, calls
+
+    def _cut_off(self, finish: Finish) -> str | None:
+        """Why an answer without tool calls is not a finished answer, or None when it is."""
+        message = finish.message
+        by = CUT_OFF.get(finish.reason)
+        if by == "max_tokens":
+            limit = self.limits.max_tokens
+            by = f"max_tokens ({limit})" if limit else "the backend's output limit"
+        if by:
+            where = " while the model was still reasoning" if not message.content.strip() else ""
+            return f"the answer was cut off by {by}{where}"
+        if _reasoning_only(finish):
+            return "the model's turn ended inside its reasoning, with no answer (twice)"
+        return None
 
     def _execute(self, call: ToolCall) -> ToolOutcome:
         started = time.monotonic()
@@ -236,3 +269,14 @@ class Agent:
                 self.messages.append(
                     ToolMessage(tool_call_id=call.id, name=call.name, content=note, is_error=True)
                 )
+
+
+def _reasoning_only(finish: Finish) -> bool:
+    """A turn that stopped on its own with reasoning but no answer and no tool call."""
+    message = finish.message
+    return (
+        finish.reason not in CUT_OFF
+        and not message.tool_calls
+        and not message.content.strip()
+        and bool(message.reasoning.strip())
+    )

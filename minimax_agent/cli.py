@@ -78,9 +78,17 @@ def root(
     3 model or backend failure · 130 interrupted.
     """
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, stream=sys.stderr)
+    from minimax_agent.redact import RedactingFormatter
+
+    for handler in logging.getLogger().handlers:  # logs are an output too: no secret in them
+        if type(handler) is logging.StreamHandler and handler.stream is sys.stderr:
+            handler.setFormatter(RedactingFormatter(logging.BASIC_FORMAT))
     if ctx.invoked_subcommand is None:
+        from minimax_agent.entry import leave_on_signals
         from minimax_agent.ui.options import ReplOptions
         from minimax_agent.ui.repl import main
+
+        leave_on_signals()
 
         flags = {
             "backend": backend,
@@ -107,7 +115,11 @@ def root(
 
 
 def fail(exc: MinimaxAgentError) -> NoReturn:
-    typer.echo(f"minimax-agent: error: {exc}", err=True)
+    from minimax_agent.redact import current
+    from minimax_agent.ui.terminal_safe import terminal_safe
+
+    # an endpoint's error text may quote what it was sent
+    typer.echo(terminal_safe(current().text(f"minimax-agent: error: {exc}")), err=True)
     raise typer.Exit(exc.exit_code)
 
 
@@ -158,14 +170,14 @@ def fix(
 
     Exit codes: 0 done, 1 not done, 2 usage, 3 backend failure, 130 interrupted.
     """
-    from rich.console import Console
-
     from minimax_agent.config import load_settings
     from minimax_agent.conversation import Conversation
+    from minimax_agent.redact import current
     from minimax_agent.runner import EXIT_FOR_STATUS, result_json
     from minimax_agent.trace import TraceWriter
     from minimax_agent.ui.headless import HeadlessHooks
     from minimax_agent.ui.stream_json import StreamJsonHooks
+    from minimax_agent.ui.terminal_safe import SafeConsole, terminal_safe
 
     tracer = None
     try:
@@ -199,9 +211,11 @@ def fix(
             trust_project=trust_project,
             pass_env=pass_env or None,
         )
+        for warning in settings.warnings:  # stderr even with json output: stdout is the result
+            typer.echo(f"minimax-agent: warning: {warning}", err=True)
         quiet = output_format is not OutputFormat.TEXT
         hooks = HeadlessHooks(
-            None if quiet else Console(stderr=True), show_reasoning=show_reasoning
+            None if quiet else SafeConsole(stderr=True), show_reasoning=show_reasoning
         )
         stream = StreamJsonHooks() if output_format is OutputFormat.STREAM_JSON else None
         tracer = TraceWriter(trace) if trace else None
@@ -218,7 +232,9 @@ def fix(
             conversation.on_notice = stream.notice
             stream.start(conversation, task)
         elif not quiet:
-            conversation.on_notice = lambda n: typer.echo(f"minimax-agent: {n.text}", err=True)
+            conversation.on_notice = lambda n: typer.echo(
+                terminal_safe(current().text(f"minimax-agent: {n.text}")), err=True
+            )
         result = conversation.run(task)
         conversation.close()
     except MinimaxAgentError as exc:
@@ -230,15 +246,17 @@ def fix(
     if stream:
         stream.done(conversation, result)
     elif output_format is OutputFormat.JSON:
-        typer.echo(json.dumps(result_json(result), indent=2))
+        typer.echo(current().text(json.dumps(result_json(result), indent=2)))
     else:
         hooks._end_line()
         if result.final_text:
-            typer.echo(result.final_text.strip())
+            # the answer shown, not the answer kept: json output and the session have it raw
+            typer.echo(terminal_safe(current().text(result.final_text.strip())))
         if result.status == "gave_up":
             typer.echo("minimax-agent: not done: the model gave up (see its answer)", err=True)
         elif result.status != "done":
-            typer.echo(f"minimax-agent: {result.status}: {result.error or 'not done'}", err=True)
+            problem = f"minimax-agent: {result.status}: {result.error or 'not done'}"
+            typer.echo(terminal_safe(current().text(problem)), err=True)
     raise typer.Exit(code)
 
 

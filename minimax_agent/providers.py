@@ -154,7 +154,10 @@ def provider_names(settings: Settings | None = None) -> list[str]:
 
 
 def guess_provider(base_url: str) -> str:
-    host = (urlsplit(base_url).hostname or "").lower()
+    try:
+        host = (urlsplit(base_url).hostname or "").lower()
+    except ValueError:  # `http://[::1`: resolve_provider says what is wrong with it
+        return "openai"
     for suffix, name in _HOSTS.items():
         if host == suffix or host.endswith("." + suffix):
             return name
@@ -181,6 +184,19 @@ def _merged(name: str, settings: Settings) -> ProviderConfig:
     return preset.model_copy(update=update)
 
 
+def check_base_url(base_url: str) -> None:
+    """A ConfigError unless `base_url` is an http(s) URL with a host (and a valid port)."""
+    try:
+        parts = urlsplit(base_url)
+        host, _ = parts.hostname, parts.port  # both raise ValueError when malformed
+    except ValueError as exc:
+        raise ConfigError(f"base URL {base_url!r} is not a valid URL: {exc}") from None
+    if parts.scheme not in ("http", "https"):
+        raise ConfigError(f"base URL {base_url!r} must start with http:// or https://")
+    if not host:
+        raise ConfigError(f"base URL {base_url!r} names no host")
+
+
 def resolve_provider(settings: Settings) -> Provider:
     """The provider a run uses, from --provider / --base-url / --api-key-env and config tables."""
     name = settings.provider or (guess_provider(settings.base_url) if settings.base_url else None)
@@ -190,8 +206,7 @@ def resolve_provider(settings: Settings) -> Provider:
     base_url = (settings.base_url or config.base_url or "").rstrip("/")
     if not base_url:
         raise ConfigError(f"provider {name!r} has no base URL: pass --base-url URL")
-    if urlsplit(base_url).scheme not in ("http", "https"):
-        raise ConfigError(f"base URL {base_url!r} must start with http:// or https://")
+    check_base_url(base_url)
     env = settings.api_key_env or config.api_key_env
     key = os.environ.get(env) if env else None
     if settings.api_key_env and not key:

@@ -22,9 +22,10 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeGuard
 
 from minimax_agent.errors import UsageError
+from minimax_agent.surrogates import repair
 
 if TYPE_CHECKING:
     from minimax_agent.messages import Message
@@ -82,13 +83,15 @@ def _read_records(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
             continue
         try:
             record = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             # the last line may be torn by a crash; anything else is worth a log line
             if number < len(lines) and limit is None:
                 log.warning("session %s: skipping unreadable line %d", path.name, number)
             continue
         if isinstance(record, dict):
             records.append(record)
+        elif limit is None:
+            log.warning("session %s: skipping line %d (not a record)", path.name, number)
     return records
 
 
@@ -102,17 +105,55 @@ def _title(records: list[dict[str, Any]]) -> str:
 
 
 def _info(path: Path, records: list[dict[str, Any]]) -> SessionInfo | None:
+    """The session's summary from its meta record; a damaged field is replaced (and said)."""
     meta = records[0] if records and records[0].get("t") == "meta" else None
     if meta is None:
+        log.warning("session file %s has no meta record first; skipped", path.name)
         return None
+    updated = path.stat().st_mtime
+    session_id, root, created = meta.get("id"), meta.get("root", ""), meta.get("created")
+    if not isinstance(session_id, str) or not session_id:
+        log.warning("session %s: no valid id in its meta record; using the file name", path.name)
+        session_id = path.stem
+    if not isinstance(root, str):
+        log.warning("session %s: its workspace root is not a string; ignored", path.name)
+        root = ""
+    if not _is_time(created):
+        log.warning("session %s: its creation time is not a time; using the file's", path.name)
+        created = updated
     return SessionInfo(
-        id=str(meta.get("id", path.stem)),
+        id=session_id,
         path=path,
-        root=str(meta.get("root", "")),
-        created=float(meta.get("created", 0.0)),
-        updated=path.stat().st_mtime,
+        root=root,
+        created=float(created),
+        updated=updated,
         title=_title(records),
     )
+
+
+def _is_time(value: Any) -> TypeGuard[float]:
+    """A number `time.localtime` takes: seconds since 1970, before the year 5000."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and 0 <= value < 95_617_584_000
+    )
+
+
+USAGE_NUMBERS = ("prompt_tokens", "completion_tokens", "cached_tokens", "cost")
+
+
+def _usage_record(value: Any) -> dict[str, Any] | None:
+    """A stored usage record whose numbers are numbers, or None."""
+    if not isinstance(value, dict):
+        return None
+    for name in USAGE_NUMBERS:
+        number = value.get(name)
+        if number is not None and (not isinstance(number, int | float) or isinstance(number, bool)):
+            return None
+    if not isinstance(value.get("extra", {}), dict):
+        return None
+    return dict(value)
 
 
 def list_sessions(root: Path | None = None) -> list[SessionInfo]:
@@ -172,10 +213,13 @@ def load_session(info: SessionInfo) -> LoadedSession:
             elif kind == "note":
                 loaded.notes.append(str(record.get("text", "")))
             elif kind == "usage":
-                loaded.usage.append(dict(record.get("u", {})))
+                usage = _usage_record(record.get("u"))
+                if usage is None:
+                    raise TypeError(f"not a usage record: {str(record.get('u'))[:80]}")
+                loaded.usage.append(usage)
             elif kind == "event":
                 loaded.events.append(record)
-        except (KeyError, TypeError, ValidationError) as exc:
+        except (KeyError, TypeError, ValueError, ValidationError) as exc:
             log.warning("session %s: skipping a bad %s record: %s", info.id, kind, exc)
     loaded.stored_count = len(loaded.messages)
     close_unanswered(loaded.messages, INTERRUPTED_CALL)
@@ -243,8 +287,13 @@ class SessionWriter:
         if self._meta is not None:
             records = (self._meta, *records)
             self._meta = None
+        from minimax_agent.redact import current
+
+        redact = current().text  # sessions hold tool output: no secret may be written down
         data = b"".join(
-            json.dumps(r, ensure_ascii=False, default=str).encode("utf-8") + b"\n" for r in records
+            # repair: a lone surrogate (half an emoji from a stream) cannot be encoded
+            repair(redact(json.dumps(r, ensure_ascii=False, default=str))).encode("utf-8") + b"\n"
+            for r in records
         )
         file = self._open()
         file.write(data)

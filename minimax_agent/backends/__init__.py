@@ -26,6 +26,9 @@ class Request:
     # "none": the tools are there only so the prompt matches the conversation's (and reuses its
     # cache); the answer must be text
     tool_choice: Literal["auto", "none"] = "auto"
+    # the run's deadline (a time.monotonic() value, from max_wall_s): a turn still streaming
+    # then is stopped with a BackendError (the OpenAI backend; a local turn ends at max_tokens)
+    deadline: float | None = None
 
 
 class Backend(Protocol):

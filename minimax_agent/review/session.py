@@ -152,7 +152,7 @@ def run_review(
     """Review every chunk; the first chunk that fails ends the review as failed."""
     from minimax_agent.backends import load_backend
     from minimax_agent.modes import ApprovalMode
-    from minimax_agent.runner import usage_totals
+    from minimax_agent.runner import command_env_for, sandbox_for, usage_totals
     from tools.approval import ApprovalPolicy
     from tools.workspace import Workspace
 
@@ -171,12 +171,21 @@ def run_review(
             )
     state = ReviewState(FindingBook(diff))
     hooks = ReviewHooks(display, state, clock)
-    timed = _TimedBackend(backend or load_backend(settings), clock)
-    registry = review_tools(state, allow_shell=allow_shell)
     # the registry holds no write tools, so full-auto only lets the shell run
     mode = ApprovalMode.FULL_AUTO if allow_shell else ApprovalMode.READ_ONLY
-    policy = ApprovalPolicy(mode, interactive=False)
     workspace = Workspace(source.root)
+    if allow_shell:
+        # a review reads: its commands run in a read-only sandbox unless the user chose a level,
+        # and like every command they get an environment without the run's secrets
+        shell_settings = settings.model_copy(
+            update={"approval": mode, "sandbox": settings.sandbox or "read-only"}
+        )
+        workspace.sandbox = sandbox_for(shell_settings, source.root, interactive=False)
+    chosen = backend or load_backend(settings)
+    workspace.command_env = command_env_for(settings, chosen)
+    timed = _TimedBackend(chosen, clock)
+    registry = review_tools(state, allow_shell=allow_shell)
+    policy = ApprovalPolicy(mode, interactive=False, sandboxed=workspace.sandbox is not None)
     limits = Limits(
         max_steps=settings.max_steps,
         max_consecutive_errors=settings.max_consecutive_errors,

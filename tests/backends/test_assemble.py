@@ -200,6 +200,48 @@ def test_invalid_json_arguments_become_a_tool_error_not_a_crash() -> None:
     assert message.provider_fields["tool_calls"][0]["function"]["arguments"] == '{"path": "a.py"'
 
 
+@pytest.mark.parametrize(
+    "arguments,fragment",
+    [
+        ('{"path": NaN}', "NaN is not a JSON number"),
+        ('{"path": "a", "limit": -Infinity}', "-Infinity is not a JSON number"),
+        ('{"limit": 1e999}', "too large for a JSON number"),
+        ('{"limit": ' + "9" * 5000 + "}", "digit limit"),  # a bare ValueError from int()
+    ],
+)
+def test_native_arguments_that_python_takes_but_json_does_not_are_a_tool_error(
+    arguments: str, fragment: str
+) -> None:
+    call_chunk = native(0, id="c1", function={"name": "read_file", "arguments": arguments})
+    events, message = run([call_chunk, chunk("tool_calls")])
+    (call,) = [e for e in events if isinstance(e, ToolCall)]
+    assert call.error and "not valid JSON" in call.error and fragment in call.error
+    assert message.provider_fields["tool_calls"][0]["function"]["arguments"] == arguments
+
+
+@pytest.mark.parametrize("arguments", ["null", "[1, 2]", '"a.py"', "7"])
+def test_native_arguments_that_are_json_but_not_an_object_say_so(arguments: str) -> None:
+    # `null` once read as "nested too deep": the answer must name the real problem
+    call_chunk = native(0, id="c1", function={"name": "read_file", "arguments": arguments})
+    events, _ = run([call_chunk, chunk("tool_calls")])
+    (call,) = [e for e in events if isinstance(e, ToolCall)]
+    assert call.error == "tool arguments must be a JSON object"
+
+
+def test_content_without_think_open_splits_off_reasoning_at_the_think_close() -> None:
+    # A server without a reasoning parser, behind a prompt ending in `<think>\n`.
+    events, message = run([chunk(content="R\n</think>\n\nText"), chunk("stop")])
+    assert text(events, ReasoningDelta) == "R\n"
+    assert (message.reasoning, message.content) == ("R", "Text")
+
+
+def test_content_streams_at_once_when_the_reasoning_has_a_field() -> None:
+    turn = TurnAssembler(TOOLS)
+    turn.feed(chunk(reasoning_content="weigh it"))
+    assert text(turn.feed(chunk(content="The ")), TextDelta) == "The "
+    assert text(turn.feed(chunk(content="</think> tag.")), TextDelta) == "</think> tag."
+
+
 def test_unknown_tool_name_becomes_a_tool_error() -> None:
     events, _ = run([native(0, id="c1", function={"name": "rm_rf", "arguments": "{}"}), chunk("x")])
     (call,) = [e for e in events if isinstance(e, ToolCall)]

@@ -38,6 +38,7 @@ class Call:
     name: str
     arguments: dict[str, Any]
     id: str | None = None
+    raw_arguments: str | None = None  # the native `arguments` string as sent, valid or not
 
 
 @dataclass
@@ -45,7 +46,13 @@ class Turn:
     """One assistant turn, rendered in the server's mode. Stream faults: `cut_after` chunks then
     a clean end (no finish_reason, no [DONE]) or, with `abrupt`, a dropped connection;
     `garble_at` makes that chunk invalid JSON; `error_at` puts an `error` object there (as
-    OpenRouter does when the upstream fails mid-stream); `delay_s` paces the chunks."""
+    OpenRouter does when the upstream fails mid-stream); `delay_s` paces the chunks.
+
+    Deadline faults: `keepalive_forever` sends `: ping` comments every `delay_s` (or 50 ms)
+    after the first `stall_after` events and never anything else; `stall_s` sends nothing for
+    that long after the first `stall_after` events, then the rest. `finish_reason` replaces the
+    one the turn would end with (`length`: cut off by max_tokens); `raw_content` is the whole
+    content in `vllm-inline` mode (a `<think>` that never closes)."""
 
     reasoning: str = ""
     text: str = ""
@@ -59,6 +66,11 @@ class Turn:
     garble_at: int | None = None
     error_at: int | None = None
     delay_s: float = 0.0
+    keepalive_forever: bool = False
+    stall_s: float = 0.0
+    stall_after: int = 1
+    finish_reason: str | None = None
+    raw_content: str | None = None
 
 
 @dataclass
@@ -68,6 +80,13 @@ class Fault:
     status: int
     message: str = "scripted fault"
     headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Raw:
+    """A 200 JSON reply sent as it is, whatever was asked (`{}`, `{"choices": []}`)."""
+
+    body: Any
 
 
 @dataclass
@@ -114,13 +133,14 @@ class FakeOpenAIServer:
         self.chunk_size = chunk_size
         # One write for the whole stream, so a benchmark measures the client, not this server.
         self.batch = batch
-        self.script: deque[Turn | Fault] = deque()
+        self.script: deque[Turn | Fault | Raw] = deque()
         self.requests: list[Recorded] = []
         self.sent: list[dict[str, Any]] = []
         self.disconnects = 0
         self.serve_models = True
         self.model_fields: dict[str, Any] = {}  # added to each /models entry (max_model_len...)
         self._lock = threading.Lock()
+        self.stopping = threading.Event()  # ends replies that would go on forever
         self._httpd = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         self._thread: threading.Thread | None = None
 
@@ -142,6 +162,7 @@ class FakeOpenAIServer:
         return self
 
     def stop(self) -> None:
+        self.stopping.set()
         self._httpd.shutdown()
         self._httpd.server_close()
 
@@ -151,7 +172,7 @@ class FakeOpenAIServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def add(self, *replies: Turn | Fault) -> None:
+    def add(self, *replies: Turn | Fault | Raw) -> None:
         self.script.extend(replies)
 
     @property
@@ -176,14 +197,19 @@ class FakeOpenAIServer:
             content = f"<think>\n{turn.reasoning}\n</think>\n\n{turn.text}"
             if turn.calls:
                 content += "\n" + tool_xml(turn.calls)
+            if turn.raw_content is not None:
+                content = turn.raw_content
             deltas = [{"content": p} for p in _pieces(content, size)]
             message["content"] = content
-            return deltas, message, "stop"
+            return deltas, message, turn.finish_reason or "stop"
         native = [
             {
                 "id": call.id or self._call_id(i),
                 "type": "function",
-                "function": {"name": call.name, "arguments": json.dumps(call.arguments)},
+                "function": {
+                    "name": call.name,
+                    "arguments": call.raw_arguments or json.dumps(call.arguments),
+                },
             }
             for i, call in enumerate(turn.calls)
         ]
@@ -235,7 +261,7 @@ class FakeOpenAIServer:
                 deltas.append({"tool_calls": [{"index": i, "function": {"arguments": p}}]})
         if native:
             message["tool_calls"] = native
-        return deltas, message, "tool_calls" if native else "stop"
+        return deltas, message, turn.finish_reason or ("tool_calls" if native else "stop")
 
     def usage(self, turn: Turn) -> dict[str, Any]:
         usage: dict[str, Any] = {
@@ -319,6 +345,8 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 self._error(418, "fake server: no scripted reply left")
             elif isinstance(reply, Fault):
                 self._error(reply.status, reply.message, reply.headers)
+            elif isinstance(reply, Raw):
+                self._json(200, reply.body)
             elif body.get("stream"):
                 self._stream(reply, body)
             else:
@@ -395,7 +423,9 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             try:
-                for event in events:
+                for number, event in enumerate(events):
+                    if number == turn.stall_after:
+                        self._stall(turn)
                     if turn.delay_s:
                         time.sleep(turn.delay_s)
                     self._chunk(event)
@@ -411,6 +441,13 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             if complete:
                 with server._lock:
                     server.sent.append(message)
+
+        def _stall(self, turn: Turn) -> None:
+            if turn.keepalive_forever:
+                while not server.stopping.wait(turn.delay_s or 0.05):
+                    self._chunk(b": ping\n\n")
+                raise BrokenPipeError  # the test is over: end this reply
+            server.stopping.wait(turn.stall_s)
 
     return Handler
 

@@ -124,6 +124,25 @@ def test_allow_shell_lets_commands_run(review: Review, repo: Path, tmp_path: Pat
     assert "from-the-shell\nexit code: 0" in prompt
 
 
+def test_allow_shell_commands_run_read_only_sandboxed_without_secrets(
+    review: Review, repo: Path, tmp_path: Path
+) -> None:
+    # review reads: its commands may not change the checkout, and never see the key
+    trace = tmp_path / "trace.jsonl"
+    steps = [
+        calls(invoke("run_command", command="echo x > planted.txt; echo key=$REVIEW_API_KEY")),
+        calls(finish("approve", "Fine.")),
+    ]
+    env = {"REVIEW_API_KEY": "review-secret-value-123"}
+    proc = review(repo, steps, "--base", "main", "--allow-shell", "--trace", str(trace), env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert not (repo / "planted.txt").exists()
+    prompt = json.loads(trace.read_text().splitlines()[1])["request"]
+    assert "Read-only file system" in prompt
+    assert "key=\nexit code: 0" in prompt
+    assert "review-secret-value-123" not in trace.read_text()
+
+
 def test_the_prompt_holds_the_diff_with_new_line_numbers(
     review: Review, repo: Path, tmp_path: Path
 ) -> None:

@@ -9,7 +9,9 @@ itself, never configured:
 
 Everything that came is kept exactly as it came (the content string, the reasoning field's text,
 the merged `reasoning_details`, native tool calls with their argument strings), so the turn can be
-sent back byte for byte: MiniMax states that M2.x degrades when earlier reasoning is lost.
+sent back byte for byte: MiniMax states that M2.x degrades when earlier reasoning is lost. One
+exception: a surrogate pair split between two chunks is joined, and a lone surrogate becomes
+U+FFFD, since no file, socket or terminal can take it.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from minimax_agent.dialect.arguments import MAX_DEPTH, ArgumentError, load_json, nesting_depth
 from minimax_agent.dialect.parser import StreamParser, new_call_id
 from minimax_agent.events import Event, ReasoningDelta, ToolCall, Usage
 from minimax_agent.messages import AssistantMessage, ToolCallRecord, ToolSpec
+from minimax_agent.surrogates import PairJoiner, repair
 
 REASONING_FIELDS = ("reasoning_content", "reasoning")
 # String fields of a reasoning_details item that stream in pieces; the rest are set once.
@@ -134,6 +138,9 @@ class TurnAssembler:
         self.content_seen = False
         self.reasoning_field: str | None = None
         self._field_reasoning: list[str] = []
+        self._content_pairs = PairJoiner()
+        self._reasoning_pairs = PairJoiner()
+        self.choices_seen = False
         self.details: list[dict[str, Any]] = []
         self._native: dict[int, _NativeCall] = {}
         self.usage: dict[str, Any] | None = None
@@ -161,6 +168,7 @@ class TurnAssembler:
                 raise MalformedChunk("a choice is not an object")
             if choice.get("index", 0) != 0:
                 continue  # we ask for one choice; ignore any other
+            self.choices_seen = True
             delta = choice.get("delta")
             if delta is None:
                 delta = choice.get("message")  # a non-streaming reply, fed as one delta
@@ -182,25 +190,34 @@ class TurnAssembler:
                     self.reasoning_field = name
                 # Servers in transition send the same text under both names; keep the first.
                 if name == self.reasoning_field:
-                    self._field_reasoning.append(value)
-                    shown = value
+                    shown = self._reasoning_pairs.feed(value)
+                    self._field_reasoning.append(shown)
         details = delta.get("reasoning_details")
         if isinstance(details, list) and details:
-            detail_text = merge_details(self.details, details)
+            # kept as sent (the transport repairs surrogates when it sends them back)
+            detail_text = repair(merge_details(self.details, details))
             # OpenRouter repeats the text in `reasoning`; show it once.
             shown = shown or detail_text
         if shown:
             events.append(ReasoningDelta(shown))
+        if self.reasoning_field or self.details:
+            # The reasoning has a field of its own, so content the parser holds back in case
+            # it is reasoning (`R</think>Text` from a server without a reasoning parser) is text.
+            events.extend(self._parser.reasoning_elsewhere())
         content = delta.get("content")
         if isinstance(content, str):
             self.content_seen = True
-            if content:
-                self._content.append(content)
-                events.extend(self._parser.feed(content))
+            events.extend(self._content_text(self._content_pairs.feed(content)))
         calls = delta.get("tool_calls")
         if isinstance(calls, list):
             self._accumulate(calls)
         return events
+
+    def _content_text(self, text: str) -> list[Event]:
+        if not text:
+            return []
+        self._content.append(text)
+        return self._parser.feed(text)
 
     def _accumulate(self, calls: list[Any]) -> None:
         for part in calls:
@@ -241,7 +258,8 @@ class TurnAssembler:
             slot.id = new_call_id()
         name = slot.name
         try:
-            parsed = json.loads(slot.arguments) if slot.arguments.strip() else {}
+            # load_json: NaN, Infinity, 1e999 and 5000-digit integers are not JSON either
+            parsed = load_json(slot.arguments) if slot.arguments.strip() else {}
         except json.JSONDecodeError as exc:
             return ToolCall(
                 slot.id,
@@ -249,6 +267,27 @@ class TurnAssembler:
                 {},
                 f"the arguments of {name or 'this call'} are not valid JSON ({exc.msg} at "
                 f"column {exc.colno}); call it again with one JSON object",
+            )
+        except ArgumentError as exc:
+            return ToolCall(
+                slot.id,
+                name,
+                {},
+                f"the arguments of {name or 'this call'} are not valid JSON ({exc}); call it "
+                "again with one JSON object",
+            )
+        except RecursionError:  # json's C scanner recurses once per bracket
+            parsed, too_deep = None, True
+        else:
+            too_deep = nesting_depth(parsed) > MAX_DEPTH
+        if too_deep:
+            # Deeper than any tool's schema, and too deep to store or validate.
+            return ToolCall(
+                slot.id,
+                name,
+                {},
+                f"the arguments of {name or 'this call'} are nested more than {MAX_DEPTH} "
+                "levels deep; call it again with flatter arguments",
             )
         if not isinstance(parsed, dict):
             return ToolCall(slot.id, name, {}, "tool arguments must be a JSON object")
@@ -261,7 +300,13 @@ class TurnAssembler:
 
     def finish(self) -> tuple[list[Event], AssistantMessage]:
         """Flush the parser and build the turn as it enters history."""
-        events: list[Event] = list(self._parser.finish())
+        events: list[Event] = []
+        held = self._reasoning_pairs.flush()
+        if held:
+            self._field_reasoning.append(held)
+            events.append(ReasoningDelta(held))
+        events.extend(self._content_text(self._content_pairs.flush()))
+        events.extend(self._parser.finish())
         native = [self._native_call(self._native[i]) for i in sorted(self._native)]
         events.extend(native)
         parsed = self._parser.message()
@@ -307,3 +352,12 @@ class TurnAssembler:
             provider_fields=fields,
         )
         return events, message
+
+    def emptiness(self, message: AssistantMessage) -> str | None:
+        """What the finished turn lacks when it holds nothing readable (encrypted reasoning
+        alone does not count), or None: a 200 reply of `{}` or `choices: []` is a failure."""
+        if message.content.strip() or message.reasoning.strip() or message.tool_calls:
+            return None
+        if not self.choices_seen:
+            return "no choices"
+        return "no content, reasoning or tool call"

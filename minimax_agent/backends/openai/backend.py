@@ -1,4 +1,10 @@
-"""The OpenAI-compatible backend: stream one assistant turn from a Chat Completions endpoint."""
+"""The OpenAI-compatible backend: stream one assistant turn from a Chat Completions endpoint.
+
+A turn has one deadline, retries included: `turn_timeout_s` from its start, or the run's own
+deadline (`Request.deadline`, from max_wall_s) when that comes first. Stalls (reads that time
+out) are retried only while the time they cost stays within STALL_BUDGET_S, so one stall costs
+minutes, not `read_timeout_s` times the retries. An empty 200 reply is retried like a failure.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,12 @@ from minimax_agent.backends.openai.assemble import (
     TurnAssembler,
     usage_event,
 )
-from minimax_agent.backends.openai.transport import MAX_RETRY_AFTER_S, Retryable, Transport
+from minimax_agent.backends.openai.transport import (
+    MAX_RETRY_AFTER_S,
+    Deadline,
+    Retryable,
+    Transport,
+)
 from minimax_agent.backends.openai.wire import build_body
 from minimax_agent.errors import BackendError, ConfigError
 from minimax_agent.events import Event, Finish
@@ -26,6 +37,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("minimax_agent")
 
 MAX_BACKOFF_S = 30.0
+# Reads of one turn that time out may cost this much in all, and the first one always runs:
+# with the 120 s default read timeout, a stalled endpoint gets one retry (4 minutes, not 25).
+STALL_BUDGET_S = 300.0
 
 
 class OpenAIBackend:
@@ -40,7 +54,9 @@ class OpenAIBackend:
         max_retries: int = 4,
         retry_backoff_s: float = 1.0,
         connect_timeout_s: float = 10.0,
-        read_timeout_s: float = 300.0,
+        read_timeout_s: float = 120.0,
+        turn_timeout_s: float = 1800.0,
+        stall_budget_s: float = STALL_BUDGET_S,
     ) -> None:
         self.provider = provider
         self.name = f"openai:{provider.name}"
@@ -48,6 +64,9 @@ class OpenAIBackend:
         self.temperature, self.top_p, self.top_k = temperature, top_p, top_k
         self.max_retries = max_retries
         self.retry_backoff_s = retry_backoff_s
+        self.read_timeout_s = read_timeout_s
+        self.turn_timeout_s = turn_timeout_s
+        self.stall_budget_s = stall_budget_s
         self.transport = Transport(
             provider, connect_timeout_s=connect_timeout_s, read_timeout_s=read_timeout_s
         )
@@ -64,6 +83,7 @@ class OpenAIBackend:
             retry_backoff_s=settings.retry_backoff_s,
             connect_timeout_s=settings.connect_timeout_s,
             read_timeout_s=settings.read_timeout_s,
+            turn_timeout_s=settings.turn_timeout_s,
         )
 
     def close(self) -> None:
@@ -116,15 +136,18 @@ class OpenAIBackend:
             top_k=self.top_k,
             tool_choice=request.tool_choice,
         )
+        deadline = self._deadline(request)
         attempt = 0
+        stalled_s = 0.0  # spent in attempts that ended in a read timeout
         while True:
             turn = TurnAssembler(
                 request.tools, starts_in_reasoning=self.provider.config.starts_in_reasoning
             )
             yielded = 0
+            began = time.monotonic()
             try:
                 done = False
-                chunks = self.transport.chunks(body, model)
+                chunks = self.transport.chunks(body, model, deadline)
                 try:
                     for chunk in chunks:
                         if chunk is None:
@@ -140,19 +163,43 @@ class OpenAIBackend:
                         f"the stream from {self.provider.name} ended before the turn finished "
                         f"(after {turn.chunks} chunks, no finish_reason or [DONE])"
                     )
+                events, message = turn.finish()
+                empty = turn.emptiness(message)
+                if empty:
+                    raise Retryable(f"{self.provider.name} sent an empty reply ({empty})")
             except (Retryable, MalformedChunk, StreamFailed) as exc:
-                self._wait_or_give_up(exc, attempt, yielded)
+                if isinstance(exc, Retryable) and exc.timed_out:
+                    stalled_s += time.monotonic() - began
+                self._wait_or_give_up(exc, attempt, yielded, deadline, stalled_s)
                 attempt += 1
                 continue
             break
-        events, message = turn.finish()
         yield from events
         if turn.usage is not None:
             yield usage_event(turn.usage)
         reason = "tool_calls" if message.tool_calls else (turn.finish_reason or "stop")
         yield Finish(reason=reason, message=message, request=body)
 
-    def _wait_or_give_up(self, exc: Exception, attempt: int, yielded: int) -> None:
+    def _deadline(self, request: Request) -> Deadline:
+        """The turn's deadline: turn_timeout_s from now, or the run's, whichever comes first."""
+        name = self.provider.name
+        own = time.monotonic() + self.turn_timeout_s
+        if request.deadline is not None and request.deadline <= own:
+            return Deadline(
+                request.deadline,
+                f"the run's time limit (max_wall_s) ran out while waiting for {name}; "
+                "the turn was stopped",
+            )
+        return Deadline(
+            own,
+            f"no complete answer from {name} within turn_timeout_s "
+            f"({self.turn_timeout_s:g}s); the turn was stopped (keep-alive comments do not "
+            "extend it)",
+        )
+
+    def _wait_or_give_up(
+        self, exc: Exception, attempt: int, yielded: int, deadline: Deadline, stalled_s: float
+    ) -> None:
         """Sleep before the next attempt, or raise the one line the user sees."""
         what = (
             str(exc)
@@ -168,10 +215,17 @@ class OpenAIBackend:
         wait = exc.retry_after if isinstance(exc, Retryable) else None
         if wait is not None and wait > MAX_RETRY_AFTER_S:
             raise BackendError(f"{what}; the server asks to wait {wait:.0f}s, so giving up")
+        tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
         if attempt >= self.max_retries:
-            tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
             raise BackendError(f"{what} (gave up after {tries})")
+        if stalled_s and stalled_s + self.read_timeout_s > self.stall_budget_s:
+            raise BackendError(
+                f"{what} (gave up after {tries}: {stalled_s:.0f}s of this turn went to reads "
+                f"that timed out; read_timeout_s is {self.read_timeout_s:g}s)"
+            )
         if wait is None:
             wait = min(MAX_BACKOFF_S, self.retry_backoff_s * 2**attempt)
+        if deadline.left() <= wait:
+            raise BackendError(f"{what}; no time left to retry: {deadline.message}")
         log.warning("%s; retrying in %.1fs (%d/%d)", what, wait, attempt + 1, self.max_retries)
         time.sleep(wait)

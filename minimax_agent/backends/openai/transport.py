@@ -2,7 +2,13 @@
 
 Failures are sorted here into the ones worth another attempt (`Retryable`: timeouts, dropped
 connections, 429 and 5xx, a cut or garbled stream) and the ones that are not (`BackendError`
-with one line for the user: a bad key, an unknown model, a context overflow).
+with one line for the user: a bad key, an unknown model, a context overflow, a passed deadline).
+
+A turn's `Deadline` holds however the server behaves: it is checked at every piece of the body
+that arrives (an SSE keep-alive comment included, so comments cannot keep a turn alive), and no
+single read waits longer than the read timeout or the time the turn had left when its request
+went out (httpx fixes a request's timeouts when it is sent), so a socket that goes silent near
+the deadline overruns it by at most one read timeout.
 """
 
 from __future__ import annotations
@@ -12,14 +18,16 @@ import json
 import logging
 import re
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from minimax_agent import __version__
 from minimax_agent.backends.openai.sse import DONE, iter_sse_data
 from minimax_agent.backends.openai.wire import headers, with_key
-from minimax_agent.errors import BackendError, ContextOverflowError
+from minimax_agent.errors import BackendError, ConfigError, ContextOverflowError
 from minimax_agent.providers import Provider
+from minimax_agent.surrogates import repair
 
 if TYPE_CHECKING:
     import httpx
@@ -37,11 +45,59 @@ _OVERFLOW = re.compile(
 
 
 class Retryable(Exception):
-    """A failure another attempt may not meet; `retry_after` is the server's wish, in seconds."""
+    """A failure another attempt may not meet; `retry_after` is the server's wish, in seconds;
+    `timed_out` marks a stall (nothing arrived within the read timeout)."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, retry_after: float | None = None, *, timed_out: bool = False
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.timed_out = timed_out
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When a turn must be over (a `time.monotonic()` value) and the line to say if it is not."""
+
+    at: float
+    message: str
+
+    def left(self) -> float:
+        return self.at - time.monotonic()
+
+    def check(self) -> None:
+        if self.left() <= 0:
+            raise BackendError(self.message)
+
+
+# A read timeout that fires this close to the deadline was the deadline (timers round).
+_DEADLINE_SLACK_S = 0.05
+_EOL = re.compile(r"\r\n|\r|\n")
+
+
+def timed_lines(pieces: Iterable[str], check: Callable[[], None]) -> Iterator[str]:
+    """The lines of a text stream (ended by CRLF, LF or CR, as SSE says), calling `check` at
+    every piece that arrives, whether or not it completes a line."""
+    line: list[str] = []
+    after_cr = False  # a CRLF split between two pieces is one line end, not two
+    for piece in pieces:
+        check()
+        if not piece:
+            continue
+        if after_cr and piece.startswith("\n"):
+            piece = piece[1:]
+        after_cr = piece.endswith("\r")
+        start = 0
+        for end in _EOL.finditer(piece):
+            line.append(piece[start : end.start()])
+            yield "".join(line)
+            line = []
+            start = end.end()
+        if start < len(piece):
+            line.append(piece[start:])
+    if line:
+        yield "".join(line)
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -92,7 +148,14 @@ class Transport:
     ) -> None:
         import httpx
 
+        try:  # what the standard library accepts, httpx may not (and the other way round)
+            if not httpx.URL(provider.base_url).host:
+                raise httpx.InvalidURL("no host")
+        except httpx.InvalidURL as exc:
+            raise ConfigError(f"base URL {provider.base_url!r} is not a valid URL: {exc}") from None
         self.provider = provider
+        self.connect_timeout_s = connect_timeout_s
+        self.read_timeout_s = read_timeout_s
         self._models: list[dict[str, Any]] | None = None
         self._client = httpx.Client(
             timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
@@ -135,28 +198,33 @@ class Transport:
         return [m for m in items if isinstance(m, dict) and m.get("id")]
 
     def chunks(
-        self, body: dict[str, Any], model: str
+        self, body: dict[str, Any], model: str, deadline: Deadline | None = None
     ) -> Generator[dict[str, Any] | None, None, None]:
         """POST the request; yield each chunk, then None for `[DONE]`. A non-streaming JSON
-        reply is yielded as one chunk followed by None. Closing the iterator closes the stream."""
+        reply is yielded as one chunk followed by None. Closing the iterator closes the stream.
+        Past `deadline` it raises BackendError, whatever the server sends or does not send."""
         import httpx
 
-        payload = json.dumps(with_key(self.provider, body), ensure_ascii=False).encode()
+        # A lone surrogate (a model's half of an emoji) would make encoding raise.
+        text = repair(json.dumps(with_key(self.provider, body), ensure_ascii=False))
         accept = "text/event-stream" if body.get("stream") else "application/json"
+        check = deadline.check if deadline else _no_check
         try:
             with self._client.stream(
-                "POST", self.chat_url, content=payload, headers={"Accept": accept}
+                "POST",
+                self.chat_url,
+                content=text.encode(),
+                headers={"Accept": accept},
+                timeout=self._timeout(deadline),
             ) as response:
                 if response.status_code >= 400:
-                    response.read()
-                    raise self._status_error(response, model)
+                    raise self._status_error(_read(response, check), model)
                 kind = response.headers.get("content-type", "")
                 if "event-stream" not in kind:
-                    response.read()
-                    yield self._whole(response)
+                    yield self._whole(_read(response, check))
                     yield None
                     return
-                for data in iter_sse_data(response.iter_lines()):
+                for data in iter_sse_data(timed_lines(response.iter_text(), check)):
                     if data.strip() == DONE:
                         yield None
                         return
@@ -168,13 +236,30 @@ class Transport:
                         raise Retryable(f"malformed chunk in the stream: {data[:80]!r}")
                     yield chunk
         except httpx.TimeoutException as exc:
+            if deadline and deadline.left() <= _DEADLINE_SLACK_S:
+                raise BackendError(deadline.message) from None
             base = self.provider.base_url
-            raise Retryable(f"timed out talking to {base} ({type(exc).__name__})") from None
+            raise Retryable(
+                f"timed out talking to {base} ({type(exc).__name__})", timed_out=True
+            ) from None
         except httpx.TransportError as exc:
             why = str(exc) or type(exc).__name__
             raise Retryable(f"connection to {self.provider.base_url} failed: {why}") from None
 
-    def _whole(self, response: httpx.Response) -> dict[str, Any]:
+    def _timeout(self, deadline: Deadline | None) -> httpx.Timeout:
+        """The client's timeouts, none of them reaching past the deadline."""
+        import httpx
+
+        if deadline is None:
+            return httpx.Timeout(self.read_timeout_s, connect=self.connect_timeout_s)
+        deadline.check()
+        left = deadline.left()
+        return httpx.Timeout(
+            min(self.read_timeout_s, left), connect=min(self.connect_timeout_s, left)
+        )
+
+    @staticmethod
+    def _whole(response: httpx.Response) -> dict[str, Any]:
         try:
             data = response.json()
         except ValueError:
@@ -209,3 +294,24 @@ class Transport:
             wait = retry_after_seconds(response.headers.get("retry-after"))
             return Retryable(f"HTTP {status} from {name}: {message}", retry_after=wait)
         return BackendError(f"{name} refused the request: HTTP {status}: {message}")
+
+
+def _no_check() -> None:
+    pass
+
+
+def _read(response: httpx.Response, check: Callable[[], None]) -> httpx.Response:
+    """The whole body of a streamed response, piece by piece under `check`, as a response
+    that holds it (so `.text` and `.json()` work)."""
+    import httpx
+
+    body: list[bytes] = []
+    for piece in response.iter_raw():  # raw: the copy decodes it by its own headers
+        check()
+        body.append(piece)
+    return httpx.Response(
+        response.status_code,
+        headers=response.headers,
+        content=b"".join(body),
+        request=response.request,
+    )
