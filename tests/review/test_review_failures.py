@@ -153,9 +153,9 @@ def test_unexpected_error_exits_3_with_one_line(
     fake = bin_dir / "git"
     fake.write_text(
         "#!/bin/sh\n"
-        'if [ "$3" = rev-parse ] && [ "$4" = --show-toplevel ]; then\n'
-        "  printf '/work\\000tree\\n'; exit 0\n"
-        "fi\n"
+        'case " $* " in *" rev-parse --show-toplevel "*)\n'
+        "  printf '/work\\000tree\\n'; exit 0 ;;\n"
+        "esac\n"
         f'exec "{real_git}" "$@"\n'
     )
     fake.chmod(0o755)
