@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from minimax_agent.backends import Backend, Request
 from minimax_agent.errors import BackendError, ContextOverflowError
@@ -79,7 +79,8 @@ class RunResult:
     error: str | None = None
 
 
-Tracer = Callable[[int, Finish | None, list[Event], str | None], None]
+# (step, finish, events, error, request): `request` is what was sent, also for a failed step
+Tracer = Callable[[int, Finish | None, list[Event], str | None, Any], None]
 
 
 class Agent:
@@ -193,12 +194,15 @@ class Agent:
                     finish = event
         except BaseException as exc:
             if self.tracer:
-                self.tracer(result.steps, finish, seen, f"{type(exc).__name__}: {exc}")
+                sent = finish.request if finish else None
+                if sent is None and isinstance(exc, BackendError):
+                    sent = exc.request
+                self.tracer(result.steps, finish, seen, f"{type(exc).__name__}: {exc}", sent)
             raise
         if finish is None:
             raise BackendError(f"backend {self.backend.name} ended a turn without finishing it")
         if self.tracer:
-            self.tracer(result.steps, finish, seen, None)
+            self.tracer(result.steps, finish, seen, None, finish.request)
         message = finish.message
         if not (calls or message.content.strip() or message.reasoning.strip()):
             raise BackendError(f"backend {self.backend.name} returned an empty turn")

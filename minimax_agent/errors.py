@@ -6,6 +6,8 @@ the model as tool errors so it can correct itself.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ExitCode:
     """Exit codes shared by every command (documented in the README)."""
@@ -39,6 +41,8 @@ class BackendError(MinimaxAgentError):
     """The model could not be reached or failed to answer."""
 
     exit_code = ExitCode.BACKEND
+    # What was sent for the failed turn (a request body), set by the backend for `--trace`.
+    request: Any = None
 
 
 class ContextOverflowError(BackendError):

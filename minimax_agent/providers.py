@@ -49,6 +49,11 @@ class ProviderConfig(BaseModel):
     )
     max_tokens_field: str = "max_tokens"
     top_k: bool = Field(default=False, description="The endpoint accepts `top_k`.")
+    min_p: bool = Field(
+        default=False,
+        description="The endpoint accepts `min_p`: 0 is sent, as the in-process sampler uses "
+        "none (llama-server would apply its own 0.05).",
+    )
     include_usage: bool = Field(default=True, description="Send stream_options.include_usage.")
     stream: bool = Field(
         default=True, description="Stream with SSE; false asks for one JSON reply per turn."
@@ -57,6 +62,11 @@ class ProviderConfig(BaseModel):
         default=False,
         description="The content opens inside the reasoning without a <think> tag (a server "
         "that returns the raw generation after a prompt ending in `<think>\\n`).",
+    )
+    tool_choice_none: bool = Field(
+        default=False,
+        description="Send `tool_choice: none` with the tools, so the server leaves the model's "
+        "<minimax:tool_call> XML in the content, and parse the calls on our side.",
     )
     extra_body: dict[str, Any] = Field(
         default_factory=dict, description="Merged into every request body."
@@ -111,14 +121,18 @@ PRESETS: dict[str, ProviderConfig] = {
     ),
     # Local servers take an optional key, named as each server's own --api-key variable, so a
     # cloud key in OPENAI_API_KEY is not sent to a cluster by accident.
+    # Each takes `min_p` (vLLM and SGLang default to 0 already; llama-server to 0.05).
     "vllm": ProviderConfig(
-        base_url="http://localhost:8000/v1", api_key_env="VLLM_API_KEY", top_k=True
+        base_url="http://localhost:8000/v1", api_key_env="VLLM_API_KEY", top_k=True, min_p=True
     ),
     "sglang": ProviderConfig(
-        base_url="http://localhost:30000/v1", api_key_env="SGLANG_API_KEY", top_k=True
+        base_url="http://localhost:30000/v1",
+        api_key_env="SGLANG_API_KEY",
+        top_k=True,
+        min_p=True,
     ),
     "llamacpp-server": ProviderConfig(
-        base_url="http://localhost:8080/v1", api_key_env="LLAMA_API_KEY", top_k=True
+        base_url="http://localhost:8080/v1", api_key_env="LLAMA_API_KEY", top_k=True, min_p=True
     ),
     "openai": ProviderConfig(api_key_env="OPENAI_API_KEY"),
 }

@@ -58,12 +58,20 @@ class TraceWriter:
             raise UsageError(f"cannot write the trace to {path}: {exc.strerror}") from None
 
     def __call__(
-        self, step: int, finish: Finish | None, events: list[Event], error: str | None
+        self,
+        step: int,
+        finish: Finish | None,
+        events: list[Event],
+        error: str | None,
+        request: Any = None,
     ) -> None:
+        """`request`: what was sent; a failed step has no `finish` but still has that."""
         redactor = current()
+        if request is None and finish is not None:
+            request = finish.request
         record = {
             "step": step,
-            "request": finish.request if finish else None,
+            "request": request,
             "raw": finish.message.raw if finish else None,
             "message": finish.message.model_dump() if finish else None,
             "events": _event_records(events, redactor),

@@ -90,6 +90,18 @@ class Raw:
 
 
 @dataclass
+class Scripted:
+    """A stream whose deltas are given as they are (a real server's exact shapes), whatever the
+    mode; `final` is merged into the finishing chunk (llama-server's `timings`), and `usage`,
+    when set, comes after it in a chunk of its own when the request asks for it."""
+
+    deltas: list[dict[str, Any]]
+    finish_reason: str = "stop"
+    final: dict[str, Any] = field(default_factory=dict)
+    usage: dict[str, Any] | None = None
+
+
+@dataclass
 class Recorded:
     method: str
     path: str
@@ -133,7 +145,7 @@ class FakeOpenAIServer:
         self.chunk_size = chunk_size
         # One write for the whole stream, so a benchmark measures the client, not this server.
         self.batch = batch
-        self.script: deque[Turn | Fault | Raw] = deque()
+        self.script: deque[Turn | Fault | Raw | Scripted] = deque()
         self.requests: list[Recorded] = []
         self.sent: list[dict[str, Any]] = []
         self.disconnects = 0
@@ -172,7 +184,7 @@ class FakeOpenAIServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def add(self, *replies: Turn | Fault | Raw) -> None:
+    def add(self, *replies: Turn | Fault | Raw | Scripted) -> None:
         self.script.extend(replies)
 
     @property
@@ -347,6 +359,8 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 self._error(reply.status, reply.message, reply.headers)
             elif isinstance(reply, Raw):
                 self._json(200, reply.body)
+            elif isinstance(reply, Scripted):
+                self._scripted(reply, body)
             elif body.get("stream"):
                 self._stream(reply, body)
             else:
@@ -441,6 +455,25 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             if complete:
                 with server._lock:
                     server.sent.append(message)
+
+        def _scripted(self, reply: Scripted, body: dict[str, Any]) -> None:
+            base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0}
+            events = [
+                _data({**base, "choices": [{"index": 0, "delta": d, "finish_reason": None}]})
+                for d in reply.deltas
+            ]
+            last = {"index": 0, "delta": {}, "finish_reason": reply.finish_reason}
+            events.append(_data({**base, "choices": [last], **reply.final}))
+            if reply.usage is not None and (body.get("stream_options") or {}).get("include_usage"):
+                events.append(_data({**base, "choices": [], "usage": reply.usage}))
+            events.append(b"data: [DONE]\n\n")
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for event in events:
+                self._chunk(event)
+            self.wfile.write(b"0\r\n\r\n")
 
         def _stall(self, turn: Turn) -> None:
             if turn.keepalive_forever:

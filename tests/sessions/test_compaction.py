@@ -49,7 +49,7 @@ def open_conversation(repo: Path, backend: Any, **settings: Any) -> tuple[Conver
     )
     prompts: list[str] = []
     # the rendered prompt of every answered request (a failed one has none)
-    agent.tracer = lambda step, finish, events, error: (
+    agent.tracer = lambda step, finish, events, error, request: (
         prompts.append(finish.request) if finish else None
     )
     conversation = Conversation(

@@ -101,25 +101,54 @@ def _continued(merged: list[dict[str, Any]], item: dict[str, Any]) -> dict[str, 
     return None
 
 
-def usage_event(usage: dict[str, Any]) -> Usage:
-    def number(value: Any) -> int | None:
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
+def _number(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
+
+def usage_event(usage: dict[str, Any] | None, timings: dict[str, Any] | None = None) -> Usage:
+    """Our Usage from a reply's `usage`, or from llama-server's `timings` where `usage` is absent
+    (it sends it only with `stream_options.include_usage`, and `timings` always).
+
+    In llama-server (tools/server) `usage.prompt_tokens` is the whole prompt: `timings.prompt_n`
+    tokens evaluated plus `timings.cache_n` taken from its cache (`cached_tokens`), and
+    `completion_tokens` is `predicted_n`. The tokens evaluated go in `extra["tokens_evaluated"]`
+    and the speeds in `prefill_tps`/`decode_tps`, as the local backend reports them.
+    """
+    usage = usage or {}
+    timings = timings or {}
+    extra: dict[str, Any] = {}
+    evaluated, cache_n = _number(timings.get("prompt_n")), _number(timings.get("cache_n"))
+    if evaluated is not None:
+        extra["tokens_evaluated"] = evaluated
+    for ours, theirs in (
+        ("prefill_tps", "prompt_per_second"),
+        ("decode_tps", "predicted_per_second"),
+    ):
+        speed = timings.get(theirs)
+        if isinstance(speed, int | float) and not isinstance(speed, bool):
+            extra[ours] = round(float(speed), 2)
+    prompt = _number(usage.get("prompt_tokens"))
+    if prompt is None and evaluated is not None:
+        prompt = evaluated + (cache_n or 0)
+    completion = _number(usage.get("completion_tokens"))
+    if completion is None:
+        completion = _number(timings.get("predicted_n"))
     prompt_details = usage.get("prompt_tokens_details")
     cached = prompt_details.get("cached_tokens") if isinstance(prompt_details, dict) else None
     if cached is None:  # some servers put it at the top level
         cached = usage.get("cached_tokens")
+    if cached is None:
+        cached = cache_n
     cost = usage.get("cost")
-    extra: dict[str, Any] = {}
     completion_details = usage.get("completion_tokens_details")
-    if isinstance(completion_details, dict) and number(completion_details.get("reasoning_tokens")):
+    if isinstance(completion_details, dict) and _number(completion_details.get("reasoning_tokens")):
         extra["reasoning_tokens"] = completion_details["reasoning_tokens"]
     if isinstance(usage.get("cost_details"), dict):
         extra["cost_details"] = usage["cost_details"]
     return Usage(
-        prompt_tokens=number(usage.get("prompt_tokens")),
-        completion_tokens=number(usage.get("completion_tokens")),
-        cached_tokens=number(cached),
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        cached_tokens=_number(cached),
         cost=float(cost) if isinstance(cost, int | float) and not isinstance(cost, bool) else None,
         extra=extra,
     )
@@ -137,6 +166,7 @@ class TurnAssembler:
         self._content: list[str] = []
         self.content_seen = False
         self.reasoning_field: str | None = None
+        self._also: set[str] = set()  # the other name, when a server sends both
         self._field_reasoning: list[str] = []
         self._content_pairs = PairJoiner()
         self._reasoning_pairs = PairJoiner()
@@ -144,6 +174,7 @@ class TurnAssembler:
         self.details: list[dict[str, Any]] = []
         self._native: dict[int, _NativeCall] = {}
         self.usage: dict[str, Any] | None = None
+        self.timings: dict[str, Any] | None = None  # llama-server's, on the last chunk
         self.finish_reason: str | None = None
         self.chunks = 0
 
@@ -159,6 +190,8 @@ class TurnAssembler:
             raise StreamFailed(str(message or error))
         if isinstance(chunk.get("usage"), dict):
             self.usage = chunk["usage"]
+        if isinstance(chunk.get("timings"), dict):
+            self.timings = chunk["timings"]
         choices = chunk.get("choices") or []
         if not isinstance(choices, list):
             raise MalformedChunk("`choices` is not a list")
@@ -186,9 +219,12 @@ class TurnAssembler:
         for name in REASONING_FIELDS:
             value = delta.get(name)
             if isinstance(value, str) and value:
+                # Servers in transition send the same text under both names: the first is
+                # read, and both are echoed (each server reads back only one of them).
                 if self.reasoning_field is None:
                     self.reasoning_field = name
-                # Servers in transition send the same text under both names; keep the first.
+                elif name != self.reasoning_field:
+                    self._also.add(name)
                 if name == self.reasoning_field:
                     shown = self._reasoning_pairs.feed(value)
                     self._field_reasoning.append(shown)
@@ -318,6 +354,9 @@ class TurnAssembler:
         elif self.reasoning_field:
             fields["dialect"] = "field"
             fields["reasoning_field"] = self.reasoning_field
+            if self._also:
+                # vLLM reads back only `reasoning`, llama-server only `reasoning_content`
+                fields["reasoning_also"] = sorted(self._also)
         elif "</think>" in content:
             fields["dialect"] = "inline"
         else:

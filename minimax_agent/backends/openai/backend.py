@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from minimax_agent.backends import Request
 from minimax_agent.backends.openai.assemble import (
@@ -136,6 +136,14 @@ class OpenAIBackend:
             top_k=self.top_k,
             tool_choice=request.tool_choice,
         )
+        try:
+            yield from self._turn(request, body)
+        except BackendError as exc:
+            exc.request = body  # for --trace: the one step whose request matters most
+            raise
+
+    def _turn(self, request: Request, body: dict[str, Any]) -> Iterator[Event]:
+        model = self.model
         deadline = self._deadline(request)
         attempt = 0
         stalled_s = 0.0  # spent in attempts that ended in a read timeout
@@ -175,8 +183,8 @@ class OpenAIBackend:
                 continue
             break
         yield from events
-        if turn.usage is not None:
-            yield usage_event(turn.usage)
+        if turn.usage is not None or turn.timings is not None:
+            yield usage_event(turn.usage, turn.timings)
         reason = "tool_calls" if message.tool_calls else (turn.finish_reason or "stop")
         yield Finish(reason=reason, message=message, request=body)
 

@@ -1,58 +1,24 @@
 """The conversation as a Chat Completions request body.
 
-Assistant turns this backend produced go back exactly as they came (see assemble.py): the
-content string byte for byte, the reasoning in the field it arrived in, the merged
-`reasoning_details`, and native tool calls with their original argument strings.
+Assistant turns this backend produced go back as they came (see assemble.py): the reasoning in
+the field it arrived in, the merged `reasoning_details`, native tool calls with their original
+argument strings; less the layout the official template adds again, and with tool calls left
+as XML in the content sent as `tool_calls` (see echo.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from minimax_agent.messages import (
-    AssistantMessage,
-    Message,
-    SystemMessage,
-    ToolMessage,
-    ToolSpec,
-    assistant_shape,
-)
+from minimax_agent.backends.openai.echo import assistant_echo, assistant_parts
+from minimax_agent.messages import AssistantMessage, Message, SystemMessage, ToolMessage, ToolSpec
 from minimax_agent.providers import Provider
 
 
 def assistant_wire(message: AssistantMessage) -> dict[str, Any]:
-    fields = message.provider_fields
-    if "dialect" not in fields or message.raw is None:
-        return _foreign_assistant(message)
-    item: dict[str, Any] = {"role": "assistant"}
-    tool_calls = fields.get("tool_calls")
-    # No content at all was null on the way in; an empty string with tool calls is rejected by
-    # some upstreams (Anthropic through OpenRouter), so null it stays.
-    item["content"] = None if fields.get("content_null") and tool_calls else message.raw
-    if fields.get("reasoning_field"):
-        item[fields["reasoning_field"]] = message.reasoning
-    if fields.get("reasoning_details"):
-        # The whole array, encrypted items and signatures included: it supersedes `reasoning`.
-        item["reasoning_details"] = fields["reasoning_details"]
-    # Tool calls that the model wrote as <minimax:tool_call> XML in the content (a server with
-    # no tool parser) go back inside the raw content only, not also as `tool_calls`. Such a
-    # server renders history through the official M2 template: it prints `content` verbatim
-    # (after splitting <think> off) and would print `tool_calls` a second time, re-serialised
-    # from parsed arguments (tojson for non-strings, its own newlines). The raw content is the
-    # one form in which the model sees exactly the call it wrote; the template renders `tool`
-    # results without looking at ids, so they still follow the call.
-    if tool_calls:
-        item["tool_calls"] = tool_calls
-    return item
-
-
-def _foreign_assistant(message: AssistantMessage) -> dict[str, Any]:
-    """A turn from another backend (local llama.cpp, a resumed session): its parts, in the
-    fields most servers read (`reasoning_content` is what the official M2 template uses)."""
-    item = assistant_shape(message, json_arguments=True)
-    if message.tool_calls and not message.content:
-        item["content"] = None  # some upstreams reject an empty string beside tool calls
-    return item
+    if "dialect" not in message.provider_fields or message.raw is None:
+        return assistant_parts(message)  # another backend's turn, or a resumed session's
+    return assistant_echo(message)
 
 
 def wire_messages(messages: list[Message]) -> list[dict[str, Any]]:
@@ -105,6 +71,9 @@ def build_body(
     }
     if config.top_k:
         body["top_k"] = top_k
+    if config.min_p:
+        # the in-process sampler has no min_p; llama-server would apply its own 0.05
+        body["min_p"] = 0.0
     if max_tokens is not None:
         body[config.max_tokens_field] = max_tokens
     if tools:
