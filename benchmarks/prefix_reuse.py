@@ -10,6 +10,14 @@ Three ways to run the same kind of session, side by side:
 3. llama-cpp-python's `create_chat_completion` as the model of the same agent loop (its own
    session: the same grammar through `LlamaGrammar`, our parser on its output). It keeps its
    own KV prefix cache; tokens evaluated are what its `generate` reports it evaluates.
+4. The C++ llama-server (scripts/build_llama_server.sh; `--llama-server PATH` or
+   MINIMAX_AGENT_LLAMA_SERVER) serving the same model with the official MiniMax-M2 template
+   from the llama-cpp-python sdist kept beside the binary, through our remote backend: the same
+   grammar sent as `grammar` under the llamacpp-server preset's `tool_choice: "none"`, our parser
+   on the XML. Tokens evaluated are its `timings.prompt_n` per step (mapped into
+   `Usage.extra["tokens_evaluated"]`), checked against its /metrics `prompt_tokens_total`. Every
+   earlier turn it must re-render from our echo: a byte that differs from what the model wrote
+   breaks its prompt cache there.
 
 "Tokens added" by a step is its prompt minus what the previous step already held (the previous
 prompt and its generated tokens); the first step adds its whole prompt.
@@ -25,10 +33,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import re
+import socket
 import subprocess
 import sys
+import tarfile
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -117,7 +129,9 @@ def scratch_repo(root: Path) -> Path:
     return root
 
 
-def run_session(backend: Any, repo: Path, steps: int, label: str) -> Any:
+def run_session(
+    backend: Any, repo: Path, steps: int, label: str, max_tokens: int | None = None
+) -> Any:
     from minimax_agent.agent import Agent, Limits
     from minimax_agent.config import ApprovalMode
     from minimax_agent.prompt import system_prompt
@@ -133,10 +147,84 @@ def run_session(backend: Any, repo: Path, steps: int, label: str) -> Any:
         ApprovalPolicy(ApprovalMode.READ_ONLY, interactive=False),
         ProgressHooks(label),
         system_prompt=system_prompt(workspace.root),
-        limits=Limits(max_steps=steps, max_consecutive_errors=steps + 1),
+        limits=Limits(max_steps=steps, max_consecutive_errors=steps + 1, max_tokens=max_tokens),
     )
     result = agent.run(TASK)
     return agent, result
+
+
+SDIST = "llama_cpp_python-0.3.36.tar.gz"
+M2_TEMPLATE = "llama_cpp_python-0.3.36/vendor/llama.cpp/models/templates/MiniMax-M2.jinja"
+
+
+def prompt_tokens_total(root: str) -> int:
+    """llama-server's count of prompt tokens it has evaluated (its /metrics, with --metrics)."""
+    import httpx
+
+    text = httpx.get(f"{root}/metrics", timeout=10).text
+    hit = re.search(r"^llamacpp:prompt_tokens_total (\S+)$", text, re.M)
+    return int(float(hit.group(1))) if hit else -1
+
+
+@contextlib.contextmanager
+def llama_server(binary: Path, model: Path, tmp: Path, threads: int, n_ctx: int) -> Iterator[str]:
+    """llama-server on a free port with the official template; yields its root URL."""
+    import httpx
+
+    sdist = binary.parent / SDIST
+    with tarfile.open(sdist) as tar:
+        member = tar.extractfile(M2_TEMPLATE)
+        assert member is not None, f"{M2_TEMPLATE} is not in {sdist}"
+        (tmp / "MiniMax-M2.jinja").write_bytes(member.read())
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    log = (tmp / "llama-server.log").open("w")
+    args = [str(binary), "--model", str(model), "--host", "127.0.0.1", "--port", str(port)]
+    args += ["--ctx-size", str(n_ctx), "--parallel", "1", "--threads", str(threads), "--jinja"]
+    args += ["--chat-template-file", str(tmp / "MiniMax-M2.jinja"), "--metrics", "--seed", "1"]
+    # The tiny GGUFs say they were trained on 4096 tokens, where llama-server caps a slot.
+    args += ["--override-kv", f"minimax-m2.context_length=int:{n_ctx}"]
+    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+    root = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise SystemExit(f"llama-server exited; see {log.name}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{root}/health", timeout=1).status_code == 200:
+                    break
+            time.sleep(0.2)
+        yield root
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+def server_session(
+    binary: Path, model: Path, tmp: Path, args: argparse.Namespace, threads: int
+) -> tuple[list[Any], int]:
+    """The session through our remote backend against llama-server: (usages, /metrics delta)."""
+    from minimax_agent.backends.local.grammar import whole_turn_grammar
+    from minimax_agent.backends.openai import OpenAIBackend
+    from minimax_agent.providers import PRESETS, Provider
+    from tools import default_tools
+
+    grammar = whole_turn_grammar(default_tools(read_only=True).specs(), MAX_CHARS)
+    # tool_choice is named here too, so the column does not depend on the preset's default.
+    body = {"grammar": grammar, "tool_choice": "none", "seed": 1}
+    config = PRESETS["llamacpp-server"].model_copy(update={"extra_body": body})
+    with llama_server(binary, model, tmp, threads, args.n_ctx) as root:
+        provider = Provider("llamacpp-server", f"{root}/v1", config, None, None)
+        remote = OpenAIBackend(provider, read_timeout_s=600.0)
+        before = prompt_tokens_total(root)
+        _, result = run_session(
+            remote, scratch_repo(tmp / "server"), args.steps, "llama-server", args.max_tokens
+        )
+        remote.close()
+        print(f"llama-server: {result.status} {result.error or ''}", file=sys.stderr)
+        return list(result.usage), prompt_tokens_total(root) - before
 
 
 def added_per_step(usages: list[Any]) -> list[int]:
@@ -155,6 +243,12 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=256)
     parser.add_argument("--n-ctx", type=int, default=16384)
     parser.add_argument("--skip-llama-cpp-python", action="store_true")
+    parser.add_argument(
+        "--llama-server",
+        type=Path,
+        default=os.environ.get("MINIMAX_AGENT_LLAMA_SERVER") or None,
+        help="llama-server binary (default: $MINIMAX_AGENT_LLAMA_SERVER; none: no column)",
+    )
     args = parser.parse_args()
 
     from minimax_agent.backends.local import LocalBackend
@@ -168,6 +262,7 @@ def main() -> None:
 
     threads = args.threads or default_threads()
     rows: list[tuple[str, int, int, int]] = []
+    server_note = ""
     with tempfile.TemporaryDirectory() as tmp:
         model = args.model or write_tiny_model(Path(tmp) / "bench.gguf", "bench")
         ours = LocalBackend.from_settings(
@@ -231,15 +326,32 @@ def main() -> None:
                 )
             )
 
+        if args.llama_server:
+            usages, metered = server_session(args.llama_server, model, Path(tmp), args, threads)
+            per_step = [u.extra.get("tokens_evaluated") for u in usages]
+            served = sum(n for n in per_step if isinstance(n, int))
+            rows.append(
+                (
+                    "llama-server, our remote backend",
+                    len(usages),
+                    sum(added_per_step(usages)),
+                    served,
+                )
+            )
+            print(f"llama-server prompt_n per step: {per_step}", file=sys.stderr)
+            server_note = f"llama-server /metrics prompt_tokens_total over the run: {metered}"
+
     print(f"model {model.name}, {threads} threads, up to {args.steps} steps")
     print(f"{'session':34} {'steps':>5} {'tokens added':>13} {'evaluated':>10} {'ratio':>7}")
     for name, n, add, ev in rows:
-        print(f"{name:34} {n:5} {add:13} {ev:10} {ev / add:7.3f}")
+        print(f"{name:34} {n:5} {add:13} {ev:10} {ev / max(add, 1):7.3f}")
     print(
         f"llama.cpp counters for ours: {counters['n_p_eval'] + counters['n_eval']} tokens "
         f"decoded = {evaluated} prompt + {generated_decoded} generated"
     )
-    print("target: minimax-agent within 1.05x of the tokens added")
+    if server_note:
+        print(server_note)
+    print("target: minimax-agent and llama-server within 1.05x of the tokens added")
 
 
 if __name__ == "__main__":

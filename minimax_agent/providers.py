@@ -131,8 +131,14 @@ PRESETS: dict[str, ProviderConfig] = {
         top_k=True,
         min_p=True,
     ),
+    # llama-server's own parser answers two invokes in one block with HTTP 500 (llama.cpp PR
+    # #22106): it is sent tool_choice none and ours reads the XML (tests/server/).
     "llamacpp-server": ProviderConfig(
-        base_url="http://localhost:8080/v1", api_key_env="LLAMA_API_KEY", top_k=True, min_p=True
+        base_url="http://localhost:8080/v1",
+        api_key_env="LLAMA_API_KEY",
+        top_k=True,
+        min_p=True,
+        tool_choice_none=True,
     ),
     "openai": ProviderConfig(api_key_env="OPENAI_API_KEY"),
 }

@@ -17,6 +17,12 @@ command -v bwrap >/dev/null || echo "warning: bubblewrap (bwrap) is missing; fix
 
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
+# The C++ llama-server that tests/server/ runs as a real peer (scripts/build_llama_server.sh):
+# started now, beside the wheel below, since a cold build takes about 8 minutes on 2 cores; the
+# binary is cached outside the checkout like the wheel.
+server_log="$(mktemp)"
+scripts/build_llama_server.sh .venv/bin/python >"$server_log" 2>&1 &
+server_build=$!
 # The tests' llama.cpp: a portable x86-64 build (AVX2, no AMX). A native build on a machine whose
 # CPU reports AMX but whose hypervisor does not enable its tile state dies with SIGILL in
 # ggml_backend_amx_mul_mat (seen here on Q8_0 weights). The wheel is built once per set of flags
@@ -32,6 +38,19 @@ if ! ls "$wheels"/llama_cpp_python-*.whl >/dev/null 2>&1; then
 fi
 .venv/bin/python -m pip install -q "$wheels"/llama_cpp_python-*.whl
 .venv/bin/python -m pip install -q -e '.[dev,local]' 'llama-cpp-python[server]>=0.3.36'
+
+# The server tests skip without the binary; a missing build tool (exit 2) is only a warning, a
+# failed build fails the run, so CI never passes with those tests silently skipped.
+if wait "$server_build"; then
+    MINIMAX_AGENT_LLAMA_SERVER="$(tail -n 1 "$server_log")"
+    export MINIMAX_AGENT_LLAMA_SERVER
+elif [ "$?" = 2 ]; then
+    echo "warning: $(tail -n 1 "$server_log"); tests/server/ is skipped" >&2
+else
+    cat "$server_log" >&2
+    exit 1
+fi
+rm -f "$server_log"
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

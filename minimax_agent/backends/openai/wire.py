@@ -78,7 +78,11 @@ def build_body(
         body[config.max_tokens_field] = max_tokens
     if tools:
         body["tools"] = [t.openai_shape() for t in tools]
-        if tool_choice != "auto":
+        if config.tool_choice_none:
+            # the server leaves the model's XML in the content and our parser reads it (the
+            # tools still go in, so its template shows them to the model)
+            body["tool_choice"] = "none"
+        elif tool_choice != "auto":
             body["tool_choice"] = tool_choice
     body["stream"] = config.stream
     if config.stream and config.include_usage:
