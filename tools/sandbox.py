@@ -231,6 +231,10 @@ class Sandbox:
         git_dirs, repo_top = _git_dirs(self.root)
         if repo_top is not None:
             args += ["--ro-bind", str(repo_top), str(repo_top)]
+        # programs installed under the host's /tmp (a checkout's venv, a tool on PATH) stay
+        # runnable, read-only, although the rest of that /tmp is not visible
+        for path in _programs_under_tmp():
+            args += ["--ro-bind", str(path), str(path)]
         # bound after /tmp: a workspace under the host's /tmp stays visible
         args += ["--bind" if self.level == "workspace-write" else "--ro-bind", root, root]
         if self.level == "workspace-write" and not self.git_writable:
@@ -303,3 +307,20 @@ def choose_sandbox(
         sandbox_level, root, network=network, git_writable=git_writable, hide=hide, bwrap=bwrap
     )
     return sandbox, None
+
+
+def _programs_under_tmp() -> list[Path]:
+    """The directories under the host's /tmp that commands need to run programs: this Python's
+    prefixes and the PATH entries (a CI checkout in /tmp runs its tests from its own venv)."""
+    import sys
+
+    candidates = [sys.prefix, sys.base_prefix, os.path.dirname(sys.executable)]
+    candidates += os.environ.get("PATH", "").split(os.pathsep)
+    found: dict[Path, None] = {}
+    for entry in candidates:
+        if not entry or not os.path.isdir(entry):
+            continue
+        path = Path(os.path.abspath(entry))
+        if path.is_relative_to("/tmp") and path != Path("/tmp"):
+            found[path] = None
+    return list(found)

@@ -68,6 +68,23 @@ def test_basics_inside_the_sandbox(ws: Workspace) -> None:
     assert exit_code(run(ws, "git status --short")) == 0
 
 
+def test_a_program_on_path_under_the_hosts_tmp_still_runs(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a CI checkout in /tmp runs its tools from its own venv there; the private /tmp must not
+    # hide them, and they stay read-only
+    tools_dir = tmp_path / "checkout-bin"
+    tools_dir.mkdir()
+    (tools_dir / "probe-tool").write_text("#!/bin/sh\necho tool-ran\n")
+    (tools_dir / "probe-tool").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools_dir}{os.pathsep}{os.environ['PATH']}")
+    sandboxed(ws)
+    ws.command_env = {"PATH": os.environ["PATH"], "HOME": str(ws.root)}
+    assert run(ws, "probe-tool") == "tool-ran\nexit code: 0"
+    assert exit_code(run(ws, f"touch {tools_dir}/planted")) != 0
+    assert not (tools_dir / "planted").exists()
+
+
 def test_workspace_write_writes_inside_only(ws: Workspace, tmp_path: Path) -> None:
     sandboxed(ws)
     assert exit_code(run(ws, "echo made > inside.txt && mkdir -p sub && echo x > sub/y")) == 0
