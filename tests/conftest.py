@@ -88,3 +88,26 @@ def run_cli(isolated_home: Path) -> RunCli:
 def write_script(path: Path, steps: list[str]) -> Path:
     path.write_text(json.dumps(steps))
     return path
+
+
+def wait_until_serving(
+    proc: subprocess.Popen[bytes], url: str, log: Path, what: str, timeout_s: float = 120
+) -> None:
+    """Poll `url` until it answers 200, failing with the server's log if `proc` exits or the
+    time runs out (a hang guard, not a timing assertion)."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited: {log.read_text()[-3000:]}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} not serving in {timeout_s:g} s: {log.read_text()[-3000:]}")
+        time.sleep(0.2)

@@ -12,7 +12,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from minimax_agent.backends.openai import OpenAIBackend
 from minimax_agent.events import Event, Finish, ReasoningDelta, TextDelta, ToolCall, Usage
 from minimax_agent.messages import Message, ToolMessage, ToolSpec, UserMessage
 from minimax_agent.providers import PRESETS, Provider
+from tests.conftest import wait_until_serving
 
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (extra `local`)")
 # its server needs fastapi and uvicorn: llama-cpp-python[server], which scripts/test.sh installs
@@ -46,7 +46,6 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import httpx
 
     from quantize.tiny import write_tiny_model
 
@@ -77,18 +76,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"llama_cpp.server exited: {Path(log.name).read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{url}/models", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("llama_cpp.server did not start in 120 s")
-            time.sleep(0.2)
+        wait_until_serving(proc, f"{url}/models", Path(log.name), "llama_cpp.server")
         yield url
     finally:
         proc.terminate()

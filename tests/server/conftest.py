@@ -14,13 +14,14 @@ import os
 import socket
 import subprocess
 import tarfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.conftest import wait_until_serving
 
 SERVER_ENV = "MINIMAX_AGENT_LLAMA_SERVER"
 SDIST = "llama_cpp_python-0.3.36.tar.gz"
@@ -76,7 +77,6 @@ class LlamaServer:
 
 @pytest.fixture(scope="session")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
-    import httpx
 
     from quantize.tiny import write_tiny_model
 
@@ -106,20 +106,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServ
     )
     root = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"llama-server exited: {log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{root}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"llama-server not healthy in 120 s: {log_path.read_text()[-3000:]}"
-                )
-            time.sleep(0.2)
+        wait_until_serving(proc, f"{root}/health", log_path, "llama-server")
         yield LlamaServer(f"{root}/v1", root, model, template, log_path)
     finally:
         proc.terminate()
