@@ -43,7 +43,7 @@ def main() -> None:
     from minimax_agent.backends import Request
     from minimax_agent.backends.local import LocalBackend
     from minimax_agent.backends.local.plan import default_threads
-    from minimax_agent.compaction import (
+    from minimax_agent.session.compaction import (
         COMPACT_SYSTEM,
         COMPACT_TASK,
         ContextKeeper,

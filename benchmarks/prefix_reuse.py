@@ -134,7 +134,7 @@ def run_session(
 ) -> Any:
     from minimax_agent.agent import Agent, Limits
     from minimax_agent.config import ApprovalMode
-    from minimax_agent.prompt import system_prompt
+    from minimax_agent.session.prompt import system_prompt
     from tools import default_tools
     from tools.approval import ApprovalPolicy
     from tools.workspace import Workspace

@@ -1,3 +1,3 @@
-from minimax_agent.entry import main
+from minimax_agent.cli.entry import main
 
 main()

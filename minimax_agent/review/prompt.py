@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from minimax_agent.prompt import project_memory
+from minimax_agent.session.prompt import project_memory
 from minimax_agent.review.chunks import Chunk
 from minimax_agent.review.diff import ReviewDiff
 from minimax_agent.review.gitrange import DiffSource

@@ -152,7 +152,7 @@ def run_review(
     """Review every chunk; the first chunk that fails ends the review as failed."""
     from minimax_agent.backends import load_backend
     from minimax_agent.modes import ApprovalMode
-    from minimax_agent.runner import command_env_for, sandbox_for, usage_totals
+    from minimax_agent.session.runner import command_env_for, sandbox_for, usage_totals
     from tools.approval import ApprovalPolicy
     from tools.workspace import Workspace
 

@@ -22,7 +22,7 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.styles import Style
 
 from minimax_agent import __version__
-from minimax_agent.sessions import state_dir
+from minimax_agent.session.store import state_dir
 from minimax_agent.ui import slash
 from minimax_agent.ui.completion import ReplCompleter
 from minimax_agent.ui.options import ReplOptions
@@ -30,8 +30,8 @@ from minimax_agent.ui.options import ReplOptions
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from minimax_agent.conversation import Conversation
-    from minimax_agent.trace import TraceWriter
+    from minimax_agent.session.conversation import Conversation
+    from minimax_agent.session.trace import TraceWriter
     from minimax_agent.ui.approvals import ReplHooks
     from minimax_agent.ui.render import Renderer
 
@@ -80,7 +80,7 @@ class Repl:
     def _load(self) -> None:
         try:
             from minimax_agent.config import load_settings
-            from minimax_agent.conversation import Conversation
+            from minimax_agent.session.conversation import Conversation
             from minimax_agent.ui.approvals import ReplHooks
             from minimax_agent.ui.render import Renderer
             from minimax_agent.ui.terminal_safe import SafeConsole

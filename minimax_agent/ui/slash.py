@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from minimax_agent.ui.repl import Repl
-    from minimax_agent.undo import Restored
+    from minimax_agent.session.undo import Restored
 
 COMMANDS = {
     "help": "Show commands and keys.",
@@ -91,7 +91,7 @@ def _compact(repl: Repl, arg: str) -> None:
 
 
 def _undo(repl: Repl, arg: str) -> None:
-    from minimax_agent.checkpoints import shown
+    from minimax_agent.session.checkpoints import shown
 
     if arg == "list":
         found = repl.conv.list_checkpoints()
@@ -125,7 +125,7 @@ def _undo_asking(repl: Repl, target: str | None) -> Restored | None:
     """Undo; if that would discard the user's own later changes, list them and ask first."""
     from prompt_toolkit import prompt
 
-    from minimax_agent.checkpoints import UndoConflictError, describe_conflict, shown
+    from minimax_agent.session.checkpoints import UndoConflictError, describe_conflict, shown
 
     try:
         return repl.conv.undo(target)
@@ -175,7 +175,7 @@ def _sandbox_for_full_auto(repl: Repl) -> None:
     """Full-auto needs the OS sandbox, as at start-up: a session that fell back to none (a
     person approved every command) gets one now, or stays in its mode with the reason."""
     from minimax_agent.modes import ApprovalMode
-    from minimax_agent.runner import sandbox_for
+    from minimax_agent.session.runner import sandbox_for
 
     workspace, settings = repl.conv.agent.workspace, repl.conv.settings
     if workspace.sandbox is not None or settings.sandbox == "off":
@@ -213,7 +213,7 @@ def _think(repl: Repl, arg: str) -> None:
 
 
 def _sessions(repl: Repl, arg: str) -> None:
-    from minimax_agent.sessions import list_sessions
+    from minimax_agent.session.store import list_sessions
 
     found = list_sessions(repl.root)
     if not found:
@@ -226,7 +226,7 @@ def _sessions(repl: Repl, arg: str) -> None:
 
 
 def _resume(repl: Repl, arg: str) -> None:
-    from minimax_agent.sessions import find_session
+    from minimax_agent.session.store import find_session
 
     if not arg:
         _sessions(repl, "")
@@ -257,8 +257,8 @@ def _cost(repl: Repl, arg: str) -> None:
 
 
 def _trace(repl: Repl, arg: str) -> None:
-    from minimax_agent.sessions import state_dir
-    from minimax_agent.trace import TraceWriter
+    from minimax_agent.session.store import state_dir
+    from minimax_agent.session.trace import TraceWriter
 
     agent = repl.conv.agent
     command, _, path = arg.partition(" ")
@@ -295,7 +295,7 @@ def _output(repl: Repl, arg: str) -> None:
 
 
 def _init(repl: Repl, arg: str) -> None:
-    from minimax_agent.memory import git_root, starter_agents_md
+    from minimax_agent.session.memory import git_root, starter_agents_md
 
     top = git_root(repl.root) or repl.root
     target = top / "AGENTS.md"

@@ -18,7 +18,7 @@ from minimax_agent.surrogates import repair
 
 if TYPE_CHECKING:
     from minimax_agent.agent import RunResult
-    from minimax_agent.conversation import Conversation, Notice
+    from minimax_agent.session.conversation import Conversation, Notice
     from tools.base import Tool
 
 
@@ -57,7 +57,7 @@ class StreamJsonHooks:
         self.emit("notice", step=self.step, kind=notice.kind, text=notice.text)
 
     def done(self, conversation: Conversation, result: RunResult) -> None:
-        from minimax_agent.runner import result_json
+        from minimax_agent.session.runner import result_json
 
         for held in self._redact.flush():
             self._show(held)

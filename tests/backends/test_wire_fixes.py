@@ -15,7 +15,7 @@ from minimax_agent.backends import Request
 from minimax_agent.events import ToolCall, Usage
 from minimax_agent.messages import UserMessage
 from minimax_agent.modes import ApprovalMode
-from minimax_agent.trace import TraceWriter
+from minimax_agent.session.trace import TraceWriter
 from tests.backends.conftest import KEY, BackendFactory, ServerFactory
 from tests.conftest import make_repo
 from tests.fakes.openai_server import Fault, Scripted, Turn

@@ -9,7 +9,7 @@ import pytest
 
 from minimax_agent.events import Finish, TextDelta
 from minimax_agent.messages import AssistantMessage
-from minimax_agent.trace import REDACTED, TraceWriter, redact
+from minimax_agent.session.trace import REDACTED, TraceWriter, redact
 
 
 def test_redacts_secret_keys_and_environment_values(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from minimax_agent.backends.local.splice import build_prompt
-from minimax_agent.compaction import SUMMARY_HEADER, ContextKeeper
+from minimax_agent.session.compaction import SUMMARY_HEADER, ContextKeeper
 from tests.local.conftest import conversation, run_step
 from tests.local.test_prefix_reuse import TOOLS, answer_calls, common_prefix
 

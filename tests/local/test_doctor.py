@@ -72,4 +72,4 @@ def test_start_up_does_not_import_llama_cpp() -> None:
     for args in (["--version"], ["fix", "--help"], ["doctor", "--help"]):
         imported = imported_by(*args)
         assert not {m for m in imported if m.startswith(heavy)}, args
-    assert "minimax_agent.cli_local" in imported_by("fix", "--help")
+    assert "minimax_agent.cli.local" in imported_by("fix", "--help")

@@ -9,7 +9,7 @@ from pathlib import Path
 import gguf
 from typer.testing import CliRunner
 
-from minimax_agent.cli_models import models_app
+from minimax_agent.cli.models import models_app
 
 
 def test_tiny_writes_and_refuses_to_overwrite(tmp_path: Path) -> None:
@@ -45,7 +45,7 @@ def test_tiny_unknown_size(tmp_path: Path) -> None:
 
 def test_importing_the_commands_loads_nothing_heavy() -> None:
     code = (
-        "import sys, minimax_agent.cli_models\n"
+        "import sys, minimax_agent.cli.models\n"
         "heavy = {'gguf', 'numpy', 'llama_cpp', 'rich.table'} & set(sys.modules)\n"
         "print(sorted(heavy))\n"
     )

@@ -9,7 +9,7 @@ import gguf
 import pytest
 from typer.testing import CliRunner
 
-from minimax_agent.cli_models import models_app
+from minimax_agent.cli.models import models_app
 from minimax_agent.errors import ModelFileError
 from quantize.inspect import TOKENS_LISTED, summarize, tensor_group
 from quantize.tiny import CONTROL_TOKENS, USER_DEFINED_TOKENS

@@ -28,7 +28,7 @@ import pytest
 from typer.testing import CliRunner
 
 from minimax_agent.backends import local_model
-from minimax_agent.cli_models import models_app
+from minimax_agent.cli.models import models_app
 from minimax_agent.config import Settings
 from minimax_agent.errors import UsageError
 from quantize.footprint import file_footprint, m21_footprint

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from minimax_agent.cli_models import models_app, resolve_model_arg
+from minimax_agent.cli.models import models_app, resolve_model_arg
 from minimax_agent.errors import UsageError
 from quantize.model_cache import cached_models, resolve_model_name
 from quantize.pull import DEFAULT_REPO, RemoteFile, group_quants

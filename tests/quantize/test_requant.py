@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from minimax_agent.cli_models import models_app
+from minimax_agent.cli.models import models_app
 from minimax_agent.errors import ModelFileError, UsageError
 from quantize.inspect import summarize
 from quantize.requant import estimate, load_imatrix, prepare, run

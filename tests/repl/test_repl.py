@@ -219,7 +219,7 @@ def test_slash_commands(tmp_path: Path, start_repl: Any) -> None:
 def test_resume_after_kill_9_keeps_the_completed_steps(
     tmp_path: Path, start_repl: Any, isolated_home: Path
 ) -> None:
-    from minimax_agent.sessions import latest_session, load_session
+    from minimax_agent.session.store import latest_session, load_session
 
     repo = make_repo(tmp_path / "repo", {"calc.py": CALC})
     first = write_script(

@@ -11,8 +11,8 @@ from typing import Any
 import typer
 import yaml
 
-from minimax_agent.cli import app
-from minimax_agent.cli_review import plan_outputs
+from minimax_agent.cli.app import app
+from minimax_agent.cli.review import plan_outputs
 from minimax_agent.review.options import ReviewFormat
 
 ROOT = Path(__file__).resolve().parents[2]

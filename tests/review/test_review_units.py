@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from minimax_agent.cli_review import STDOUT, plan_outputs
+from minimax_agent.cli.review import STDOUT, plan_outputs
 from minimax_agent.errors import ToolError, UsageError
 from minimax_agent.review.chunks import split
 from minimax_agent.review.diff import parse_diff

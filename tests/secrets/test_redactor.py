@@ -22,7 +22,7 @@ from minimax_agent.redact import (
     environment_secrets,
     header_secrets,
 )
-from minimax_agent.trace import TraceWriter
+from minimax_agent.session.trace import TraceWriter
 from minimax_agent.ui.headless import HeadlessHooks
 from minimax_agent.ui.render import Renderer
 from minimax_agent.ui.stream_json import StreamJsonHooks

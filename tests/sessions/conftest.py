@@ -13,7 +13,7 @@ import pytest
 
 from minimax_agent.backends import Request
 from minimax_agent.backends.scripted import ScriptedBackend
-from minimax_agent.compaction import estimate_tokens
+from minimax_agent.session.compaction import estimate_tokens
 from minimax_agent.errors import ContextOverflowError
 from minimax_agent.events import Event, Finish
 from minimax_agent.messages import AssistantMessage

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from minimax_agent.memory import project_memories, starter_agents_md
-from minimax_agent.prompt import system_prompt
+from minimax_agent.session.memory import project_memories, starter_agents_md
+from minimax_agent.session.prompt import system_prompt
 from tests.conftest import RunCli, git, make_repo, write_script
 from tests.sessions.conftest import CALC, invoke
 

@@ -13,15 +13,15 @@ import pytest
 
 from minimax_agent.agent import Agent
 from minimax_agent.backends import Request
-from minimax_agent.compaction import SUMMARY_HEADER, ContextKeeper, estimate_tokens
+from minimax_agent.session.compaction import SUMMARY_HEADER, ContextKeeper, estimate_tokens
 from minimax_agent.config import load_settings
-from minimax_agent.conversation import Conversation, Notice
+from minimax_agent.session.conversation import Conversation, Notice
 from minimax_agent.errors import BackendError
 from minimax_agent.events import Event
 from minimax_agent.messages import Message, SystemMessage, UserMessage
 from minimax_agent.modes import ApprovalMode
-from minimax_agent.prompt import system_prompt
-from minimax_agent.sessions import SessionWriter, find_session, load_session
+from minimax_agent.session.prompt import system_prompt
+from minimax_agent.session.store import SessionWriter, find_session, load_session
 from minimax_agent.ui.headless import HeadlessHooks
 from tests.conftest import RunCli
 from tests.fakes.openai_server import Call, FakeOpenAIServer, Fault, Turn

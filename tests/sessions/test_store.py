@@ -18,7 +18,7 @@ from minimax_agent.messages import (
     ToolMessage,
     UserMessage,
 )
-from minimax_agent.sessions import (
+from minimax_agent.session.store import (
     INTERRUPTED_CALL,
     SessionWriter,
     find_session,

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from minimax_agent.checkpoints import Checkpoints, UndoConflictError
+from minimax_agent.session.checkpoints import Checkpoints, UndoConflictError
 from minimax_agent.errors import UsageError
-from minimax_agent.sessions import latest_session
+from minimax_agent.session.store import latest_session
 from tests.conftest import RunCli, git, make_repo, write_script
 from tests.sessions.conftest import CALC, invoke
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from minimax_agent.config import load_settings, user_config_file
-from minimax_agent.runner import build_agent
+from minimax_agent.session.runner import build_agent
 from minimax_agent.trust import remember, trust_file
 from minimax_agent.ui.headless import HeadlessHooks
 from tests.conftest import RunCli, make_repo, write_script

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from minimax_agent.memory import project_memories
-from minimax_agent.prompt import project_memory, system_prompt
+from minimax_agent.session.memory import project_memories
+from minimax_agent.session.prompt import project_memory, system_prompt
 
 DECOY = "-----BEGIN OPENSSH PRIVATE KEY----- decoy-key-material"
 

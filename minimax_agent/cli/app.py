@@ -12,8 +12,8 @@ from typing import Annotated, NoReturn
 import typer
 
 from minimax_agent import __version__
-from minimax_agent import cli_common as common
-from minimax_agent import cli_local as local
+from minimax_agent.cli.app import common as common
+from minimax_agent.cli.app import local as local
 from minimax_agent.errors import ExitCode, MinimaxAgentError, UsageError, WorkspaceError
 from minimax_agent.modes import ApprovalMode
 
@@ -84,7 +84,7 @@ def root(
         if type(handler) is logging.StreamHandler and handler.stream is sys.stderr:
             handler.setFormatter(RedactingFormatter(logging.BASIC_FORMAT))
     if ctx.invoked_subcommand is None:
-        from minimax_agent.entry import leave_on_signals
+        from minimax_agent.cli.entry import leave_on_signals
         from minimax_agent.ui.options import ReplOptions
         from minimax_agent.ui.repl import main
 
@@ -171,10 +171,10 @@ def fix(
     Exit codes: 0 done, 1 not done, 2 usage, 3 backend failure, 130 interrupted.
     """
     from minimax_agent.config import load_settings
-    from minimax_agent.conversation import Conversation
+    from minimax_agent.session.conversation import Conversation
     from minimax_agent.redact import current
-    from minimax_agent.runner import EXIT_FOR_STATUS, result_json
-    from minimax_agent.trace import TraceWriter
+    from minimax_agent.session.runner import EXIT_FOR_STATUS, result_json
+    from minimax_agent.session.trace import TraceWriter
     from minimax_agent.ui.headless import HeadlessHooks
     from minimax_agent.ui.stream_json import StreamJsonHooks
     from minimax_agent.ui.terminal_safe import SafeConsole, terminal_safe
@@ -260,20 +260,20 @@ def fix(
     raise typer.Exit(code)
 
 
-from minimax_agent.cli_review import review  # noqa: E402  (flags only; heavy imports inside)
+from minimax_agent.cli.review import review  # noqa: E402  (flags only; heavy imports inside)
 
 app.command()(review)
 
-from minimax_agent.cli_models import models_app  # noqa: E402  (heavy imports inside commands)
+from minimax_agent.cli.models import models_app  # noqa: E402  (heavy imports inside commands)
 
 app.add_typer(models_app, name="models")
 
-from minimax_agent.cli_sessions import sessions_app, undo  # noqa: E402  (heavy imports inside)
+from minimax_agent.cli.sessions import sessions_app, undo  # noqa: E402  (heavy imports inside)
 
 app.add_typer(sessions_app, name="sessions")
 app.command()(undo)
 
-from minimax_agent.cli_doctor import doctor  # noqa: E402  (flags only; heavy imports inside)
+from minimax_agent.cli.doctor import doctor  # noqa: E402  (flags only; heavy imports inside)
 
 app.command()(doctor)
 

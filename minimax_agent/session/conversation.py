@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from minimax_agent.checkpoints import Checkpoint, CheckpointError, Checkpoints, Restored, shown
-from minimax_agent.compaction import Compaction, ContextKeeper, ContextMeasure
+from minimax_agent.session.checkpoints import Checkpoint, CheckpointError, Checkpoints, Restored, shown
+from minimax_agent.session.compaction import Compaction, ContextKeeper, ContextMeasure
 from minimax_agent.errors import MinimaxAgentError, UsageError
 from minimax_agent.events import ToolCall, Usage
 from minimax_agent.messages import AssistantMessage, SystemMessage
-from minimax_agent.sessions import (
+from minimax_agent.session.store import (
     SessionInfo,
     SessionWriter,
     find_session,
@@ -104,7 +104,7 @@ class Conversation:
         resume: str | None = None,
         continue_latest: bool = False,
     ) -> Conversation:
-        from minimax_agent.runner import build_agent
+        from minimax_agent.session.runner import build_agent
 
         if resume and continue_latest:
             raise UsageError("--continue and --resume cannot be used together")
@@ -279,7 +279,7 @@ class Conversation:
         return done
 
     def clear(self) -> None:
-        from minimax_agent.prompt import system_prompt
+        from minimax_agent.session.prompt import system_prompt
 
         # a fresh conversation picks up a changed AGENTS.md (say, from /init)
         system = SystemMessage(content=system_prompt(self.agent.workspace.root))
@@ -321,7 +321,7 @@ class Conversation:
         self.checkpoints = self._open_checkpoints()
 
     def set_backend(self, backend: Backend) -> None:
-        from minimax_agent.runner import command_env_for
+        from minimax_agent.session.runner import command_env_for
 
         self.agent.backend = backend
         # the new backend's key joins the redactor and leaves the commands' environment

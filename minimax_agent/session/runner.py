@@ -12,7 +12,7 @@ from minimax_agent.backends import load_backend
 from minimax_agent.config import Settings
 from minimax_agent.errors import ExitCode
 from minimax_agent.modes import ApprovalMode
-from minimax_agent.prompt import system_prompt
+from minimax_agent.session.prompt import system_prompt
 from minimax_agent.trust import protected_paths
 
 if TYPE_CHECKING:

@@ -37,7 +37,7 @@ def list_sessions_command(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON array on stdout.")] = False,
 ) -> None:
     """List sessions of this workspace, newest first."""
-    from minimax_agent.sessions import list_sessions
+    from minimax_agent.session.store import list_sessions
 
     found = list_sessions(None if every else directory.resolve())
     if as_json:
@@ -67,7 +67,7 @@ def show_session(
 ) -> None:
     """Print a session's conversation."""
     from minimax_agent.messages import AssistantMessage, ToolMessage
-    from minimax_agent.sessions import find_session, load_session
+    from minimax_agent.session.store import find_session, load_session
     from minimax_agent.ui.terminal_safe import terminal_safe  # shown, the file keeps it raw
 
     try:
@@ -114,8 +114,8 @@ def remove_sessions(
     session_ids: Annotated[list[str], typer.Argument(help="Session ids (unique prefixes).")],
 ) -> None:
     """Delete sessions and their checkpoints."""
-    from minimax_agent.checkpoints import Checkpoints
-    from minimax_agent.sessions import find_session, remove_session
+    from minimax_agent.session.checkpoints import Checkpoints
+    from minimax_agent.session.store import find_session, remove_session
 
     try:
         infos = [find_session(s) for s in session_ids]
@@ -159,10 +159,10 @@ def undo(
     The conversation records the undo, so a resumed session tells the model.
     Exit codes: 0 undone, 1 refused (files changed since), 2 nothing to undo or bad arguments.
     """
-    from minimax_agent.checkpoints import Checkpoints, UndoConflictError, describe_conflict, shown
-    from minimax_agent.conversation import restore_checkpoint, undo_event, undo_note
+    from minimax_agent.session.checkpoints import Checkpoints, UndoConflictError, describe_conflict, shown
+    from minimax_agent.session.conversation import restore_checkpoint, undo_event, undo_note
     from minimax_agent.errors import UsageError
-    from minimax_agent.sessions import SessionWriter, find_session, latest_session, load_session
+    from minimax_agent.session.store import SessionWriter, find_session, latest_session, load_session
     from minimax_agent.ui.terminal_safe import terminal_safe  # labels quote the model
 
     root = directory.resolve()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from minimax_agent import cli_common as common
+from minimax_agent.cli.app import common as common
 from minimax_agent.errors import ExitCode
 from minimax_agent.review.options import DEFAULT_BUDGET_TOKENS, FailOn, ReviewFormat
 
@@ -177,7 +177,7 @@ def review(
     from minimax_agent.review.gitrange import repo_root
     from minimax_agent.review.report import Clock
     from minimax_agent.review.session import prepare, run_review
-    from minimax_agent.trace import TraceWriter
+    from minimax_agent.session.trace import TraceWriter
     from minimax_agent.ui.headless import HeadlessHooks
     from minimax_agent.ui.terminal_safe import SafeConsole, terminal_safe
 

@@ -72,6 +72,6 @@ def _main() -> None:
             leave_on_signals()
 
             sys.exit(interactive(options))
-    from minimax_agent.cli import run
+    from minimax_agent.cli.app import run
 
     run()

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from minimax_agent.errors import UsageError
-from minimax_agent.undo import (
+from minimax_agent.session.undo import (
     Change,
     Checkpoint,
     CheckpointError,

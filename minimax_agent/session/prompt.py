@@ -7,7 +7,7 @@ import platform
 import subprocess
 from pathlib import Path
 
-from minimax_agent.memory import project_memories, read_memory_file
+from minimax_agent.session.memory import project_memories, read_memory_file
 
 MEMORY_FILES = ("AGENTS.md", "CLAUDE.md")
 MEMORY_CHARS = 20_000

@@ -1,0 +1,1 @@
+"""The command line: one module per command group (kept import-free so `--version` stays fast)."""
