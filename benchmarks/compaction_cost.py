@@ -43,6 +43,9 @@ def main() -> None:
     from minimax_agent.backends import Request
     from minimax_agent.backends.local import LocalBackend
     from minimax_agent.backends.local.plan import default_threads
+    from minimax_agent.config import Settings
+    from minimax_agent.dialect import dialect_for
+    from minimax_agent.messages import SystemMessage, UserMessage
     from minimax_agent.session.compaction import (
         COMPACT_SYSTEM,
         COMPACT_TASK,
@@ -50,12 +53,13 @@ def main() -> None:
         _fit,
         _transcript_blocks,
     )
-    from minimax_agent.config import Settings
-    from minimax_agent.messages import SystemMessage, UserMessage
-    from quantize.tiny import write_tiny_model
+    from quantize.tiny import ARCH, write_tiny_model
 
+    template = dialect_for(architecture=ARCH).default_template()
     with tempfile.TemporaryDirectory() as tmp:
-        model = args.model or write_tiny_model(Path(tmp) / "bench.gguf", "bench")
+        model = args.model or write_tiny_model(
+            Path(tmp) / "bench.gguf", "bench", chat_template=template
+        )
         backend = LocalBackend.from_settings(
             Settings(
                 model=str(model),

@@ -39,13 +39,16 @@ def main() -> None:
     from minimax_agent.backends.local import LocalBackend
     from minimax_agent.backends.local.plan import default_threads
     from minimax_agent.config import Settings
-    from minimax_agent.dialect import render_prompt
+    from minimax_agent.dialect import dialect_for
     from minimax_agent.events import Usage
     from minimax_agent.messages import SystemMessage, UserMessage
-    from quantize.tiny import write_tiny_model
+    from quantize.tiny import ARCH, write_tiny_model
 
+    template = dialect_for(architecture=ARCH).default_template()
     with tempfile.TemporaryDirectory() as tmp:
-        model = args.model or write_tiny_model(Path(tmp) / "bench.gguf", "bench")
+        model = args.model or write_tiny_model(
+            Path(tmp) / "bench.gguf", "bench", chat_template=template
+        )
         threads = args.threads or default_threads()
         settings = Settings(
             model=str(model),
@@ -75,7 +78,7 @@ def main() -> None:
             UserMessage(content="Write a short poem about the sea."),
         ]
         prompt = bare.tokenize(
-            render_prompt(ours.template, messages).encode(), add_bos=False, special=True
+            ours.dialect.render(ours.template, messages).encode(), add_bos=False, special=True
         )
 
         def run_ours() -> tuple[float, int]:

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from minimax_agent.dialect.parser import StreamParser  # noqa: E402
+from minimax_agent.dialect import dialect_for  # noqa: E402
 from minimax_agent.events import ToolCall  # noqa: E402
 from minimax_agent.messages import ToolSpec  # noqa: E402
 
@@ -59,7 +59,7 @@ def turn(value: str) -> str:
 def parse_seconds(raw: str, step: int, value: str) -> float:
     chunks = [raw[i : i + step] for i in range(0, len(raw), step)]
     gc.collect()
-    parser = StreamParser(TOOLS)
+    parser = dialect_for().stream_parser(TOOLS)
     start = time.process_time()
     for chunk in chunks:
         parser.feed(chunk)

@@ -33,11 +33,12 @@ def main() -> None:
 
     import llama_cpp
 
+    from minimax_agent.dialect import dialect_for
     from quantize.footprint import file_footprint
     from quantize.hardware import DEFAULT_CPU_BANDWIDTH, GIB, detect_ram, measure_cpu_bandwidth
     from quantize.inspect import human_bytes
     from quantize.plan import Hardware, PlanRequest, plan_fit
-    from quantize.tiny import write_tiny_model
+    from quantize.tiny import ARCH, write_tiny_model
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
@@ -45,7 +46,8 @@ def main() -> None:
         path = folder / "minimax-m2-bench.gguf"
         if not path.exists():
             started = time.perf_counter()
-            write_tiny_model(path, size="bench")
+            template = dialect_for(architecture=ARCH).default_template()
+            write_tiny_model(path, size="bench", chat_template=template)
             print(f"wrote {path} in {time.perf_counter() - started:.1f} s")
 
         model = file_footprint(str(path))

@@ -48,24 +48,23 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from minimax_agent.agent import Hooks  # noqa: E402  (after the path is set)
+
 MAX_CHARS = 24  # free-text cap in the grammar, so the random model can close every call
 TASK = "Find where the configuration is read and explain it."
 
 
-class ProgressHooks:
+class ProgressHooks(Hooks):
     """Shows each step on stderr (a session takes minutes on CPU); approves nothing."""
 
     def __init__(self, label: str) -> None:
         self.label = label
 
     def on_event(self, event: Any) -> None:
-        from minimax_agent.agent import StepStarted
+        from minimax_agent.events import StepStarted
 
         if isinstance(event, StepStarted):
             print(f"{self.label}: step {event.step}", file=sys.stderr, flush=True)
-
-    def approve(self, call: Any, tool: Any, reason: str) -> bool:
-        return False
 
 
 class LlamaCppPythonBackend:
@@ -81,7 +80,7 @@ class LlamaCppPythonBackend:
         self.max_tokens = max_tokens
 
     def stream(self, request: Any) -> Iterator[Any]:
-        from minimax_agent.dialect import StreamParser
+        from minimax_agent.dialect import dialect_for
         from minimax_agent.events import Finish, Usage
         from minimax_agent.messages import template_messages
 
@@ -100,7 +99,7 @@ class LlamaCppPythonBackend:
         usage = out["usage"]
         hit = re.findall(r"remaining (\d+) prompt tokens to eval", report.getvalue())
         evaluated = int(hit[-1]) if hit else usage["prompt_tokens"]
-        parser = StreamParser(request.tools)
+        parser = dialect_for().stream_parser(request.tools)
         events = parser.feed(out["choices"][0]["message"]["content"] or "") + parser.finish()
         yield from events
         yield Usage(
@@ -206,12 +205,12 @@ def server_session(
     binary: Path, model: Path, tmp: Path, args: argparse.Namespace, threads: int
 ) -> tuple[list[Any], int]:
     """The session through our remote backend against llama-server: (usages, /metrics delta)."""
-    from minimax_agent.backends.local.grammar import whole_turn_grammar
     from minimax_agent.backends.openai import OpenAIBackend
+    from minimax_agent.dialect import dialect_for
     from minimax_agent.providers import PRESETS, Provider
     from tools import default_tools
 
-    grammar = whole_turn_grammar(default_tools(read_only=True).specs(), MAX_CHARS)
+    grammar = dialect_for().turn_grammar(default_tools(read_only=True).specs(), MAX_CHARS)
     # tool_choice is named here too, so the column does not depend on the preset's default.
     body = {"grammar": grammar, "tool_choice": "none", "seed": 1}
     config = PRESETS["llamacpp-server"].model_copy(update={"extra_body": body})
@@ -252,19 +251,21 @@ def main() -> None:
     args = parser.parse_args()
 
     from minimax_agent.backends.local import LocalBackend
-    from minimax_agent.backends.local.grammar import whole_turn_grammar
     from minimax_agent.backends.local.plan import default_threads
     from minimax_agent.config import Settings
-    from minimax_agent.dialect import render_prompt
+    from minimax_agent.dialect import dialect_for
     from minimax_agent.messages import AssistantMessage
-    from quantize.tiny import write_tiny_model
+    from quantize.tiny import ARCH, write_tiny_model
     from tools import default_tools
 
     threads = args.threads or default_threads()
     rows: list[tuple[str, int, int, int]] = []
     server_note = ""
+    template = dialect_for(architecture=ARCH).default_template()
     with tempfile.TemporaryDirectory() as tmp:
-        model = args.model or write_tiny_model(Path(tmp) / "bench.gguf", "bench")
+        model = args.model or write_tiny_model(
+            Path(tmp) / "bench.gguf", "bench", chat_template=template
+        )
         ours = LocalBackend.from_settings(
             Settings(
                 model=str(model),
@@ -292,7 +293,7 @@ def main() -> None:
         starts = [i for i, m in enumerate(agent.messages) if isinstance(m, AssistantMessage)]
         specs = agent.tools.specs()
         full = sum(
-            len(ours.model.tokenize(render_prompt(ours.template, agent.messages[:i], specs)))
+            len(ours.model.tokenize(ours.dialect.render(ours.template, agent.messages[:i], specs)))
             for i in starts
         )
         rows.append(("re-render + re-evaluate all", len(starts), added, full))
@@ -311,7 +312,7 @@ def main() -> None:
                 verbose=True,  # its prefix-match report is how it says what it evaluates
                 chat_format=None,
             )
-            grammar = whole_turn_grammar(default_tools(read_only=True).specs(), MAX_CHARS)
+            grammar = ours.dialect.turn_grammar(default_tools(read_only=True).specs(), MAX_CHARS)
             theirs = LlamaCppPythonBackend(llm, grammar, args.max_tokens)
             _, result = run_session(
                 theirs, scratch_repo(Path(tmp) / "theirs"), args.steps, "llama-cpp-python"

@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from minimax_agent.backends.scripted import ScriptedBackend
 from minimax_agent.config import Settings
-from minimax_agent.review.formats import render
-from minimax_agent.review.options import FailOn, ReviewFormat
+from minimax_agent.review.formats import ReviewFormat, render
+from minimax_agent.review.options import FailOn
 from minimax_agent.review.report import Clock
 from minimax_agent.review.session import Prepared, prepare, run_review
 

@@ -1,27 +1,33 @@
 """The agent loop: ask the backend, show events, approve, run tools, append, repeat.
 
-The library never prints or reads the keyboard: it calls `Hooks.on_event` and `Hooks.approve`,
-which the UI (or a headless runner) implements.
+The library never prints or reads the keyboard. Everything a run reports, and every point where
+its owner may act, goes through one `Hooks` object given at construction: the display (REPL,
+headless, stream-json), the conversation (persistence, checkpoints, compaction) and a review
+(which stops the run once the model has finished it) are all hooks.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from minimax_agent.backends import Backend, Request
 from minimax_agent.errors import BackendError, ContextOverflowError
-from minimax_agent.events import Event, Finish, ToolCall, Usage
-from minimax_agent.messages import (
-    AssistantMessage,
-    Message,
-    SystemMessage,
-    ToolMessage,
-    UserMessage,
+from minimax_agent.events import (
+    AgentEvent,
+    Event,
+    Finish,
+    RunResult,
+    RunStatus,
+    StepStarted,
+    ToolCall,
+    ToolOutcome,
+    TraceRecord,
+    Usage,
 )
+from minimax_agent.messages import Message, SystemMessage, UserMessage, close_unanswered
 
 if TYPE_CHECKING:
     from tools.approval import ApprovalPolicy
@@ -35,28 +41,68 @@ GAVE_UP_MARK = "NOT DONE:"  # how a final answer says the task was not done (see
 CUT_OFF = {"length": "max_tokens", "content_filter": "the endpoint's content filter"}
 
 
-@dataclass(frozen=True)
-class ToolOutcome:
-    """A tool call's result as it went back to the model."""
+class Hooks:
+    """Where a run's events go and where its owner decides. Every method has a default that
+    does nothing (or says no), so a writer overrides only what it uses."""
 
-    call: ToolCall
-    content: str
-    is_error: bool
-    seconds: float = 0.0
+    def on_event(self, event: AgentEvent) -> None:
+        """A delta, tool call, tool result, usage, step start, finish or notice, in order."""
+
+    def on_trace(self, record: TraceRecord) -> None:
+        """One model exchange, after it ended (for `--trace`)."""
+
+    def approve(self, call: ToolCall, tool: Tool, reason: str) -> bool:
+        """Whether a call the policy asks about may run; unattended, nobody says yes."""
+        return False
+
+    def stop(self, result: RunResult) -> RunStatus | None:
+        """Asked before each step: a status to end the run with now, or None to go on."""
+        return None
+
+    def before_step(self, result: RunResult) -> None:
+        """A step has started (its `StepStarted` is out) and its request is not built yet."""
+
+    def before_tools(self, calls: list[ToolCall]) -> None:
+        """The step's tool calls are about to run."""
+
+    def on_overflow(self) -> bool:
+        """The backend said the context overflowed: True when room was made (one retry)."""
+        return False
 
 
-@dataclass(frozen=True)
-class StepStarted:
-    step: int
+class Tee(Hooks):
+    """One hooks object for several consumers (a display and a trace): every event and trace
+    record reaches each of them in turn; `first` alone decides (approvals, stops) and runs the
+    extension points."""
 
+    def __init__(self, first: Hooks, *others: Hooks | None) -> None:
+        self.first = first
+        self.others = [o for o in others if o is not None]
 
-AgentEvent = Event | ToolOutcome | StepStarted
+    def on_event(self, event: AgentEvent) -> None:
+        self.first.on_event(event)
+        for other in self.others:
+            other.on_event(event)
 
+    def on_trace(self, record: TraceRecord) -> None:
+        self.first.on_trace(record)
+        for other in self.others:
+            other.on_trace(record)
 
-class Hooks(Protocol):
-    def on_event(self, event: AgentEvent) -> None: ...
+    def approve(self, call: ToolCall, tool: Tool, reason: str) -> bool:
+        return self.first.approve(call, tool, reason)
 
-    def approve(self, call: ToolCall, tool: Tool, reason: str) -> bool: ...
+    def stop(self, result: RunResult) -> RunStatus | None:
+        return self.first.stop(result)
+
+    def before_step(self, result: RunResult) -> None:
+        self.first.before_step(result)
+
+    def before_tools(self, calls: list[ToolCall]) -> None:
+        self.first.before_tools(calls)
+
+    def on_overflow(self) -> bool:
+        return self.first.on_overflow()
 
 
 @dataclass
@@ -65,22 +111,6 @@ class Limits:
     max_consecutive_errors: int = 3
     max_wall_s: float = 3600.0
     max_tokens: int | None = None
-
-
-@dataclass
-class RunResult:
-    # done · gave_up · truncated · max_steps · wall_time · model_errors · interrupted ·
-    # backend_error
-    status: str
-    final_text: str = ""
-    steps: int = 0
-    outcomes: list[ToolOutcome] = field(default_factory=list)
-    usage: list[Usage] = field(default_factory=list)
-    error: str | None = None
-
-
-# (step, finish, events, error, request): `request` is what was sent, also for a failed step
-Tracer = Callable[[int, Finish | None, list[Event], str | None, Any], None]
 
 
 class Agent:
@@ -94,7 +124,6 @@ class Agent:
         *,
         system_prompt: str,
         limits: Limits | None = None,
-        tracer: Tracer | None = None,
     ) -> None:
         self.backend = backend
         self.tools = tools
@@ -102,34 +131,31 @@ class Agent:
         self.policy = policy
         self.hooks = hooks
         self.limits = limits or Limits()
-        self.tracer = tracer
         self.messages: list[Message] = [SystemMessage(content=system_prompt)]
-        # Optional extensions, set by conversation.py: persistence and auto-compaction before a
-        # step, a checkpoint before its tools run, a compaction when the context overflows.
-        self.before_step: Callable[[RunResult], None] | None = None
-        self.before_tools: Callable[[list[ToolCall]], None] | None = None
-        self.on_overflow: Callable[[], bool] | None = None
 
     def run(self, task: str) -> RunResult:
         self.messages.append(UserMessage(content=task))
-        result = RunResult(status="max_steps")
+        result = RunResult(status=RunStatus.MAX_STEPS)
         started = time.monotonic()
         self.workspace.deadline = started + self.limits.max_wall_s
         errors_in_a_row = 0
         try:
             while result.steps < self.limits.max_steps:
                 if time.monotonic() - started > self.limits.max_wall_s:
-                    result.status = "wall_time"
+                    result.status = RunStatus.WALL_TIME
+                    return result
+                stop = self.hooks.stop(result)
+                if stop is not None:
+                    result.status = stop
                     return result
                 result.steps += 1
                 self.hooks.on_event(StepStarted(result.steps))
-                if self.before_step:
-                    self.before_step(result)
+                self.hooks.before_step(result)
                 try:
                     finish, calls = self._ask(result)
                 except ContextOverflowError:
                     # one retry after compaction frees room; a second overflow is final
-                    if not (self.on_overflow and self.on_overflow()):
+                    if not self.hooks.on_overflow():
                         raise
                     finish, calls = self._ask(result)
                 if not calls and _reasoning_only(finish):
@@ -142,19 +168,18 @@ class Agent:
                     result.final_text = message.content
                     cut = self._cut_off(finish)
                     if cut:
-                        result.status, result.error = "truncated", cut
+                        result.status, result.error = RunStatus.TRUNCATED, cut
                         return result
                     # the system prompt asks for this mark when the model gives up
                     gave_up = message.content.lstrip().upper().startswith(GAVE_UP_MARK)
-                    result.status = "gave_up" if gave_up else "done"
+                    result.status = RunStatus.GAVE_UP if gave_up else RunStatus.DONE
                     return result
-                if self.before_tools:
-                    self.before_tools(calls)
+                self.hooks.before_tools(calls)
                 outcomes = [self._execute(call) for call in calls]
                 result.outcomes.extend(outcomes)
                 errors_in_a_row = errors_in_a_row + 1 if all(o.is_error for o in outcomes) else 0
                 if errors_in_a_row >= self.limits.max_consecutive_errors:
-                    result.status = "model_errors"
+                    result.status = RunStatus.MODEL_ERRORS
                     result.error = (
                         f"{errors_in_a_row} steps in a row failed: {outcomes[-1].content}"
                     )
@@ -163,11 +188,12 @@ class Agent:
         except BackendError as exc:
             # a turn the run's own deadline stopped is the wall-time limit, not a failure
             late = time.monotonic() >= started + self.limits.max_wall_s
-            result.status, result.error = ("wall_time" if late else "backend_error"), str(exc)
+            result.status = RunStatus.WALL_TIME if late else RunStatus.BACKEND_ERROR
+            result.error = str(exc)
             return result
         except KeyboardInterrupt:
-            result.status, result.error = "interrupted", "interrupted by the user"
-            self._close_open_calls("interrupted by the user before this tool ran")
+            result.status, result.error = RunStatus.INTERRUPTED, "interrupted by the user"
+            close_unanswered(self.messages, "interrupted by the user before this tool ran")
             return result
         finally:
             self.workspace.deadline = None
@@ -193,16 +219,15 @@ class Agent:
                 elif isinstance(event, Finish):
                     finish = event
         except BaseException as exc:
-            if self.tracer:
-                sent = finish.request if finish else None
-                if sent is None and isinstance(exc, BackendError):
-                    sent = exc.request
-                self.tracer(result.steps, finish, seen, f"{type(exc).__name__}: {exc}", sent)
+            sent = finish.request if finish else None
+            if sent is None and isinstance(exc, BackendError):
+                sent = exc.request
+            error = f"{type(exc).__name__}: {exc}"
+            self.hooks.on_trace(TraceRecord(result.steps, finish, seen, error, sent))
             raise
         if finish is None:
             raise BackendError(f"backend {self.backend.name} ended a turn without finishing it")
-        if self.tracer:
-            self.tracer(result.steps, finish, seen, None, finish.request)
+        self.hooks.on_trace(TraceRecord(result.steps, finish, seen, None, finish.request))
         message = finish.message
         if not (calls or message.content.strip() or message.reasoning.strip()):
             raise BackendError(f"backend {self.backend.name} returned an empty turn")
@@ -228,9 +253,7 @@ class Agent:
         started = time.monotonic()
         content, is_error = self._outcome(call)
         outcome = ToolOutcome(call, content, is_error, time.monotonic() - started)
-        self.messages.append(
-            ToolMessage(tool_call_id=call.id, name=call.name, content=content, is_error=is_error)
-        )
+        self.messages.append(outcome.message())
         self.hooks.on_event(outcome)
         return outcome
 
@@ -252,27 +275,6 @@ class Agent:
             return "Error: the user declined this tool call", True
         result = tool.run(self.workspace, call.arguments)
         return result.content, result.is_error
-
-    def _close_open_calls(self, note: str) -> None:
-        """Give every unanswered call of the last turn a result, so history stays well-formed."""
-        last = next(
-            (
-                i
-                for i in range(len(self.messages) - 1, -1, -1)
-                if isinstance(self.messages[i], AssistantMessage)
-            ),
-            None,
-        )
-        if last is None:
-            return
-        answered = {m.tool_call_id for m in self.messages[last:] if isinstance(m, ToolMessage)}
-        message = self.messages[last]
-        assert isinstance(message, AssistantMessage)
-        for call in message.tool_calls:
-            if call.id not in answered:
-                self.messages.append(
-                    ToolMessage(tool_call_id=call.id, name=call.name, content=note, is_error=True)
-                )
 
 
 def _reasoning_only(finish: Finish) -> bool:

@@ -13,6 +13,9 @@ endpoint), read files (`chat_template`, a `model` path), or raise the approval m
 level, sandbox network or .git access, git hooks or passed-through variables; lowering them is
 always allowed. Those keys are ignored with one warning line naming them (`Settings.warnings`).
 The exact rules are in minimax_agent/trust.py.
+
+The object is flat, as the files, variables and flags are; components take its sections
+(`settings.generation`, `.endpoint`, `.local`, `.limits`, `.safety`: config_sections.py).
 """
 
 from __future__ import annotations
@@ -30,10 +33,20 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from minimax_agent.config_sections import (
+    EndpointSettings,
+    GenerationSettings,
+    KvType,
+    LimitSettings,
+    LocalSettings,
+    SafetySettings,
+    SandboxLevel,
+    section_of,
+)
 from minimax_agent.errors import ConfigError
-from minimax_agent.modes import ApprovalMode
 from minimax_agent.providers import ProviderConfig
-from minimax_agent.trust import PROJECT_FILE, is_trusted, split_project, warning_for
+from minimax_agent.trust import PROJECT_FILE, is_trusted, printable, split_project, warning_for
+from tools.modes import ApprovalMode
 
 # the config files' contents for the Settings being built, lowest priority first
 _layers: ContextVar[tuple[dict[str, Any], ...]] = ContextVar("_layers", default=())
@@ -63,7 +76,7 @@ class Settings(BaseSettings):
         default=None, description="Keep the MoE experts of the first N layers (or all) in RAM."
     )
     flash_attn: bool | None = None
-    kv_type: Literal["f16", "q8_0", "q4_0"] = "f16"
+    kv_type: KvType = "f16"
     threads: int | None = Field(default=None, ge=1)
     mmap: bool | None = None
     mlock: bool = False
@@ -80,7 +93,7 @@ class Settings(BaseSettings):
     # The OS sandbox around every command the agent runs (tools/sandbox.py). None: the default,
     # workspace-write (fix and full-auto require it; other REPL modes fall back to off with a
     # warning where no mechanism is available, since every command is approved by a person).
-    sandbox: Literal["read-only", "workspace-write", "off"] | None = None
+    sandbox: SandboxLevel | None = None
     sandbox_network: bool = False
     # let sandboxed commands write inside .git (a hook planted there would run unsandboxed)
     sandbox_git_writable: bool = False
@@ -125,6 +138,29 @@ class Settings(BaseSettings):
     def ignored_project_keys(self) -> list[str]:
         """Keys of the project file ignored because the directory is not trusted."""
         return list(self._ignored)
+
+    # -- the sections components take (config_sections.py); built afresh from the fields, so
+    # a `model_copy(update=...)` shows in them
+
+    @property
+    def generation(self) -> GenerationSettings:
+        return section_of(GenerationSettings, self)
+
+    @property
+    def endpoint(self) -> EndpointSettings:
+        return section_of(EndpointSettings, self)
+
+    @property
+    def local(self) -> LocalSettings:
+        return section_of(LocalSettings, self)
+
+    @property
+    def limits(self) -> LimitSettings:
+        return section_of(LimitSettings, self)
+
+    @property
+    def safety(self) -> SafetySettings:
+        return section_of(SafetySettings, self)
 
     @classmethod
     def settings_customise_sources(
@@ -183,9 +219,26 @@ def load_settings(workspace: Path, **flags: Any) -> Settings:
     if project is None:
         return base
     trusted = base.trust_project or is_trusted(workspace, base.trusted_projects)
-    kept, ignored = split_project(project, base, workspace, trusted=trusted)
+    fields = Settings.model_fields
+    kept, ignored = split_project(project, base, workspace, trusted=trusted, fields=fields)
     settings = _build([*layers, (project_path, kept)], given)
     if ignored:
         settings._ignored = ignored
         settings._warnings = [warning_for(project_path, ignored)]
     return settings
+
+
+def trust_question(workspace: Path, flags: dict[str, Any]) -> list[str] | None:
+    """For the REPL, before anything loads: the keys the project file sets that an untrusted
+    directory ignores, when the user has not answered for this directory yet; else None.
+    (The REPL asks `trust.may_need_trust` first, which needs no pydantic.)"""
+    from minimax_agent.errors import MinimaxAgentError
+    from minimax_agent.trust import may_need_trust
+
+    if not may_need_trust(workspace):
+        return None
+    try:
+        ignored = load_settings(workspace, **flags).ignored_project_keys
+    except MinimaxAgentError:
+        return None  # the session's own load reports it
+    return [printable(k) for k in ignored] or None

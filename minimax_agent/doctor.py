@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from minimax_agent.errors import ExitCode, MinimaxAgentError
+from minimax_agent.errors import USER_ERRORS, ExitCode, MinimaxAgentError, UserError, exit_code_for
 
 if TYPE_CHECKING:
     from minimax_agent.backends.local.native import Device
@@ -35,8 +35,8 @@ class Check:
     exit_code: int = ExitCode.OK
 
 
-def _failed(name: str, exc: MinimaxAgentError, data: dict[str, Any] | None = None) -> Check:
-    return Check(name, "fail", str(exc), data or {}, exc.exit_code)
+def _failed(name: str, exc: UserError, data: dict[str, Any] | None = None) -> Check:
+    return Check(name, "fail", str(exc), data or {}, exit_code_for(exc))
 
 
 def wants_endpoint(settings: Settings) -> bool:
@@ -129,14 +129,14 @@ def check_model(settings: Settings, found: list[Device], llama_ok: bool) -> Chec
 
     try:
         model = local_model(settings)
-    except MinimaxAgentError as exc:
+    except USER_ERRORS as exc:
         return _failed("model", exc, {"name": settings.model})
     if model is None:
         return Check("model", "skip", "no local model configured (--model PATH.gguf or NAME)")
     path = Path(model).expanduser()
     try:
         summary = inspect_model(path)
-    except MinimaxAgentError as exc:
+    except USER_ERRORS as exc:
         return _failed("model", exc, {"path": str(path)})
     gpus = [d for d in found if d.kind != "CPU"]
     vram = sum(d.free_bytes for d in gpus)
@@ -165,7 +165,7 @@ def check_model(settings: Settings, found: list[Device], llama_ok: bool) -> Chec
     detail = f"{path.name}: {facts}; {fit}"
     if llama_ok:
         moe = cpu_moe_layers(settings.cpu_moe, layers)
-        _, note = choose_n_ctx(settings, summary, on_gpu=bool(gpus), gpus=gpus, cpu_moe=moe)
+        _, note = choose_n_ctx(settings.local, summary, on_gpu=bool(gpus), gpus=gpus, cpu_moe=moe)
         detail += f"; {note}"
     return Check("model", status, detail, summary.to_json())
 
@@ -204,10 +204,15 @@ def check_tiny_run(threads: int | None) -> Check:
     from minimax_agent.backends.local.native import LoadParams, NativeModel
     from minimax_agent.backends.local.plan import default_threads
     from minimax_agent.backends.local.sampling import Sampler, SamplingParams
-    from quantize.tiny import write_tiny_model
+    from minimax_agent.dialect import dialect_for
+    from minimax_agent.messages import UserMessage
+    from quantize.tiny import ARCH, write_tiny_model
 
+    dialect = dialect_for(architecture=ARCH)
+    template = dialect.default_template()
+    prompt = dialect.render(template, [UserMessage(content="hello")])
     with tempfile.TemporaryDirectory(prefix="minimax-doctor-") as tmp:
-        path = write_tiny_model(Path(tmp) / "tiny.gguf", "tiny")
+        path = write_tiny_model(Path(tmp) / "tiny.gguf", "tiny", chat_template=template)
         n = threads or default_threads()
         params = LoadParams(path, 512, 0, n, n, -1, -1, 1)
         started = time.perf_counter()
@@ -215,7 +220,7 @@ def check_tiny_run(threads: int | None) -> Check:
         loaded = time.perf_counter() - started
         sampler = Sampler(model, SamplingParams(temperature=0))
         try:
-            model.evaluate(model.tokenize("]~!b[]~b]user\nhello[e~[\n]~b]ai\n<think>\n"))
+            model.evaluate(model.tokenize(prompt))
             started = time.perf_counter()
             for _ in range(TINY_TOKENS):
                 model.append(sampler.sample())
@@ -281,8 +286,8 @@ def run_checks(settings: Settings, *, tiny: bool = True, root: Path | None = Non
     elif tiny:
         try:
             checks.append(check_tiny_run(settings.threads))
-        except (MinimaxAgentError, OSError) as exc:
-            code = getattr(exc, "exit_code", ExitCode.BACKEND)
+        except (*USER_ERRORS, OSError) as exc:
+            code = exit_code_for(exc) if isinstance(exc, USER_ERRORS) else ExitCode.BACKEND
             checks.append(Check("tiny model", "fail", str(exc), exit_code=code))
     return checks
 

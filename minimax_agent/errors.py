@@ -1,16 +1,84 @@
-"""The user-facing error tree. The CLI turns any of these into one line and an exit code.
+"""The exceptions of the application, and of the libraries it uses, in one tree.
 
-Model mistakes (a malformed tool call, bad arguments) are never raised as these: they go back to
-the model as tool errors so it can correct itself.
+The CLI turns any of `USER_ERRORS` into one line and `exit_code_for(exc)`. The libraries (tools/,
+quantize/) define their own errors, since they never import this package; they are re-exported
+here and mapped to exit codes in `LIBRARY_EXIT_CODES`. Model mistakes (a malformed tool call,
+bad arguments) are never raised as these: they go back to the model as tool errors so it can
+correct itself.
+
+    Exception
+    ├── MinimaxAgentError ........................ 1  (each class says its own `exit_code`)
+    │   ├── UsageError ........................... 2  a bad flag, argument or combination
+    │   │   └── ReviewSetupError ................. 2  review/gitrange.py
+    │   ├── ConfigError .......................... 2  a config file or setting
+    │   │   └── TemplateError .................... 2  dialect/chat_template.py
+    │   ├── BackendError ......................... 3  the model could not answer
+    │   │   └── ContextOverflowError ............. 3  compaction can recover
+    │   ├── DiffParseError ....................... 3  review/diff.py
+    │   └── CheckpointError ...................... 1  session/undo.py
+    │       └── UndoConflictError ................ 1
+    ├── quantize.errors.QuantizeError ............ 1
+    │   ├── QuantizeUsageError ................... 2  a bad size, quant, name, file
+    │   │   ├── RepoNotFoundError ................ 2
+    │   │   ├── RepoAccessError .................. 2
+    │   │   └── QuantNotFoundError ............... 2
+    │   ├── ModelFileError ....................... 3  missing, truncated, not GGUF, not MiniMax
+    │   └── DownloadError ........................ 3  the Hub failed or a file came out wrong
+    └── tools.errors
+        ├── ToolError ............................ -  to the model as a tool result, never the user
+        └── SetupError ........................... 2  the run cannot start
+            ├── WorkspaceError ................... 2  the workspace is missing or no directory
+            └── SandboxUnavailable ............... 2  no OS sandbox here: refuse, never run bare
+    KeyboardInterrupt
+    └── Terminated ............................. 128 + signal (SIGTERM, SIGHUP)
 """
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import Any
 
+from quantize.errors import (
+    DownloadError,
+    ModelFileError,
+    QuantizeError,
+    QuantizeUsageError,
+    QuantNotFoundError,
+    RepoAccessError,
+    RepoNotFoundError,
+)
+from tools.errors import SandboxUnavailable, SetupError, ToolError, WorkspaceError
 
-class ExitCode:
-    """Exit codes shared by every command (documented in the README)."""
+__all__ = [
+    "LIBRARY_EXIT_CODES",
+    "USER_ERRORS",
+    "BackendError",
+    "ConfigError",
+    "ContextOverflowError",
+    "DownloadError",
+    "ExitCode",
+    "MinimaxAgentError",
+    "ModelFileError",
+    "QuantNotFoundError",
+    "QuantizeError",
+    "QuantizeUsageError",
+    "RepoAccessError",
+    "RepoNotFoundError",
+    "SandboxUnavailable",
+    "SetupError",
+    "Terminated",
+    "ToolError",
+    "UsageError",
+    "UserError",
+    "WorkspaceError",
+    "exit_code_for",
+]
+
+
+class ExitCode(IntEnum):
+    """Exit codes shared by every command (documented in the README). An `IntEnum`, so a code
+    is still the plain number wherever it is printed, compared or written to JSON. A signal
+    that stops the agent exits 128 + its number (143 SIGTERM, 129 SIGHUP; cli/signals.py)."""
 
     OK = 0
     NOT_DONE = 1
@@ -22,7 +90,7 @@ class ExitCode:
 class MinimaxAgentError(Exception):
     """Base of every error meant for the user."""
 
-    exit_code = ExitCode.NOT_DONE
+    exit_code: int = ExitCode.NOT_DONE
 
 
 class UsageError(MinimaxAgentError):
@@ -49,21 +117,30 @@ class ContextOverflowError(BackendError):
     """The conversation no longer fits the model's context window; compaction can recover."""
 
 
-class ModelFileError(BackendError):
-    """A model file that is missing, truncated, not GGUF, or of an unsupported architecture."""
+# The libraries' errors meant for the user, and the exit code each ends a command with (the most
+# specific class wins). The libraries carry no exit codes: those are this application's
+# convention (README), so the mapping lives here, beside the codes of its own classes.
+LIBRARY_EXIT_CODES: dict[type[Exception], ExitCode] = {
+    QuantizeError: ExitCode.NOT_DONE,
+    QuantizeUsageError: ExitCode.USAGE,
+    ModelFileError: ExitCode.BACKEND,
+    DownloadError: ExitCode.BACKEND,
+    SetupError: ExitCode.USAGE,
+}
+
+# Everything that reaches the user as one line and an exit code: `except USER_ERRORS as exc`.
+USER_ERRORS = (MinimaxAgentError, QuantizeError, SetupError)
+UserError = MinimaxAgentError | QuantizeError | SetupError
 
 
-class WorkspaceError(MinimaxAgentError):
-    """The workspace directory itself is unusable (missing, not a directory)."""
-
-    exit_code = ExitCode.USAGE
-
-
-class SandboxUnavailable(MinimaxAgentError):
-    """A run asked for an OS sandbox that this machine cannot provide (bwrap missing or
-    unable to create namespaces); it refuses rather than run commands unsandboxed."""
-
-    exit_code = ExitCode.USAGE
+def exit_code_for(exc: BaseException) -> int:
+    """The exit code a command ends with when `exc` stops it."""
+    if isinstance(exc, MinimaxAgentError):
+        return exc.exit_code
+    for cls in type(exc).__mro__:
+        if cls in LIBRARY_EXIT_CODES:
+            return LIBRARY_EXIT_CODES[cls]
+    return ExitCode.NOT_DONE
 
 
 class Terminated(KeyboardInterrupt):
@@ -74,7 +151,3 @@ class Terminated(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.signum = signum
-
-
-class ToolError(Exception):
-    """A tool refused or failed: the message goes back to the model, never to the user."""

@@ -8,17 +8,27 @@ M2.x degrades when earlier reasoning is dropped, so nothing here is ever thrown 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+# A tool as offered to the model is part of the conversation's vocabulary (backends and dialects
+# take it with the messages); the tools library defines it, since it must not import us.
+from tools.spec import ToolSpec as ToolSpec
 
-class ToolCallRecord(BaseModel):
-    """One tool call as the model made it."""
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One tool call as the model made it: in history, and as the event a backend streams.
+    When `error` is set the call was malformed: the agent sends the error back to the model as
+    the tool result instead of running anything. History never stores `error` (the tool
+    result that follows says it)."""
 
     id: str
     name: str
-    arguments: dict[str, Any] = Field(default_factory=dict)
+    arguments: dict[str, Any] = field(default_factory=dict)
+    error: Annotated[str | None, Field(exclude=True)] = None
 
 
 class SystemMessage(BaseModel):
@@ -35,7 +45,7 @@ class AssistantMessage(BaseModel):
     role: Literal["assistant"] = "assistant"
     content: str = ""
     reasoning: str = ""
-    tool_calls: list[ToolCallRecord] = Field(default_factory=list)
+    tool_calls: list[ToolCall] = Field(default_factory=list)
     # The exact text the model generated for this turn (local and inline-think endpoints).
     raw: str | None = None
     # Provider fields to send back unmodified, e.g. {"reasoning_details": [...]}.
@@ -53,24 +63,6 @@ class ToolMessage(BaseModel):
 Message = Annotated[
     SystemMessage | UserMessage | AssistantMessage | ToolMessage, Field(discriminator="role")
 ]
-
-
-class ToolSpec(BaseModel):
-    """A tool as offered to the model: name, description and JSON schema of its arguments."""
-
-    name: str
-    description: str
-    parameters: dict[str, Any]
-
-    def openai_shape(self) -> dict[str, Any]:
-        return {
-            "type": "function",
-            "function": {
-                "name": self.name,
-                "description": self.description,
-                "parameters": self.parameters,
-            },
-        }
 
 
 def assistant_shape(message: AssistantMessage, *, json_arguments: bool) -> dict[str, Any]:
@@ -120,3 +112,24 @@ def template_messages(messages: list[Message]) -> list[dict[str, Any]]:
         else:
             out.append({"role": message.role, "content": message.content})
     return out
+
+
+def close_unanswered(messages: list[Message], note: str) -> int:
+    """Give each tool call of the last assistant turn that has no result an error result
+    saying `note`, so the history is well-formed again (an interrupted run, a session that
+    ended mid-step); returns how many were closed."""
+    last = next(
+        (i for i in range(len(messages) - 1, -1, -1) if isinstance(messages[i], AssistantMessage)),
+        None,
+    )
+    if last is None:
+        return 0
+    turn = messages[last]
+    assert isinstance(turn, AssistantMessage)
+    answered = {m.tool_call_id for m in messages[last:] if isinstance(m, ToolMessage)}
+    missing = [c for c in turn.tool_calls if c.id not in answered]
+    for call in missing:
+        messages.append(
+            ToolMessage(tool_call_id=call.id, name=call.name, content=note, is_error=True)
+        )
+    return len(missing)

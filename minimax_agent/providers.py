@@ -4,21 +4,24 @@ each endpoint's quirks.
 Presets are plain data. A `[providers.NAME]` table in config.toml overrides the fields it names
 of a preset, or defines a new provider, so a user can reach an endpoint this file does not know
 without a code change. The API key itself is only ever read from the environment.
+
+`PRESETS` is the registry: adding a preset is one entry there (and, for a cloud host, one line
+in `_HOSTS`). This module imports nothing of the settings: it reads them through
+`EndpointChoice`, which `config.Settings` satisfies, so config can import `ProviderConfig`
+from here without a cycle.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from minimax_agent.errors import ConfigError
-
-if TYPE_CHECKING:
-    from minimax_agent.config import Settings
 
 
 class ProviderConfig(BaseModel):
@@ -154,6 +157,19 @@ _HOSTS = {
 }
 
 
+class EndpointChoice(Protocol):
+    """The settings that choose an endpoint (`config.Settings` has them all)."""
+
+    @property
+    def provider(self) -> str | None: ...
+    @property
+    def base_url(self) -> str | None: ...
+    @property
+    def api_key_env(self) -> str | None: ...
+    @property
+    def providers(self) -> Mapping[str, ProviderConfig]: ...
+
+
 @dataclass(frozen=True)
 class Provider:
     """A provider resolved for one run: where to send requests and with which key."""
@@ -168,7 +184,7 @@ class Provider:
         return f"Provider(name={self.name!r}, base_url={self.base_url!r})"
 
 
-def provider_names(settings: Settings | None = None) -> list[str]:
+def provider_names(settings: EndpointChoice | None = None) -> list[str]:
     extra = list(settings.providers) if settings else []
     return sorted({*PRESETS, *extra})
 
@@ -184,7 +200,7 @@ def guess_provider(base_url: str) -> str:
     return "openai"
 
 
-def _merged(name: str, settings: Settings) -> ProviderConfig:
+def _merged(name: str, settings: EndpointChoice) -> ProviderConfig:
     preset = PRESETS.get(name)
     user = settings.providers.get(name)
     if preset is None and user is None:
@@ -217,7 +233,7 @@ def check_base_url(base_url: str) -> None:
         raise ConfigError(f"base URL {base_url!r} names no host")
 
 
-def resolve_provider(settings: Settings) -> Provider:
+def resolve_provider(settings: EndpointChoice) -> Provider:
     """The provider a run uses, from --provider / --base-url / --api-key-env and config tables."""
     name = settings.provider or (guess_provider(settings.base_url) if settings.base_url else None)
     if name is None:

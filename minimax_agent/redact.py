@@ -36,8 +36,7 @@ from typing import TYPE_CHECKING, Any
 from tools.environment import MIN_SECRET_CHARS, URL_CREDENTIALS, secret_name
 
 if TYPE_CHECKING:
-    from minimax_agent.agent import AgentEvent
-    from minimax_agent.events import ToolCall
+    from minimax_agent.events import AgentEvent, ToolCall
 
 REDACTED = "[redacted]"
 _URL_REDACTED = "://" + REDACTED + "@"
@@ -156,8 +155,13 @@ class EventRedactor:
         self._streams: dict[type, StreamRedactor] = {}
 
     def __call__(self, event: AgentEvent) -> list[AgentEvent]:
-        from minimax_agent.agent import StepStarted, ToolOutcome
-        from minimax_agent.events import ReasoningDelta, TextDelta, ToolCall
+        from minimax_agent.events import (
+            ReasoningDelta,
+            StepStarted,
+            TextDelta,
+            ToolCall,
+            ToolOutcome,
+        )
 
         if isinstance(event, TextDelta | ReasoningDelta):
             kind = type(event)

@@ -35,14 +35,11 @@ import json
 import os
 import secrets
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from minimax_agent.errors import ConfigError
-
-if TYPE_CHECKING:
-    from minimax_agent.config import Settings
 
 PROJECT_FILE = ".minimax-agent.toml"
 TRUST_FILE = "trusted-projects.json"
@@ -112,6 +109,37 @@ RULED = frozenset(
 RESTRICTED = frozenset({"backend", "base_url", "api_key_env", "chat_template"})
 # Never from a project file, trusted or not.
 USER_ONLY = frozenset({"trust_project", "trusted_projects"})
+
+
+class UserSettings(Protocol):
+    """What the rules read of the user's own settings (config.Settings; this module does not
+    import it, since config.py imports the rules)."""
+
+    @property
+    def backend(self) -> str | None: ...
+    @property
+    def provider(self) -> str | None: ...
+    @property
+    def base_url(self) -> str | None: ...
+    @property
+    def api_key_env(self) -> str | None: ...
+    @property
+    def providers(self) -> Mapping[str, object]: ...
+    @property
+    def approval(self) -> str: ...
+    @property
+    def sandbox(self) -> str | None: ...
+    @property
+    def sandbox_network(self) -> bool: ...
+    @property
+    def sandbox_git_writable(self) -> bool: ...
+    @property
+    def git_hooks(self) -> bool: ...
+    @property
+    def checkpoints(self) -> bool: ...
+    @property
+    def pass_env(self) -> Sequence[str]: ...
+
 
 _APPROVAL_RANK = {"read-only": 0, "ask": 1, "auto-edit": 2, "full-auto": 3}
 # None is the default: workspace-write where a sandbox is required
@@ -194,7 +222,7 @@ def _looks_like_path(model: object, workspace: Path) -> bool:
     return Path(model).exists() or (workspace / model).exists()
 
 
-def _allowed(key: str, value: Any, base: Settings, workspace: Path) -> bool:
+def _allowed(key: str, value: Any, base: UserSettings, workspace: Path) -> bool:
     """Whether an untrusted project may set `key` to `value` (`base`: the user's own
     settings: their config.toml, environment and flags)."""
     if key in PROJECT_SAFE:
@@ -225,14 +253,17 @@ def _allowed(key: str, value: Any, base: Settings, workspace: Path) -> bool:
 
 
 def split_project(
-    data: dict[str, Any], base: Settings, workspace: Path, *, trusted: bool
+    data: dict[str, Any],
+    base: UserSettings,
+    workspace: Path,
+    *,
+    trusted: bool,
+    fields: Collection[str],
 ) -> tuple[dict[str, Any], list[str]]:
     """The part of a project file's `data` that applies, and the keys ignored (dotted, for
-    the warning; empty when trusted)."""
-    from minimax_agent.config import Settings
+    the warning; empty when trusted). `fields`: the names of the settings."""
     from minimax_agent.providers import ProviderConfig
 
-    fields = set(Settings.model_fields)
     kept: dict[str, Any] = {}
     ignored: list[str] = []
     for key, value in data.items():
@@ -259,15 +290,15 @@ def split_project(
     return kept, ignored
 
 
-def _printable(text: str) -> str:
+def printable(text: str) -> str:
     # a key name comes from the repository: its control characters must not reach a terminal
     return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
 def warning_for(path: Path, ignored: list[str]) -> str:
-    names = ", ".join(_printable(k) for k in ignored)
+    names = ", ".join(printable(k) for k in ignored)
     return (
-        f"ignoring settings from untrusted {_printable(str(path))}: {names} "
+        f"ignoring settings from untrusted {printable(str(path))}: {names} "
         "(trust it with --trust-project or /trust)"
     )
 
@@ -302,18 +333,3 @@ def protected_paths(root: Path) -> tuple[Path, ...]:
             break
     paths.append(config_dir().expanduser().resolve())
     return tuple(dict.fromkeys(paths))
-
-
-def trust_question(workspace: Path, flags: dict[str, Any]) -> list[str] | None:
-    """For the REPL, before anything loads: the keys the project file sets that an untrusted
-    directory ignores, when the user has not answered for this directory yet; else None."""
-    if not may_need_trust(workspace):
-        return None
-    from minimax_agent.config import load_settings
-    from minimax_agent.errors import MinimaxAgentError
-
-    try:
-        ignored = load_settings(workspace, **flags).ignored_project_keys
-    except MinimaxAgentError:
-        return None  # the session's own load reports it
-    return [_printable(k) for k in ignored] or None

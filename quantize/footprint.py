@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from minimax_agent.errors import ModelFileError, UsageError
+from quantize.errors import ModelFileError, QuantizeUsageError
 
 M21_LAYERS = 62
 M21_EMBD = 3072
@@ -55,6 +55,11 @@ KV_BYTES_PER_VALUE: dict[str, float] = {
 KV_LADDER = ("f16", "q8_0", "q4_0")
 
 
+def kv_bytes_per_token(n_layer: int, n_head_kv: int, head_dim: int, kv_type: str) -> float:
+    """Bytes one token adds to the KV cache: a key and a value per KV head in every layer."""
+    return n_layer * 2 * n_head_kv * head_dim * KV_BYTES_PER_VALUE[kv_type]
+
+
 @dataclass(frozen=True)
 class ModelFootprint:
     """Bytes of each placement group of one model file, plus the shape the KV cache needs."""
@@ -93,13 +98,13 @@ class ModelFootprint:
         )
 
     def kv_bytes_per_token(self, kv_type: str) -> float:
-        return self.n_layer * 2 * self.n_head_kv * self.head_dim * KV_BYTES_PER_VALUE[kv_type]
+        return kv_bytes_per_token(self.n_layer, self.n_head_kv, self.head_dim, kv_type)
 
     def requantized(self, quant: str) -> ModelFootprint:
         """The same model at another named quant (weights scaled by the bits-per-weight ratio;
         norms and router stay f32 in every quant)."""
         if self.quant is None:
-            raise UsageError(f"{self.name}: its quant type is unknown, cannot rescale it")
+            raise QuantizeUsageError(f"{self.name}: its quant type is unknown, cannot rescale it")
         f = QUANT_BPW[quant] / QUANT_BPW[self.quant]
         return replace(
             self,
@@ -116,7 +121,7 @@ class ModelFootprint:
 def normalize_quant(name: str) -> str:
     key = name.upper()
     if key not in QUANT_BPW:
-        raise UsageError(f"unknown quant {name!r}; choose one of: {', '.join(QUANT_BPW)}")
+        raise QuantizeUsageError(f"unknown quant {name!r}; choose one of: {', '.join(QUANT_BPW)}")
     return key
 
 

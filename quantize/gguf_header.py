@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from minimax_agent.errors import ModelFileError
+from quantize.errors import ModelFileError
 
 MAGIC = b"GGUF"
 DEFAULT_ALIGNMENT = 32

@@ -14,7 +14,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 
-from minimax_agent.errors import UsageError
+from quantize.errors import QuantizeUsageError
 
 KIB, MIB, GIB, TIB = 1 << 10, 1 << 20, 1 << 30, 1 << 40
 GB_S = 1e9
@@ -27,10 +27,14 @@ def parse_size(text: str) -> int:
     """`48G`, `48GB`, `48GiB`, `128g`, `512M`, `1.5T` -> bytes. A unit is required."""
     match = _SIZE.match(text)
     if not match:
-        raise UsageError(f"bad size {text!r}: use a number and a unit, e.g. 48G, 48GB, 512M")
+        raise QuantizeUsageError(
+            f"bad size {text!r}: use a number and a unit, e.g. 48G, 48GB, 512M"
+        )
     scale = _UNITS[match["unit"].upper()]
     if scale is None:
-        raise UsageError(f"bad size {text!r}: add a unit (K, M, G or T), e.g. {text.strip()}G")
+        raise QuantizeUsageError(
+            f"bad size {text!r}: add a unit (K, M, G or T), e.g. {text.strip()}G"
+        )
     return int(float(match["num"]) * scale)
 
 
@@ -71,7 +75,9 @@ DEFAULT_CPU_BANDWIDTH = 80 * GB_S
 def gpu_preset(name: str) -> GpuPreset:
     key = name.lower().replace("_", "-")
     if key not in GPU_PRESETS:
-        raise UsageError(f"unknown GPU preset {name!r}; choose one of: {', '.join(GPU_PRESETS)}")
+        raise QuantizeUsageError(
+            f"unknown GPU preset {name!r}; choose one of: {', '.join(GPU_PRESETS)}"
+        )
     return GPU_PRESETS[key]
 
 

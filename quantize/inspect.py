@@ -10,13 +10,10 @@ import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from minimax_agent.errors import ModelFileError
+from quantize.errors import ModelFileError
 from quantize.gguf_header import ArrayRef, GGUFHeader, TensorInfo, read_header
-
-if TYPE_CHECKING:
-    from rich.table import Table
 
 GROUPS = ("embeddings", "attention", "router", "experts", "norms", "output", "other")
 _SHARD = re.compile(r"^(?P<stem>.*)-(?P<no>\d{5})-of-(?P<count>\d{5})\.gguf$")
@@ -232,10 +229,11 @@ def _scalar(value: Any) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def human_bytes(n: float) -> str:
+def human_bytes(n: float, digits: int = 2) -> str:
+    """`n` bytes in binary units: `512 B`, `1.50 KiB`; `digits` after the point above bytes."""
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if abs(n) < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.2f} {unit}"
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.{digits}f} {unit}"
         n /= 1024
     raise AssertionError("unreachable")
 
@@ -245,55 +243,3 @@ def human_count(n: int) -> str:
         if n >= div:
             return f"{n / div:.2f}{suffix}"
     return str(n)
-
-
-def summary_table(s: ModelSummary) -> Table:
-    from rich.table import Table
-    from rich.text import Text
-
-    def tok(t: TokenInfo | None) -> str:
-        return "-" if t is None else f"{t.id} {t.text!r}"
-
-    def listed(tl: TokenList) -> str:
-        more = f" (+{tl.count - len(tl.tokens)} more)" if tl.count > len(tl.tokens) else ""
-        return f"{tl.count}: " + " ".join(repr(t.text) for t in tl.tokens) + more
-
-    head = Table.grid(padding=(0, 2))
-    head.add_column(style="bold")
-    head.add_column()
-    rows = [
-        ("file", s.paths[0] + (f" (+{len(s.paths) - 1} shards)" if len(s.paths) > 1 else "")),
-        ("architecture", s.architecture),
-        ("name", s.name or "-"),
-        ("quant", s.file_type),
-        ("parameters", human_count(s.n_params)),
-        ("file size", human_bytes(s.file_bytes)),
-        ("context length", str(s.context_length or "-")),
-        (
-            "layers / experts",
-            f"{s.n_layer or '-'} / {s.n_expert or '-'} ({s.n_expert_used or '-'} used)",
-        ),
-        ("chat template", "yes" if s.has_chat_template else "no"),
-        ("bos", tok(s.bos)),
-        ("eos", tok(s.eos)),
-        *((k, tok(t)) for k, t in (("eot", s.eot), ("pad", s.pad), ("unk", s.unk)) if t),
-        ("control tokens", listed(s.control_tokens)),
-        ("user-defined tokens", listed(s.user_defined_tokens)),
-    ]
-    for k, v in rows:
-        # Text, not markup: token texts such as `[e~[` or `[/INST]` look like rich tags.
-        head.add_row(k, Text(v))
-
-    table = Table(title="tensor groups")
-    for col in ("group", "parameters", "bytes", "types"):
-        table.add_column(col, justify="left" if col in ("group", "types") else "right")
-    for g, st in s.groups.items():
-        types = ", ".join(
-            f"{t} {human_bytes(b)}" for t, b in sorted(st.types.items(), key=lambda x: -x[1])
-        )
-        table.add_row(g, human_count(st.n_params), human_bytes(st.n_bytes), types or "-")
-
-    outer = Table.grid()
-    outer.add_row(head)
-    outer.add_row(table)
-    return outer

@@ -11,12 +11,8 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from minimax_agent.errors import UsageError
-
-if TYPE_CHECKING:
-    from rich.table import Table
+from quantize.errors import QuantizeUsageError
 
 MODELS_DIR_ENV = "MINIMAX_AGENT_MODELS_DIR"
 SHARD = re.compile(r"-(?P<no>\d{5})-of-(?P<count>\d{5})$")
@@ -112,35 +108,17 @@ def resolve_model_name(name: str, root: Path | None = None) -> Path:
         if key in {n.lower() for n in names} or (quant is not None and key == quant.lower()):
             found.append(m)
     if not found:
-        raise UsageError(
+        raise QuantizeUsageError(
             f"no model named {name!r} in {root}: `minimax-agent models list` shows what is "
             "there, `minimax-agent models pull` fetches one"
         )
     if len(found) > 1:
         choices = ", ".join(f"{m.repo}/{m.name}" if m.repo else m.name for m in found)
-        raise UsageError(f"{name!r} names several models; pick one of: {choices}")
+        raise QuantizeUsageError(f"{name!r} names several models; pick one of: {choices}")
     model = found[0]
     if not model.complete:
-        raise UsageError(
+        raise QuantizeUsageError(
             f"{model.name} has {len(model.files)} of its {model.shards_expected} shards; "
             "run `minimax-agent models pull` again to finish it"
         )
     return model.path
-
-
-def cached_table(models: list[CachedModel], root: Path) -> Table:
-    from rich.table import Table
-
-    from quantize.inspect import human_bytes
-
-    table = Table(title=str(root))
-    table.add_column("name")
-    table.add_column("size", justify="right")
-    table.add_column("repo", overflow="fold")  # long paths wrap rather than lose their ends
-    table.add_column("file", overflow="fold")
-    for m in models:
-        size = human_bytes(m.size)
-        if not m.complete:
-            size += f" ({len(m.files)} of {m.shards_expected} shards)"
-        table.add_row(m.name, size, m.repo, str(m.path.relative_to(root)))
-    return table

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from minimax_agent.errors import UsageError
+from quantize.errors import QuantizeUsageError
 from quantize.footprint import KV_BYTES_PER_VALUE, KV_LADDER, QUANT_BPW, ModelFootprint
 from quantize.hardware import GIB
 
@@ -57,7 +57,10 @@ class Advice:
 
 
 @dataclass(frozen=True)
-class Plan:
+class FitPlan:
+    """Where a model's pieces go on one machine, whether they fit, the decode speed and the
+    flags to run it (llama.cpp's load plan for a file is backends/local/plan.py's `LoadPlan`)."""
+
     request: PlanRequest
     fits: bool
     gpu: dict[str, int]  # component -> bytes placed on the GPU
@@ -92,18 +95,20 @@ class Plan:
 
 def validate(req: PlanRequest) -> None:
     if req.kv_type not in KV_BYTES_PER_VALUE:
-        raise UsageError(f"unknown KV type {req.kv_type!r}; choose one of: {', '.join(KV_LADDER)}")
+        raise QuantizeUsageError(
+            f"unknown KV type {req.kv_type!r}; choose one of: {', '.join(KV_LADDER)}"
+        )
     if req.ctx < 256:
-        raise UsageError(f"context {req.ctx} is too small; use at least 256 tokens")
+        raise QuantizeUsageError(f"context {req.ctx} is too small; use at least 256 tokens")
     if req.ctx > req.model.n_ctx_train:
-        raise UsageError(
+        raise QuantizeUsageError(
             f"context {req.ctx} exceeds what {req.model.name} supports ({req.model.n_ctx_train})"
         )
     if req.hardware.ram <= 0:
-        raise UsageError("system RAM is unknown; pass --ram, e.g. --ram 128G")
+        raise QuantizeUsageError("system RAM is unknown; pass --ram, e.g. --ram 128G")
 
 
-def place(req: PlanRequest) -> Plan:
+def place(req: PlanRequest) -> FitPlan:
     """Placement, fit and predicted speed for one request, without advice."""
     validate(req)
     m, hw = req.model, req.hardware
@@ -179,10 +184,10 @@ def _finish(
     gpu_shortfall: int,
     ram_shortfall: int,
     seconds_per_token: tuple[float, float],
-) -> Plan:
+) -> FitPlan:
     fits = gpu_shortfall == 0 and ram_shortfall == 0
     empty, full = seconds_per_token
-    plan = Plan(
+    plan = FitPlan(
         request=req,
         fits=fits,
         gpu=gpu,
@@ -202,7 +207,7 @@ def _finish(
     return plan
 
 
-def bandwidth_note(plan: Plan) -> str:
+def bandwidth_note(plan: FitPlan) -> str:
     """The bandwidths the speed was predicted from, and where each came from."""
     hw = plan.request.hardware
 
@@ -225,7 +230,7 @@ def _model_arg(m: ModelFootprint, server: bool = False) -> str:
     return f"{m.name}.gguf" if server else m.name
 
 
-def agent_flags(plan: Plan) -> list[str]:
+def agent_flags(plan: FitPlan) -> list[str]:
     req = plan.request
     flags = ["--model", _model_arg(req.model), "--n-ctx", str(req.ctx), "--kv-type", req.kv_type]
     flags += ["--gpu-layers", str(plan.gpu_layers)]
@@ -234,7 +239,7 @@ def agent_flags(plan: Plan) -> list[str]:
     return flags
 
 
-def server_flags(plan: Plan) -> list[str]:
+def server_flags(plan: FitPlan) -> list[str]:
     req = plan.request
     flags = ["-m", _model_arg(req.model, server=True), "-c", str(req.ctx)]
     flags += ["-ctk", req.kv_type, "-ctv", req.kv_type, "-ngl", str(plan.gpu_layers)]
@@ -269,7 +274,7 @@ def _ladders(req: PlanRequest) -> list[tuple[str, list[tuple[str, PlanRequest]]]
     return [("kv", kv), ("ctx", steps), ("quant", quants)]
 
 
-def plan_fit(req: PlanRequest) -> Plan:
+def plan_fit(req: PlanRequest) -> FitPlan:
     """Place the model; when it does not fit, find for each kind of change (KV type, context,
     quant) its mildest step that fits, or failing that its step that leaves least missing, and
     rank them: those that fit first (in that order: cheapest in quality first), then by the

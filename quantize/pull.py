@@ -23,15 +23,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from minimax_agent.errors import BackendError, UsageError
+from quantize.errors import (
+    DownloadError,
+    QuantizeUsageError,
+    QuantNotFoundError,
+    RepoAccessError,
+    RepoNotFoundError,
+)
 from quantize.footprint import QUANT_BPW, ModelFootprint, m21_footprint
 from quantize.model_cache import MODELS_DIR_ENV, models_dir, quant_name, shard_count
 from quantize.model_cache import SHARD as _SHARD
 
 if TYPE_CHECKING:
-    from rich.table import Table
-
-    from quantize.plan import Plan, PlanRequest
+    from quantize.plan import FitPlan, PlanRequest
 
 log = logging.getLogger("minimax_agent")
 
@@ -42,22 +46,6 @@ ATTEMPTS = 3  # per file, when the connection breaks off mid-way
 
 _REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 _STACKS = (("httpx2", "HTTPError"), ("httpx", "HTTPError"), ("requests", "RequestException"))
-
-
-class RepoNotFoundError(UsageError):
-    """The repo does not exist on the Hub, or it is private and no token opens it."""
-
-
-class RepoAccessError(UsageError):
-    """The repo is gated and the token (if any) has not been granted access."""
-
-
-class QuantNotFoundError(UsageError):
-    """The repo holds no GGUF of the requested quant."""
-
-
-class DownloadError(BackendError):
-    """The Hub could not be reached, or a download failed or came out the wrong size."""
 
 
 class _BrokenOff(DownloadError):
@@ -142,7 +130,7 @@ def footprint_for(quant: Quant) -> ModelFootprint:
     )
 
 
-def assess(listing: RepoListing, request: PlanRequest) -> list[tuple[Quant, Plan]]:
+def assess(listing: RepoListing, request: PlanRequest) -> list[tuple[Quant, FitPlan]]:
     """Every complete quant in the repo with its placement on the request's machine, largest
     first."""
     from quantize.plan import place
@@ -204,7 +192,7 @@ def _hub_errors(repo: str, doing: str, revision: str = "main") -> Iterator[None]
 def list_repo(repo: str, revision: str = "main") -> RepoListing:
     """The repo's GGUF quants at `revision`, pinned to the commit it points at now."""
     if not _REPO_ID.match(repo):
-        raise UsageError(f"bad repo {repo!r}: give it as ORG/NAME, e.g. {DEFAULT_REPO}")
+        raise QuantizeUsageError(f"bad repo {repo!r}: give it as ORG/NAME, e.g. {DEFAULT_REPO}")
     from huggingface_hub import HfApi
     from huggingface_hub.hf_api import RepoFile
 
@@ -271,7 +259,7 @@ def _check_space(dest: Path, needed: int) -> None:
         probe = probe.parent
     free = shutil.disk_usage(probe).free
     if needed > free:
-        raise UsageError(
+        raise QuantizeUsageError(
             f"{human_bytes(needed)} to download but {human_bytes(free)} free under {probe}; "
             f"free space or point {MODELS_DIR_ENV} at a bigger disk"
         )
@@ -290,17 +278,3 @@ def _verify(path: Path, f: RemoteFile) -> None:
             f"{f.path}: downloaded {size} bytes but the Hub lists {f.size}; "
             "removed it, run the command again"
         )
-
-
-def quants_table(listing: RepoListing, assessed: list[tuple[Quant, Plan]]) -> Table:
-    from rich.table import Table
-
-    from quantize.inspect import human_bytes
-
-    table = Table(title=f"{listing.repo} @ {listing.revision[:12]}")
-    for col in ("quant", "size", "files", "fits"):
-        table.add_column(col, justify="right" if col in ("size", "files") else "left")
-    for quant, plan in assessed:
-        fits = "yes" if plan.fits else f"no ({human_bytes(plan.shortfall)} short)"
-        table.add_row(quant.name, human_bytes(quant.size), str(len(quant.files)), fits)
-    return table

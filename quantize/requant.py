@@ -12,23 +12,23 @@ which the llama-cpp-python 0.3.36 bindings expose, and an importance matrix (`--
 name, which llama.cpp copies into its own map before quantizing.
 
 Progress comes from llama.cpp's log: it logs `[  12/  29] blk.0.attn_q.weight - [...]` as it
-starts each tensor, so `run` swaps in its own log callback for the call.
+starts each tensor, so `run` swaps in its own log callback for the call and passes each tensor
+to an `on_tensor` hook: the caller draws the progress (the CLI: minimax_agent/ui/models_view.py).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import struct
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from minimax_agent.errors import ModelFileError, UsageError
+from quantize.errors import ModelFileError, QuantizeUsageError
 from quantize.footprint import QUANT_BPW
+from quantize.imatrix import Imatrix, load_imatrix
 from quantize.inspect import GROUPS, ModelSummary, summarize
 
 RECIPES = ("default", "moe")
@@ -36,11 +36,6 @@ RECIPES = ("default", "moe")
 MOE_ATTENTION_PATTERN = r"\.attn_(q|k|v|output)\.weight$"
 Q8_BPW = 8.5
 _UNQUANTIZED = {"F32", "F16", "BF16"}
-
-if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
-    from rich.console import Console
 
 TensorHook = Callable[[int, int, str], None]
 """Called as llama.cpp starts each tensor: (1-based index, tensor count, tensor name)."""
@@ -63,114 +58,6 @@ def file_types() -> dict[str, int]:
         for t in gguf.LlamaFileType
         if t.name.startswith("MOSTLY_")
     }
-
-
-@dataclass(frozen=True)
-class Imatrix:
-    """An importance matrix, as llama.cpp's quantizer wants it: per tensor, the mean squared
-    activation of each input column (per expert for merged expert tensors)."""
-
-    path: Path
-    values: dict[str, npt.NDArray[np.float32]] = field(repr=False)
-    datasets: list[str]
-    chunks: int  # calibration chunks it was computed on; 0: the file does not say
-
-
-def load_imatrix(path: Path) -> Imatrix:
-    """Read a `llama-imatrix` output: GGUF (`<tensor>.in_sum2` / `<tensor>.counts`) or the legacy
-    `.dat` layout, normalised the way `llama-quantize --imatrix` does."""
-    try:
-        with path.open("rb") as f:
-            magic = f.read(4)
-    except OSError as exc:
-        raise UsageError(f"cannot read the importance matrix {path}: {exc.strerror}") from None
-    try:
-        imatrix = _load_gguf_imatrix(path) if magic == b"GGUF" else _load_legacy_imatrix(path)
-    except (ValueError, struct.error) as exc:
-        raise ModelFileError(f"{path}: not a usable importance matrix ({exc})") from None
-    if not imatrix.values:
-        raise ModelFileError(f"{path}: the importance matrix has no entries")
-    import numpy as np
-
-    for name, values in imatrix.values.items():
-        if not np.isfinite(values).all():
-            raise ModelFileError(f"{path}: the importance matrix for {name} is not finite")
-    return imatrix
-
-
-def _load_gguf_imatrix(path: Path) -> Imatrix:
-    import gguf
-    import numpy as np
-
-    reader = gguf.GGUFReader(path)
-    parts: dict[str, dict[str, Any]] = {}
-    for tensor in reader.tensors:
-        for suffix in (".in_sum2", ".counts"):
-            if tensor.name.endswith(suffix):
-                if tensor.tensor_type != gguf.GGMLQuantizationType.F32:
-                    raise ValueError(f"{tensor.name} is {tensor.tensor_type.name}, not F32")
-                parts.setdefault(tensor.name.removesuffix(suffix), {})[suffix] = tensor.data
-    values = {}
-    for name, part in parts.items():
-        if len(part) != 2:
-            raise ValueError(f"{name} lacks its sums or its counts")
-        sums = np.asarray(part[".in_sum2"], dtype=np.float32).reshape(-1)
-        # llama-imatrix stores counts as floats; llama.cpp rounds them before dividing
-        counts = np.rint(np.asarray(part[".counts"], dtype=np.float32).reshape(-1))
-        if not counts.size or sums.size % counts.size:
-            raise ValueError(f"{name}: {sums.size} sums do not split over {counts.size} counts")
-        rows = sums.reshape(counts.size, -1)
-        seen = counts > 0
-        # an expert the calibration never routed to gets neutral weights, as in llama.cpp
-        out = np.ones_like(rows)
-        out[seen] = rows[seen] / counts[seen, None]
-        values[name] = np.ascontiguousarray(out.reshape(-1), dtype=np.float32)
-
-    def field_value(key: str) -> Any:
-        kv = reader.get_field(key)
-        return kv.contents() if kv is not None else None
-
-    datasets = field_value(gguf.Keys.IMatrix.DATASETS) or []
-    chunks = field_value(gguf.Keys.IMatrix.CHUNK_COUNT) or 0
-    return Imatrix(path, values, [str(d) for d in datasets], int(chunks))
-
-
-def _load_legacy_imatrix(path: Path) -> Imatrix:
-    """int32 entries; per entry int32 name length, name, int32 calls, int32 count, float32
-    values (summed over calls); then optionally int32 chunks, int32 length, dataset name."""
-    import numpy as np
-
-    data = path.read_bytes()
-    pos = 0
-
-    def ints(n: int) -> tuple[int, ...]:
-        nonlocal pos
-        out = struct.unpack_from(f"<{n}i", data, pos)
-        pos += 4 * n
-        return out
-
-    (n_entries,) = ints(1)
-    if n_entries < 1:
-        raise ValueError("no entries")
-    values = {}
-    for _ in range(n_entries):
-        (length,) = ints(1)
-        name = data[pos : pos + length].decode()
-        pos += length
-        ncall, nval = ints(2)
-        if nval < 1 or pos + 4 * nval > len(data):
-            raise ValueError(f"{name}: truncated")
-        sums = np.frombuffer(data, dtype="<f4", count=nval, offset=pos).astype(np.float32)
-        pos += 4 * nval
-        if ncall > 0:  # the file holds sums over calls; llama.cpp wants the mean
-            sums /= ncall
-        values[name] = sums
-    chunks, datasets = 0, []
-    if len(data) >= pos + 8:
-        chunks, length = ints(2)
-        if length > 0:
-            datasets.append(data[pos : pos + length].decode(errors="replace"))
-    return Imatrix(path, values, datasets, chunks)
 
 
 @dataclass(frozen=True)
@@ -204,14 +91,14 @@ def prepare(
     types = file_types()
     key = qtype.upper()
     if key not in types:
-        raise UsageError(f"unknown quant type {qtype!r}; choose one of: {', '.join(types)}")
+        raise QuantizeUsageError(f"unknown quant type {qtype!r}; choose one of: {', '.join(types)}")
     if recipe not in RECIPES:
-        raise UsageError(f"unknown recipe {recipe!r}; choose one of: {', '.join(RECIPES)}")
+        raise QuantizeUsageError(f"unknown recipe {recipe!r}; choose one of: {', '.join(RECIPES)}")
     source = summarize(src)
     if dst.exists() and not force:
-        raise UsageError(f"{dst} exists; pass --force to overwrite it")
+        raise QuantizeUsageError(f"{dst} exists; pass --force to overwrite it")
     if dst.resolve() == src.resolve():
-        raise UsageError("the output must be a different file from the input")
+        raise QuantizeUsageError("the output must be a different file from the input")
     matrix = load_imatrix(imatrix) if imatrix is not None else None
     return QuantizeJob(src, dst, key, types[key], recipe, source, threads, matrix)
 
@@ -384,50 +271,3 @@ class _QuantizerLog:
             if match:
                 index, total = int(match[1]), int(match[2])
                 self.on_tensor(index, total, match[3].decode(errors="replace"))
-
-
-@contextmanager
-def tensor_progress(console: Console | None = None) -> Iterator[TensorHook]:
-    """A `run(on_tensor=...)` hook reporting on stderr: a progress bar on a terminal; elsewhere
-    (CI logs) a line per 10% of the tensors."""
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    console = console or Console(stderr=True)
-    if not console.is_terminal:
-        shown = 0
-
-        def log_tenths(index: int, total: int, name: str) -> None:
-            nonlocal shown
-            tenth = (index - 1) * 10 // total
-            if tenth > shown:
-                shown = tenth
-                console.print(f"quantizing: {tenth * 10}% ({index - 1}/{total} tensors)")
-
-        yield log_tenths
-        return
-
-    progress = Progress(
-        TextColumn("quantizing"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[tensor]}"),
-        console=console,
-    )
-    task = progress.add_task("quantize", total=None, tensor="")
-
-    def draw(index: int, total: int, name: str) -> None:
-        # the log line comes as a tensor starts, so the ones before it are the ones done
-        progress.update(task, total=total, completed=index - 1, tensor=name)
-
-    with progress:
-        yield draw
-        total = progress.tasks[0].total
-        progress.update(task, completed=total or 0, tensor="")

@@ -5,7 +5,7 @@ The layout follows what llama.cpp's loader asks of the architecture (see `LLM_AR
 per block q/k/v/output projections, RMS norms over the *whole* q and k widths (not per head), a
 sigmoid router with a per-expert selection bias, and stacked `ffn_{gate,up,down}_exps` tensors.
 The vocabulary is byte-level BPE (every byte has a token, so any text tokenizes) plus the M2
-control tokens, and the chat template is the project's own.
+control tokens, and the chat template is the one the caller passes (the project's own).
 """
 
 from __future__ import annotations
@@ -151,30 +151,29 @@ def write_tiny_model(
     path: Path | str,
     size: str = "tiny",
     seed: int = 0,
-    chat_template: str | None = None,
+    *,
+    chat_template: str,
     dtype: str = "f16",
 ) -> Path:
     """Write a random-weight `minimax-m2` GGUF of the named size ("tiny", "quant" or "bench")
     to `path` (overwriting it) and return the path. Same size and seed give the same file.
+    `chat_template` is the text stored as `tokenizer.chat_template` (the caller's dialect's,
+    or "" for a file without one); this library knows no dialect.
     `dtype` ("f16" or "f32") is the type of the weight matrices; norms and router stay f32."""
     import gguf
     import numpy as np
 
-    from minimax_agent.errors import UsageError
+    from quantize.errors import QuantizeUsageError
 
     if size not in SIZES:
-        raise UsageError(f"unknown tiny model size {size!r}; choose one of: {', '.join(SIZES)}")
+        choices = ", ".join(SIZES)
+        raise QuantizeUsageError(f"unknown tiny model size {size!r}; choose one of: {choices}")
     file_types = {"f16": gguf.LlamaFileType.MOSTLY_F16, "f32": gguf.LlamaFileType.ALL_F32}
     if dtype not in file_types:
         choices = ", ".join(file_types)
-        raise UsageError(f"unknown tiny model dtype {dtype!r}; choose one of: {choices}")
+        raise QuantizeUsageError(f"unknown tiny model dtype {dtype!r}; choose one of: {choices}")
     weight_dtype: np.dtype[Any] = np.dtype(np.float32 if dtype == "f32" else np.float16)
     shape = SIZES[size]
-    if chat_template is None:
-        from minimax_agent.dialect.render import default_template
-
-        chat_template = default_template()
-
     path = Path(path)
     rng = np.random.default_rng(seed)
     tokens, types, merges = build_vocab(shape.n_vocab)

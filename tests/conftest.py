@@ -1,4 +1,5 @@
-"""Fixtures shared across test packages: real git repos and a real CLI subprocess."""
+"""Fixtures shared across test packages: real git repos, the real CLI (a subprocess, or in
+process through CliRunner), and the `slow` marker."""
 
 from __future__ import annotations
 
@@ -85,9 +86,40 @@ def run_cli(isolated_home: Path) -> RunCli:
     return run
 
 
+@pytest.fixture
+def invoke_cli(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> RunCli:
+    """Run the CLI in this process through typer's CliRunner: the same commands, flags, outputs
+    and exit codes as `run_cli`, without a fresh interpreter per call. For what needs no
+    process of its own (no signal, terminal or start-up check); gives a `CompletedProcess`."""
+    from typer.testing import CliRunner
+
+    from minimax_agent.cli.app import app
+
+    for name, value in GIT_ENV.items():
+        monkeypatch.setenv(name, value)
+
+    def run(
+        *args: str, env: dict[str, str] | None = None, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        result = CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
+        return subprocess.CompletedProcess(
+            ["minimax-agent", *args], result.exit_code, result.stdout, result.stderr
+        )
+
+    return run
+
+
 def write_script(path: Path, steps: list[str]) -> Path:
     path.write_text(json.dumps(steps))
     return path
+
+
+def tiny_template() -> str:
+    """The chat template a tiny test model carries: its architecture's dialect's own."""
+    from minimax_agent.dialect import dialect_for
+    from quantize.tiny import ARCH
+
+    return dialect_for(architecture=ARCH).default_template()
 
 
 def wait_until_serving(
@@ -111,3 +143,32 @@ def wait_until_serving(
         if time.monotonic() > deadline:
             raise RuntimeError(f"{what} not serving in {timeout_s:g} s: {log.read_text()[-3000:]}")
         time.sleep(0.2)
+
+
+# --- the `slow` marker -------------------------------------------------------------------------
+# `pytest -m "not slow"` is the inner loop; the README's command runs everything. A test is slow
+# when it needs a real model runtime or a terminal, found without a list to keep up to date:
+# - by directory: every test in these runs llama.cpp on a tiny GGUF, writes or requantises GGUF
+#   files, runs the C++ llama-server, or drives the REPL in a pty;
+# - elsewhere, by what it uses: a fixture that loads llama.cpp, writes a model or starts a model
+#   server, or a module that spawns a pty (pexpect).
+SLOW_DIRS = ("local", "quantize", "server", "repl")
+SLOW_FIXTURES = frozenset(
+    {"llama", "tiny_gguf", "m21_gguf", "m21_split", "make_backend", "llama_server", "start_repl"}
+)
+
+
+def is_slow(item: pytest.Item) -> bool:
+    parts = Path(str(item.path)).relative_to(Path(__file__).parent).parts
+    if parts and parts[0] in SLOW_DIRS:
+        return True
+    if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    module = getattr(item, "module", None)
+    return module is not None and "pexpect" in vars(module)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if is_slow(item):
+            item.add_marker(pytest.mark.slow)

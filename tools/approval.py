@@ -59,10 +59,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from minimax_agent.modes import ApprovalMode
 from tools.base import Tool
 from tools.bashparse import parse
 from tools.denylist import Finding, check_command
+from tools.modes import ApprovalMode
 
 __all__ = ["ApprovalPolicy", "Finding", "Verdict", "check_command", "dangerous_command"]
 

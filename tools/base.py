@@ -21,8 +21,8 @@ from typing import Any, Literal, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
-from minimax_agent.errors import ToolError
-from minimax_agent.messages import ToolSpec
+from tools.errors import ToolError
+from tools.spec import ToolSpec
 from tools.workspace import Workspace
 
 log = logging.getLogger("minimax_agent")

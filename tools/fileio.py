@@ -26,7 +26,7 @@ import re
 import stat
 from pathlib import Path
 
-from minimax_agent.errors import ToolError
+from tools.errors import ToolError
 from tools.workspace import Workspace
 
 MAX_LINE_CHARS = 2000

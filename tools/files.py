@@ -14,8 +14,8 @@ from typing import Annotated
 
 from pydantic import Field
 
-from minimax_agent.errors import ToolError
 from tools.base import DEFAULT_RESULT_CHARS, tool
+from tools.errors import ToolError
 from tools.fileio import (
     MAX_LINE_CHARS,
     SNIFF_BYTES,

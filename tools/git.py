@@ -33,8 +33,8 @@ from typing import Annotated
 
 from pydantic import Field
 
-from minimax_agent.errors import ToolError
 from tools.base import tool
+from tools.errors import ToolError
 from tools.workspace import Workspace
 
 _ENV = {

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from minimax_agent.errors import SandboxUnavailable
+from tools.errors import SandboxUnavailable
 
 Level = Literal["read-only", "workspace-write"]
 LEVELS: tuple[str, ...] = ("read-only", "workspace-write", "off")

@@ -20,8 +20,8 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from minimax_agent.errors import ToolError
 from tools.base import tool
+from tools.errors import ToolError
 from tools.fileio import (
     MAX_LINE_CHARS,
     existing_path,

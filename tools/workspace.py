@@ -13,7 +13,7 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from minimax_agent.errors import ToolError, WorkspaceError
+from tools.errors import ToolError, WorkspaceError
 
 if TYPE_CHECKING:
     from tools.sandbox import Sandbox

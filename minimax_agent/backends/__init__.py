@@ -1,42 +1,36 @@
-"""Backends stream one assistant turn for a conversation.
+"""Backends stream one assistant turn for a conversation; this module is their registry.
 
-`Backend` is a Protocol, not a base class: anything with `stream(request)` is one. Concrete
-backends are imported lazily by `load_backend` so that start-up never pays for llama.cpp or httpx.
+`BACKENDS` maps a backend kind (the part of `--backend KIND[:ARG]` before the colon) to the class
+that implements it, as a lazily imported path, so start-up never pays for llama.cpp or httpx.
+Each class builds itself from the settings and the ARG (`from_spec`); adding a backend is its
+module plus one line here. `Request` and the `Backend` protocol live in `backends.base`, which
+the backends import (never this module).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from minimax_agent.events import Event
-from minimax_agent.messages import Message, ToolSpec
+from minimax_agent.backends.base import Backend, Request
 
 if TYPE_CHECKING:
     from minimax_agent.config import Settings
 
+__all__ = ["BACKENDS", "Backend", "Request", "chooses_local", "load_backend", "local_model"]
 
-@dataclass
-class Request:
-    messages: list[Message]
-    tools: list[ToolSpec] = field(default_factory=list)
-    max_tokens: int | None = None
-    # "none": the tools are there only so the prompt matches the conversation's (and reuses its
-    # cache); the answer must be text
-    tool_choice: Literal["auto", "none"] = "auto"
-    # the run's deadline (a time.monotonic() value, from max_wall_s): a turn still streaming
-    # then is stopped with a BackendError (the OpenAI backend; a local turn ends at max_tokens)
-    deadline: float | None = None
+BACKENDS: dict[str, str] = {
+    "scripted": "minimax_agent.backends.scripted:ScriptedBackend",
+    "local": "minimax_agent.backends.local.backend:LocalBackend",
+    "openai": "minimax_agent.backends.openai.backend:OpenAIBackend",
+}
 
 
-class Backend(Protocol):
-    name: str
+class BackendClass(Protocol):
+    """What a registered class provides besides the `Backend` protocol of its instances."""
 
-    def stream(self, request: Request) -> Iterator[Event]:
-        """Stream one assistant turn; the last event is always `Finish`."""
-        ...
+    def from_spec(self, settings: Settings, arg: str) -> Backend: ...
 
 
 def chooses_local(settings: Settings) -> bool:
@@ -66,8 +60,9 @@ def local_model(settings: Settings) -> str | None:
     return str(resolve_model_name(model))
 
 
-def load_backend(settings: Settings) -> Backend:
-    """Build the backend the settings name (`scripted:FILE`, ...)."""
+def backend_spec(settings: Settings) -> str:
+    """`KIND[:ARG]`: `--backend` as given, else `openai` for a named endpoint, else `local`
+    for a model; a ConfigError when the settings name none of these."""
     from minimax_agent.errors import ConfigError
 
     spec = settings.backend
@@ -80,25 +75,29 @@ def load_backend(settings: Settings) -> Backend:
             "no backend configured: pass --model PATH.gguf, or --backend (e.g. "
             "scripted:FILE.json), or set `backend` in .minimax-agent.toml"
         )
+    return spec
+
+
+def backend_class(kind: str) -> BackendClass | None:
+    """The registered class for `kind`, imported now; None for a kind not registered."""
+    path = BACKENDS.get(kind)
+    if path is None:
+        return None
+    module, _, name = path.partition(":")
+    found: BackendClass = getattr(import_module(module), name)
+    return found
+
+
+def load_backend(settings: Settings) -> Backend:
+    """Build the backend the settings name (`scripted:FILE`, `local[:PATH]`, `openai[:NAME]`)."""
+    from minimax_agent.errors import ConfigError
+
+    spec = backend_spec(settings)
     kind, _, arg = spec.partition(":")
-    if kind == "scripted":
-        from minimax_agent.backends.scripted import ScriptedBackend
-
-        if not arg:
-            raise ConfigError("--backend scripted needs a file: --backend scripted:FILE.json")
-        return ScriptedBackend.from_file(arg)
-    if kind == "local":
-        from minimax_agent.backends.local import LocalBackend
-
-        return LocalBackend.from_settings(
-            settings.model_copy(update={"model": local_model(settings)})
+    cls = backend_class(kind)
+    if cls is None:
+        raise ConfigError(
+            f"unknown backend {spec!r}; expected scripted:FILE, openai[:PROVIDER] or "
+            "local[:PATH.gguf]"
         )
-    if kind == "openai":
-        from minimax_agent.backends.openai import OpenAIBackend
-
-        # `--backend openai:NAME` is a short form of `--provider NAME`.
-        named = settings.model_copy(update={"provider": arg}) if arg else settings
-        return OpenAIBackend.from_settings(named)
-    raise ConfigError(
-        f"unknown backend {spec!r}; expected scripted:FILE, openai[:PROVIDER] or local[:PATH.gguf]"
-    )
+    return cls.from_spec(settings, arg)

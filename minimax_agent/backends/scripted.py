@@ -1,7 +1,7 @@
 """A backend that replays a script: each item is the raw text the model generates for one step.
 
-It goes through the real M2 parser, streaming in small pieces, so the CLI can be driven end to
-end without a model.
+It goes through the real parser of the default dialect (M2), streaming in small pieces, so the
+CLI can be driven end to end without a model.
 """
 
 from __future__ import annotations
@@ -9,21 +9,33 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from minimax_agent.backends import Request
-from minimax_agent.dialect import StreamParser, default_template, render_prompt
+from minimax_agent.backends.base import Backend, Request
+from minimax_agent.dialect import dialect_for
 from minimax_agent.errors import BackendError, ConfigError
 from minimax_agent.events import Event, Finish
+
+if TYPE_CHECKING:
+    from minimax_agent.config import Settings
 
 CHUNK = 7  # small and odd, so tags are split across chunks as in real streaming
 
 
-class ScriptedBackend:
+class ScriptedBackend(Backend):
     name = "scripted"
 
     def __init__(self, steps: list[str]) -> None:
         self.steps = list(steps)
         self.position = 0
+        self.dialect = dialect_for()  # a script is written in the default format
+
+    @classmethod
+    def from_spec(cls, settings: Settings, arg: str) -> ScriptedBackend:
+        """`--backend scripted:FILE.json`."""
+        if not arg:
+            raise ConfigError("--backend scripted needs a file: --backend scripted:FILE.json")
+        return cls.from_file(arg)
 
     @classmethod
     def from_file(cls, path: str | Path) -> ScriptedBackend:
@@ -45,8 +57,9 @@ class ScriptedBackend:
             )
         text = self.steps[self.position]
         self.position += 1
-        prompt = render_prompt(default_template(), request.messages, request.tools)
-        parser = StreamParser(request.tools)
+        dialect = self.dialect
+        prompt = dialect.render(dialect.default_template(), request.messages, request.tools)
+        parser = dialect.stream_parser(request.tools)
         for start in range(0, len(text), CHUNK):
             yield from parser.feed(text[start : start + CHUNK])
         yield from parser.finish()

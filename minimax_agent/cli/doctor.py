@@ -1,4 +1,7 @@
-"""`minimax-agent doctor`: flags and rendering; the checks live in `minimax_agent.doctor`."""
+"""`minimax-agent doctor`: flags and rendering; the checks live in `minimax_agent.doctor`.
+
+It takes the same endpoint and local-model flags as `fix` and the interactive session, so it
+checks the model and endpoint those would use, loaded the way they would load it."""
 
 from __future__ import annotations
 
@@ -9,26 +12,23 @@ from typing import Annotated
 
 import typer
 
+from minimax_agent.cli import flags
+from minimax_agent.cli.command import command
+
 MARKS = {"ok": "✓", "info": "·", "warn": "!", "fail": "✗", "skip": "-"}
 STYLES = {"ok": "green", "info": "", "warn": "yellow", "fail": "red", "skip": "dim"}
 
 
+@command
 def doctor(
-    directory: Annotated[
-        Path, typer.Option("-C", "--directory", help="Workspace whose config is checked.")
-    ] = Path("."),
-    model: Annotated[
-        str | None, typer.Option(help="Check this model (a local PATH.gguf or a name).")
-    ] = None,
-    backend: Annotated[str | None, typer.Option(help="Backend, as for fix.")] = None,
-    provider: Annotated[str | None, typer.Option(help="Provider, as for fix.")] = None,
-    base_url: Annotated[
-        str | None, typer.Option("--base-url", help="Base URL, as for fix.")
-    ] = None,
+    *,  # keyword-only: a flag group (cli/flags.py) has no default to give
+    directory: flags.Directory = Path("."),
+    endpoint: flags.EndpointFlags,
+    local: flags.LocalFlags,
     tiny: Annotated[
         bool, typer.Option("--tiny/--no-tiny", help="Time a short run of the tiny test model.")
     ] = True,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+    as_json: flags.AsJson = False,
 ) -> None:
     """Check llama.cpp, GPUs, memory, the configured model and endpoint, and the sandbox.
 
@@ -40,19 +40,12 @@ def doctor(
 
     from minimax_agent.config import load_settings
     from minimax_agent.doctor import exit_code, run_checks
-    from minimax_agent.errors import MinimaxAgentError
 
-    try:
-        root = directory.resolve()
-        settings = load_settings(
-            root, model=model, backend=backend, provider=provider, base_url=base_url
-        )
-        for warning in settings.warnings:
-            typer.echo(f"minimax-agent: warning: {warning}", err=True)
-        checks = run_checks(settings, tiny=tiny, root=root)
-    except MinimaxAgentError as exc:
-        typer.echo(f"minimax-agent: error: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from None
+    root = directory.resolve()
+    settings = load_settings(root, **endpoint.settings(), **local.settings())
+    for warning in settings.warnings:
+        typer.echo(f"minimax-agent: warning: {warning}", err=True)
+    checks = run_checks(settings, tiny=tiny, root=root)
     code = exit_code(checks)
     if as_json:
         typer.echo(json.dumps({"checks": [asdict(c) for c in checks], "exit_code": code}))

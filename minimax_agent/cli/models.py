@@ -10,15 +10,15 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from minimax_agent.errors import ExitCode, MinimaxAgentError, UsageError
+from minimax_agent.cli.command import fail as _fail  # the CLI's one error line and exit code
+from minimax_agent.errors import USER_ERRORS, ExitCode, UsageError
 
 if TYPE_CHECKING:
-    from quantize.plan import Plan, PlanRequest
-    from quantize.requant import GroupEstimate
+    from quantize.plan import PlanRequest
 
 models_app = typer.Typer(
     help="Inspect GGUF files, plan how M2.1 fits a machine, requantise, write tiny test models.",
@@ -30,11 +30,6 @@ class KvType(StrEnum):
     F16 = "f16"
     Q8_0 = "q8_0"
     Q4_0 = "q4_0"
-
-
-def _fail(exc: MinimaxAgentError) -> NoReturn:
-    typer.echo(f"minimax-agent: error: {exc}", err=True)
-    raise typer.Exit(exc.exit_code)
 
 
 @models_app.command()
@@ -50,13 +45,15 @@ def tiny(
     try:
         if out.exists() and not force:
             raise UsageError(f"{out} exists; pass --force to overwrite it")
-        from quantize.tiny import write_tiny_model
+        from minimax_agent.dialect import dialect_for
+        from quantize.tiny import ARCH, write_tiny_model
 
+        template = dialect_for(architecture=ARCH).default_template()
         try:
-            write_tiny_model(out, size=size, seed=seed)
+            write_tiny_model(out, size=size, seed=seed, chat_template=template)
         except OSError as exc:
             raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
-    except MinimaxAgentError as exc:
+    except USER_ERRORS as exc:
         _fail(exc)
     typer.echo(f"wrote {out} ({out.stat().st_size} bytes)")
 
@@ -68,15 +65,17 @@ def inspect(
 ) -> None:
     """Architecture, size, quant and bytes per tensor group, from the header only."""
     try:
-        from quantize.inspect import summarize, summary_table
+        from quantize.inspect import summarize
 
         summary = summarize(file)
-    except MinimaxAgentError as exc:
+    except USER_ERRORS as exc:
         _fail(exc)
     if as_json:
         typer.echo(json.dumps(summary.to_json(), indent=2))
         return
     from rich.console import Console
+
+    from minimax_agent.ui.models_view import summary_table
 
     Console().print(summary_table(summary))
 
@@ -118,14 +117,16 @@ def plan(
         from quantize.plan import plan_fit
 
         result = plan_fit(request)
-    except MinimaxAgentError as exc:
+    except USER_ERRORS as exc:
         _fail(exc)
     if as_json:
         from dataclasses import asdict
 
         typer.echo(json.dumps(asdict(result), indent=2))
     else:
-        _print_plan(result)
+        from minimax_agent.ui.models_view import print_plan
+
+        print_plan(result)
     if not result.fits:
         raise typer.Exit(ExitCode.NOT_DONE)
 
@@ -150,10 +151,11 @@ def quantize_cmd(
 ) -> None:
     """Requantize a GGUF with llama.cpp's quantizer (needs llama-cpp-python)."""
     try:
-        from quantize.requant import estimate, prepare, run, tensor_progress
+        from minimax_agent.ui.models_view import print_estimate, tensor_progress
+        from quantize.requant import estimate, prepare, run
 
         job = prepare(src, dst, qtype, recipe, force=force, threads=threads, imatrix=imatrix)
-        _print_estimate(job.qtype, job.recipe, estimate(job), job.requantize)
+        print_estimate(job.qtype, job.recipe, estimate(job), job.requantize)
         if job.imatrix is not None:
             typer.echo(f"importance matrix: {len(job.imatrix.values)} tensors from {imatrix}")
         if dry_run:
@@ -166,7 +168,7 @@ def quantize_cmd(
             ) from None
         with tensor_progress() as on_tensor:
             run(job, on_tensor=on_tensor)
-    except MinimaxAgentError as exc:
+    except USER_ERRORS as exc:
         _fail(exc)
     typer.echo(f"wrote {dst} ({dst.stat().st_size} bytes)")
 
@@ -209,7 +211,9 @@ def pull(
             assessed = hub.assess(listing, base)
             from rich.console import Console
 
-            Console().print(hub.quants_table(listing, assessed))
+            from minimax_agent.ui.models_view import quants_table
+
+            Console().print(quants_table(listing, assessed))
             found = next((q for q, p in assessed if p.fits), None)
             if found is None:
                 raise UsageError(
@@ -233,7 +237,7 @@ def pull(
             typer.echo(f"[{index}/{count}] {f.path} ({human_bytes(f.size)}{note})")
 
         paths = hub.download(listing, chosen, progress)
-    except MinimaxAgentError as exc:
+    except USER_ERRORS as exc:
         _fail(exc)
     typer.echo(f"verified {what} in {dest}")
     typer.echo(f"run it with: minimax-agent --model {model_cache.cached_name(paths[0])}")
@@ -244,7 +248,7 @@ def list_models(
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array on stdout.")] = False,
 ) -> None:
     """Models in the models directory (see `pull`): the names `--model` accepts, and sizes."""
-    from quantize.model_cache import cached_models, cached_table, models_dir
+    from quantize.model_cache import cached_models, models_dir
 
     root, models = models_dir(), cached_models()
     if as_json:
@@ -264,41 +268,9 @@ def list_models(
     else:
         from rich.console import Console
 
+        from minimax_agent.ui.models_view import cached_table
+
         Console().print(cached_table(models, root))
-
-
-def resolve_model_arg(value: str) -> Path:
-    """What `--model VALUE` means: an existing file as given, otherwise a model name from the
-    models directory (`MiniMax-M2.1-Q4_K_M`, a file name, or a quant held once). Raises
-    `UsageError` when it is neither."""
-    path = Path(value).expanduser()
-    if path.is_file():
-        return path
-    from quantize.model_cache import resolve_model_name
-
-    return resolve_model_name(value)
-
-
-def _print_estimate(qtype: str, recipe: str, groups: list[GroupEstimate], requant: bool) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    from quantize.inspect import human_bytes
-
-    table = Table(title=f"{qtype}, recipe {recipe} (sizes are estimates)")
-    for col in ("group", "now", "becomes", "about"):
-        table.add_column(col, justify="right" if col in ("now", "about") else "left")
-    total: int | None = 0
-    for g in groups:
-        size = g.estimated_bytes
-        total = None if total is None or size is None else total + size
-        about = human_bytes(size) if size is not None else "?"
-        table.add_row(g.group, human_bytes(g.source_bytes), g.target, about)
-    table.add_row("[bold]total[/]", "", "", human_bytes(total) if total is not None else "?")
-    console = Console()
-    console.print(table)
-    if requant:
-        console.print("note: the input is already quantized; requantizing compounds the loss")
 
 
 def _plan_request(
@@ -348,66 +320,3 @@ def _plan_request(
         cpu_bandwidth_source=cpu_source,
     )
     return PlanRequest(model=model, hardware=hardware, ctx=ctx, kv_type=kv)
-
-
-def _print_plan(p: Plan) -> None:
-    import shlex
-
-    from rich.console import Console
-    from rich.table import Table
-
-    from quantize.inspect import human_bytes
-    from quantize.plan import bandwidth_note
-
-    req, hw = p.request, p.request.hardware
-    console = Console()
-    console.print(
-        f"[bold]{req.model.name}[/] ({human_bytes(req.model.total)}) on {hw.gpu_name} "
-        f"({human_bytes(hw.gpu_memory)}) + {human_bytes(hw.ram)} RAM, "
-        f"context {req.ctx} at {req.kv_type}"
-    )
-    table = Table(title="placement")
-    table.add_column("component")
-    table.add_column("GPU", justify="right")
-    table.add_column("CPU RAM", justify="right")
-    for name in dict.fromkeys([*p.gpu, *p.cpu]):
-        gpu_bytes, cpu_bytes = p.gpu.get(name), p.cpu.get(name)
-        table.add_row(
-            name.replace("_", " "),
-            human_bytes(gpu_bytes) if gpu_bytes is not None else "",
-            human_bytes(cpu_bytes) if cpu_bytes is not None else "",
-        )
-    table.add_row(
-        "[bold]total[/]",
-        f"{human_bytes(p.gpu_used)} of {human_bytes(hw.gpu_memory)}" if p.gpu else "",
-        f"{human_bytes(p.ram_used)} of {human_bytes(hw.ram)}",
-    )
-    console.print(table)
-    if hw.gpu_memory <= 0:
-        console.print("no GPU given or detected: a CPU-only plan (pass --gpu or --gpu-mem)")
-    if p.gpu:
-        console.print(
-            f"experts: {p.gpu_expert_layers} layers on the GPU, {p.cpu_moe} layers in CPU RAM"
-        )
-    console.print(f"RAM left for the OS: {human_bytes(p.ram_left)}")
-    if not p.fits:
-        missing = []
-        if p.gpu_shortfall:
-            missing.append(f"GPU short by {human_bytes(p.gpu_shortfall)}")
-        if p.ram_shortfall:
-            missing.append(f"RAM short by {human_bytes(p.ram_shortfall)}")
-        console.print(f"[bold red]does not fit[/]: {', '.join(missing)}")
-        if p.advice:
-            console.print(f"helps most: {p.advice[0].description}")
-            for a in p.advice[1:]:
-                extra = "" if a.fits else f", still {human_bytes(a.shortfall)} short"
-                console.print(f"  or: {a.description}{extra}")
-        return
-    if p.tokens_per_s is not None and p.tokens_per_s_full is not None:
-        console.print(
-            f"predicted decode: {p.tokens_per_s:.1f} tok/s (empty context), "
-            f"{p.tokens_per_s_full:.1f} tok/s (context full)"
-        )
-        console.print(f"  from bandwidth: {bandwidth_note(p)}", highlight=False)
-    console.print("minimax-agent " + shlex.join(p.agent_flags), soft_wrap=True, highlight=False)
-    console.print("llama-server " + shlex.join(p.server_flags), soft_wrap=True, highlight=False)

@@ -1,5 +1,6 @@
 """`minimax-agent review`: flags only. Imported when the CLI starts, so everything heavy (git,
-unidiff, pydantic models, the agent) is imported inside the command."""
+unidiff, pydantic models, the agent) is imported inside the command. A user error ends it
+through `cli/command.py`, like every command; anything else is `_crash` (exit 3, never 1)."""
 
 from __future__ import annotations
 
@@ -9,21 +10,17 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from minimax_agent.cli.app import common as common
-from minimax_agent.errors import ExitCode
-from minimax_agent.review.options import DEFAULT_BUDGET_TOKENS, FailOn, ReviewFormat
+from minimax_agent.cli import flags
+from minimax_agent.cli.command import command
+from minimax_agent.errors import USER_ERRORS, ExitCode
+from minimax_agent.review.formats import ReviewFormat
+from minimax_agent.review.options import DEFAULT_BUDGET_TOKENS, FailOn
 
 if TYPE_CHECKING:
-    from minimax_agent.errors import MinimaxAgentError
     from minimax_agent.review.report import ReviewReport
 
 STDOUT = "-"
 log = logging.getLogger("minimax_agent")
-
-
-def _fail(exc: MinimaxAgentError) -> NoReturn:
-    typer.echo(f"minimax-agent: error: {exc}", err=True)
-    raise typer.Exit(exc.exit_code)
 
 
 def _crash(exc: Exception) -> NoReturn:
@@ -110,9 +107,11 @@ def _write_outputs(report: ReviewReport, plan: dict[ReviewFormat, str]) -> None:
             typer.echo(f"minimax-agent: warning: no job summary: {exc}", err=True)
 
 
+@command
 def review(
+    *,  # keyword-only: a flag group (cli/flags.py) has no default to give
     directory: Annotated[
-        Path, typer.Option("-C", "--directory", help="Repository to review (default: here).")
+        Path, flags.directory_option("Repository to review (default: here).")
     ] = Path("."),
     base: Annotated[
         str | None,
@@ -145,14 +144,10 @@ def review(
     fail_on: Annotated[
         FailOn, typer.Option(help="Exit 1 when a finding is at or above this severity.")
     ] = FailOn.HIGH,
-    backend: common.Backend = None,
-    provider: common.Provider = None,
-    base_url: common.BaseUrl = None,
-    model: common.Model = None,
-    api_key_env: common.ApiKeyEnv = None,
-    trust_project: common.TrustProject = None,
+    endpoint: flags.EndpointFlags,
+    trust_project: flags.TrustProject = None,
     max_steps: Annotated[
-        int | None, typer.Option(min=1, help="Steps allowed per part of the diff.")
+        int | None, flags.max_steps_option("Steps allowed per part of the diff.")
     ] = None,
     max_diff_tokens: Annotated[
         int,
@@ -164,8 +159,8 @@ def review(
             "--allow-shell", help="Let the model run shell commands (read-only otherwise)."
         ),
     ] = False,
-    trace: common.Trace = None,
-    show_reasoning: common.ShowReasoning = False,
+    trace: flags.Trace = None,
+    show_reasoning: flags.ShowReasoning = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
 ) -> None:
     """Review the changes on a branch (or a commit, or uncommitted work) and report findings.
@@ -173,7 +168,6 @@ def review(
     Exit codes: 0 passed · 1 findings at or above --fail-on · 2 usage · 3 failed · 130 stopped.
     """
     from minimax_agent.config import load_settings
-    from minimax_agent.errors import MinimaxAgentError
     from minimax_agent.review.gitrange import repo_root
     from minimax_agent.review.report import Clock
     from minimax_agent.review.session import prepare, run_review
@@ -191,14 +185,7 @@ def review(
         plan = plan_outputs(output_formats, outputs)
         root = repo_root(directory.resolve())
         settings = load_settings(
-            root,
-            backend=backend,
-            max_steps=max_steps,
-            provider=provider,
-            base_url=base_url,
-            model=model,
-            api_key_env=api_key_env,
-            trust_project=trust_project,
+            root, **endpoint.settings(), max_steps=max_steps, trust_project=trust_project
         )
         for warning in settings.warnings:
             typer.echo(f"minimax-agent: warning: {warning}", err=True)
@@ -227,16 +214,14 @@ def review(
             fail_on=fail_on,
             allow_shell=allow_shell,
             display=display,
-            tracer=tracer,
+            trace=tracer,
             note=note,
         )
         report.timings = clock.summary()
         if display is not None:
-            display._end_line()
+            display.end_line()
         _write_outputs(report, plan)
-    except MinimaxAgentError as exc:
-        _fail(exc)
-    except (typer.Exit, typer.Abort):
+    except (*USER_ERRORS, typer.Exit, typer.Abort):
         raise
     except Exception as exc:  # a bug or a broken environment: exit 3, never 1 (findings)
         _crash(exc)

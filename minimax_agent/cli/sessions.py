@@ -1,29 +1,22 @@
-"""`minimax-agent sessions list|show|rm` and `minimax-agent undo` (typer; heavy imports inside)."""
+"""`minimax-agent sessions list|show|rm` and `minimax-agent undo` (typer; heavy imports inside).
+A user error ends a command through `cli/command.py`."""
 
 from __future__ import annotations
 
 import json
 import time
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
-from minimax_agent.errors import MinimaxAgentError
+from minimax_agent.cli import flags
+from minimax_agent.cli.command import command
 
 sessions_app = typer.Typer(
     help="Saved conversations: list, show, remove. Resume one with --continue or --resume ID.",
     no_args_is_help=True,
 )
-
-DirectoryOption = Annotated[
-    Path, typer.Option("-C", "--directory", help="Workspace root (default: current dir).")
-]
-
-
-def _fail(exc: MinimaxAgentError) -> NoReturn:
-    typer.echo(f"minimax-agent: error: {exc}", err=True)
-    raise typer.Exit(exc.exit_code)
 
 
 def _when(seconds: float) -> str:
@@ -31,10 +24,11 @@ def _when(seconds: float) -> str:
 
 
 @sessions_app.command("list")
+@command
 def list_sessions_command(
-    directory: DirectoryOption = Path("."),
+    directory: flags.Directory = Path("."),
     every: Annotated[bool, typer.Option("--all", help="Sessions of every workspace.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON array on stdout.")] = False,
+    as_json: Annotated[bool, flags.json_option("One JSON array on stdout.")] = False,
 ) -> None:
     """List sessions of this workspace, newest first."""
     from minimax_agent.session.store import list_sessions
@@ -61,6 +55,7 @@ def list_sessions_command(
 
 
 @sessions_app.command("show")
+@command
 def show_session(
     session_id: Annotated[str, typer.Argument(help="Session id (a unique prefix is enough).")],
     full: Annotated[bool, typer.Option("--full", help="Do not shorten tool results.")] = False,
@@ -70,10 +65,7 @@ def show_session(
     from minimax_agent.session.store import find_session, load_session
     from minimax_agent.ui.terminal_safe import terminal_safe  # shown, the file keeps it raw
 
-    try:
-        loaded = load_session(find_session(session_id))
-    except MinimaxAgentError as exc:
-        _fail(exc)
+    loaded = load_session(find_session(session_id))
     info = loaded.info
     typer.echo(f"session {info.id} · {info.root} · started {_when(info.created)}")
     for message in loaded.messages[1:]:
@@ -110,6 +102,7 @@ def show_session(
 
 
 @sessions_app.command("rm")
+@command
 def remove_sessions(
     session_ids: Annotated[list[str], typer.Argument(help="Session ids (unique prefixes).")],
 ) -> None:
@@ -117,10 +110,7 @@ def remove_sessions(
     from minimax_agent.session.checkpoints import Checkpoints
     from minimax_agent.session.store import find_session, remove_session
 
-    try:
-        infos = [find_session(s) for s in session_ids]
-    except MinimaxAgentError as exc:
-        _fail(exc)
+    infos = [find_session(s) for s in session_ids]
     for info in infos:
         root = Path(info.root)
         checkpoints = Checkpoints.open(root, info.id) if root.is_dir() else None
@@ -130,8 +120,9 @@ def remove_sessions(
         typer.echo(f"removed {info.id}")
 
 
+@command
 def undo(
-    directory: DirectoryOption = Path("."),
+    directory: flags.Directory = Path("."),
     session: Annotated[
         str | None,
         typer.Option("--session", "-s", help="Session id (default: this workspace's latest)."),
@@ -159,10 +150,20 @@ def undo(
     The conversation records the undo, so a resumed session tells the model.
     Exit codes: 0 undone, 1 refused (files changed since), 2 nothing to undo or bad arguments.
     """
-    from minimax_agent.session.checkpoints import Checkpoints, UndoConflictError, describe_conflict, shown
-    from minimax_agent.session.conversation import restore_checkpoint, undo_event, undo_note
     from minimax_agent.errors import UsageError
-    from minimax_agent.session.store import SessionWriter, find_session, latest_session, load_session
+    from minimax_agent.session.checkpoints import (
+        Checkpoints,
+        UndoConflictError,
+        describe_conflict,
+        shown,
+    )
+    from minimax_agent.session.conversation import restore_checkpoint, undo_event, undo_note
+    from minimax_agent.session.store import (
+        SessionWriter,
+        find_session,
+        latest_session,
+        load_session,
+    )
     from minimax_agent.ui.terminal_safe import terminal_safe  # labels quote the model
 
     root = directory.resolve()
@@ -186,8 +187,6 @@ def undo(
             typer.echo(f"  {shown(conflict.path)}: {describe_conflict(conflict)}", err=True)
         typer.echo("undo --force undoes anyway, after keeping a backup checkpoint", err=True)
         raise typer.Exit(exc.exit_code) from None
-    except MinimaxAgentError as exc:
-        _fail(exc)
     writer = SessionWriter.resume(load_session(info))
     writer.note(undo_note(restored))
     writer.event("undo", **undo_event(restored))

@@ -1,4 +1,5 @@
-"""The review's vocabulary as enums. Stdlib only: the CLI imports this to build `--help`."""
+"""The review's vocabulary as enums. Stdlib only: the CLI imports this to build `--help`.
+The output formats are named beside their writers, in review/formats/."""
 
 from __future__ import annotations
 
@@ -54,14 +55,6 @@ class FailOn(StrEnum):
         if self is FailOn.NONE:
             return False
         return severity.rank >= Severity(self.value).rank
-
-
-class ReviewFormat(StrEnum):
-    MARKDOWN = "markdown"
-    JSON = "json"
-    SARIF = "sarif"
-    GITHUB = "github"
-    RDJSONL = "rdjsonl"
 
 
 def rule_id(category: Category) -> str:

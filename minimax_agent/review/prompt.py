@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from minimax_agent.session.prompt import project_memory
 from minimax_agent.review.chunks import Chunk
 from minimax_agent.review.diff import ReviewDiff
 from minimax_agent.review.gitrange import DiffSource
+from minimax_agent.session.memory import project_instructions
 
 LISTED_FILES = 200
 
@@ -64,8 +64,8 @@ def review_prompt(source: DiffSource, diff: ReviewDiff, chunk: Chunk) -> str:
         f"# The change\nReviewing {source.description}.{part}\n\nChanged files:\n"
         + _file_list(diff, chunk),
     ]
-    memory = project_memory(source.root)
-    if memory:
-        parts.append(f"# Project instructions ({memory[0]})\n{memory[1]}")
+    # the agent's reader, with its refusals (links out of the repository, hard links, FIFOs);
+    # the root is the repository's top, so that is its AGENTS.md (or CLAUDE.md) alone
+    parts += project_instructions(source.root)
     parts.append(f"# The diff\n{chunk.text}")
     return "\n\n".join(parts)

@@ -1,21 +1,31 @@
 """One review: collect the diff, split it, run one agent per chunk, and build the report.
 
 The agent is composed, not changed: the review brings its own tools, a read-only approval policy,
-and hooks that stop the loop once `finish_review` has been called (so the model is not asked for
-a closing turn it has nothing to put in), and that keep the step and usage counts.
+and hooks that stop the loop before the step after `finish_review` (so the model is not asked
+for a closing turn it has nothing to put in), and that keep the step and usage counts.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from minimax_agent.agent import Agent, AgentEvent, Limits, RunResult, StepStarted, ToolOutcome
+from minimax_agent.agent import Agent, Hooks, Tee
+from minimax_agent.backends.base import Backend
 from minimax_agent.errors import ExitCode
-from minimax_agent.events import Event, ToolCall, Usage
+from minimax_agent.events import (
+    AgentEvent,
+    Event,
+    RunResult,
+    RunStatus,
+    StepStarted,
+    ToolCall,
+    ToolOutcome,
+    Usage,
+)
 from minimax_agent.review import chunks as chunking
 from minimax_agent.review.diff import ReviewDiff, parse_diff
 from minimax_agent.review.findings import FindingBook
@@ -26,8 +36,7 @@ from minimax_agent.review.report import Clock, ReviewReport
 from minimax_agent.review.tools import ReviewState, review_tools
 
 if TYPE_CHECKING:
-    from minimax_agent.agent import Hooks, Tracer
-    from minimax_agent.backends import Backend, Request
+    from minimax_agent.backends.base import Request
     from minimax_agent.config import Settings
     from tools.base import Tool
 
@@ -64,11 +73,7 @@ def prepare(
     return Prepared(source, diff, parts, budget_tokens)
 
 
-class _ChunkFinished(Exception):
-    """Raised from the hooks at the step after finish_review, to end that agent run."""
-
-
-class _TimedBackend:
+class _TimedBackend(Backend):
     """Counts the time spent inside the backend's stream as model time."""
 
     def __init__(self, inner: Backend, clock: Clock) -> None:
@@ -89,7 +94,7 @@ class _TimedBackend:
             yield event
 
 
-class ReviewHooks:
+class ReviewHooks(Hooks):
     """Wraps the display hooks: counts steps and usage, times the repository tools, and ends a
     chunk's run once the model has called finish_review."""
 
@@ -100,10 +105,12 @@ class ReviewHooks:
         self.steps = 0
         self.usage: list[Usage] = []
 
+    def stop(self, result: RunResult) -> RunStatus | None:
+        # finish_review was the chunk's last word: its run is done
+        return RunStatus.DONE if self.state.ended is not None else None
+
     def on_event(self, event: AgentEvent) -> None:
         if isinstance(event, StepStarted):
-            if self.state.ended is not None:
-                raise _ChunkFinished
             self.state.start_step()
             self.steps += 1
         elif isinstance(event, Usage):
@@ -119,13 +126,13 @@ class ReviewHooks:
 
 def _failure(result: RunResult, chunk: chunking.Chunk, max_steps: int) -> tuple[str, int]:
     where = f" (part {chunk.index} of {chunk.total})" if chunk.total > 1 else ""
-    if result.status == "interrupted":
+    if result.status is RunStatus.INTERRUPTED:
         return "interrupted", ExitCode.INTERRUPTED
-    if result.status == "backend_error":
+    if result.status is RunStatus.BACKEND_ERROR:
         return f"backend error{where}: {result.error}", ExitCode.BACKEND
-    if result.status == "done":
+    if result.status is RunStatus.DONE:
         return f"the model stopped without calling finish_review{where}", ExitCode.BACKEND
-    if result.status == "max_steps":
+    if result.status is RunStatus.MAX_STEPS:
         return f"no finish_review within --max-steps {max_steps}{where}", ExitCode.BACKEND
     return (
         f"{result.status}{where}: {result.error or 'the review did not finish'}",
@@ -145,15 +152,20 @@ def run_review(
     fail_on: FailOn = FailOn.HIGH,
     allow_shell: bool = False,
     display: Hooks | None = None,
-    tracer: Tracer | None = None,
+    trace: Hooks | None = None,
     note: Note | None = None,
     backend: Backend | None = None,
 ) -> ReviewReport:
     """Review every chunk; the first chunk that fails ends the review as failed."""
     from minimax_agent.backends import load_backend
-    from minimax_agent.modes import ApprovalMode
-    from minimax_agent.session.runner import command_env_for, sandbox_for, usage_totals
+    from minimax_agent.session.runner import (
+        command_env_for,
+        limits_for,
+        sandbox_for,
+        usage_totals,
+    )
     from tools.approval import ApprovalPolicy
+    from tools.modes import ApprovalMode
     from tools.workspace import Workspace
 
     source, diff = prepared.source, prepared.diff
@@ -170,28 +182,22 @@ def run_review(
                 f"{prepared.budget_tokens}: a single hunk of {chunk.paths[0]} is that large"
             )
     state = ReviewState(FindingBook(diff))
-    hooks = ReviewHooks(display, state, clock)
+    review_hooks = ReviewHooks(display, state, clock)
+    hooks = Tee(review_hooks, trace)
     # the registry holds no write tools, so full-auto only lets the shell run
     mode = ApprovalMode.FULL_AUTO if allow_shell else ApprovalMode.READ_ONLY
     workspace = Workspace(source.root)
     if allow_shell:
         # a review reads: its commands run in a read-only sandbox unless the user chose a level,
         # and like every command they get an environment without the run's secrets
-        shell_settings = settings.model_copy(
-            update={"approval": mode, "sandbox": settings.sandbox or "read-only"}
-        )
-        workspace.sandbox = sandbox_for(shell_settings, source.root, interactive=False)
+        shell = replace(settings.safety, approval=mode, sandbox=settings.sandbox or "read-only")
+        workspace.sandbox = sandbox_for(shell, source.root, interactive=False)
     chosen = backend or load_backend(settings)
     workspace.command_env = command_env_for(settings, chosen)
     timed = _TimedBackend(chosen, clock)
     registry = review_tools(state, allow_shell=allow_shell)
     policy = ApprovalPolicy(mode, interactive=False, sandboxed=workspace.sandbox is not None)
-    limits = Limits(
-        max_steps=settings.max_steps,
-        max_consecutive_errors=settings.max_consecutive_errors,
-        max_wall_s=settings.max_wall_s,
-        max_tokens=settings.max_tokens,
-    )
+    limits = limits_for(settings.limits)
     for chunk in prepared.chunks:
         if note and chunk.total > 1:
             note(f"part {chunk.index} of {chunk.total}: {len(chunk.paths)} files")
@@ -206,12 +212,8 @@ def run_review(
             hooks,
             system_prompt=system,
             limits=limits,
-            tracer=tracer,
         )
-        try:
-            result = agent.run(TASK)
-        except _ChunkFinished:
-            continue
+        result = agent.run(TASK)
         if state.ended is None:
             report.status = "failed"
             report.error, report.failure_code = _failure(result, chunk, limits.max_steps)
@@ -219,8 +221,8 @@ def run_review(
     clock.add("validate", state.validate_s)
     report.findings = state.book.finalize()
     report.rejected = state.book.rejected
-    report.steps = hooks.steps
-    report.usage = usage_totals(RunResult("done", usage=hooks.usage))
+    report.steps = review_hooks.steps
+    report.usage = usage_totals(RunResult(RunStatus.DONE, usage=review_hooks.usage))
     if not report.failed:
         report.verdict = _verdict([e.verdict for e in state.endings])
         if len(state.endings) == 1:

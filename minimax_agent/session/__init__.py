@@ -1,1 +1,2 @@
-"""A run's life around the agent loop: conversation, session store, checkpoints and undo, compaction, memory files, trace."""
+"""A run's life around the agent loop: the conversation, the session store, checkpoints and undo,
+compaction, memory files and the trace."""

@@ -23,21 +23,21 @@ import contextlib
 import os
 import secrets
 import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from minimax_agent.errors import UsageError
+from minimax_agent.session.checkpoint_git import index_env, prune_empty_dirs, run_git
 from minimax_agent.session.undo import (
     Change,
     Checkpoint,
     CheckpointError,
-    Plan,
     Restored,
     Step,
     UndoConflictError,
+    UndoPlan,
     describe_conflict,
     plan_undo,
     shown,
@@ -56,14 +56,6 @@ __all__ = [
 REF_PREFIX = "refs/minimax-agent/checkpoints/"
 BACKUP_PREFIX = "refs/minimax-agent/backups/"
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
-GIT_TIMEOUT_S = 120
-# our commits carry their own identity: a user without user.name must still get checkpoints
-_IDENTITY = {
-    "GIT_AUTHOR_NAME": "minimax-agent",
-    "GIT_AUTHOR_EMAIL": "minimax-agent@localhost",
-    "GIT_COMMITTER_NAME": "minimax-agent",
-    "GIT_COMMITTER_EMAIL": "minimax-agent@localhost",
-}
 
 
 class Checkpoints:
@@ -85,9 +77,9 @@ class Checkpoints:
     def open(cls, workspace: Path, session_id: str) -> Checkpoints | None:
         """Checkpoints for the repository holding `workspace`; None outside a git repository."""
         try:
-            out = _git(workspace, "rev-parse", "--show-toplevel", "--absolute-git-dir")
-            index = _git(workspace, "rev-parse", "--path-format=absolute", "--git-path", "index")
-            prefix = _git(workspace, "rev-parse", "--show-prefix").strip("\n")
+            out = run_git(workspace, "rev-parse", "--show-toplevel", "--absolute-git-dir")
+            index = run_git(workspace, "rev-parse", "--path-format=absolute", "--git-path", "index")
+            prefix = run_git(workspace, "rev-parse", "--show-prefix").strip("\n")
         except CheckpointError:
             return None
         top, git_dir = out.splitlines()[:2]
@@ -104,7 +96,7 @@ class Checkpoints:
         stdin: str | None = None,
         env: dict[str, str] | None = None,
     ) -> str:
-        return _git(self.top, *args, env={**(env or {}), **_index_env(index)}, stdin=stdin)
+        return run_git(self.top, *args, env={**(env or {}), **index_env(index)}, stdin=stdin)
 
     @contextlib.contextmanager
     def _scratch_index(self) -> Iterator[Path]:
@@ -286,7 +278,7 @@ class Checkpoints:
 
     # -- undoing -----------------------------------------------------------------------------
 
-    def plan(self, checkpoint: Checkpoint) -> Plan:
+    def plan(self, checkpoint: Checkpoint) -> UndoPlan:
         """What undoing to `checkpoint` would write and delete, and what stands in the way."""
         found = [checkpoint] if checkpoint.backup else self.all()
         if checkpoint not in found:
@@ -315,7 +307,7 @@ class Checkpoints:
         self._drop(checkpoint)
         return done
 
-    def _apply(self, plan: Plan, checkpoint: Checkpoint) -> Restored:
+    def _apply(self, plan: UndoPlan, checkpoint: Checkpoint) -> Restored:
         done = Restored(checkpoint, kept=plan.kept)
         writes = {path: target for path, target in plan.targets.items() if target}
         if writes:
@@ -333,7 +325,7 @@ class Checkpoints:
                 target.unlink(missing_ok=True)
             except OSError:  # a directory now (a nested repository, say): left alone
                 continue
-            _prune_empty_dirs(target.parent, self.workspace)
+            prune_empty_dirs(target.parent, self.workspace)
             done.deleted.append(path)
         return done
 
@@ -369,42 +361,3 @@ class Checkpoints:
         if self._resolve(self.ref):
             self._run("update-ref", "-d", self.ref)
         self._own_index.unlink(missing_ok=True)
-
-
-def _prune_empty_dirs(directory: Path, top: Path) -> None:
-    while directory != top and top in directory.parents:
-        try:
-            directory.rmdir()
-        except OSError:
-            return
-        directory = directory.parent
-
-
-def _index_env(index: Path | None) -> dict[str, str]:
-    return {"GIT_INDEX_FILE": str(index)} if index else {}
-
-
-def _git(cwd: Path, *args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> str:
-    full_env = {**os.environ, **_IDENTITY, "GIT_TERMINAL_PROMPT": "0", **(env or {})}
-    full_env.pop("GIT_DIR", None)
-    full_env.pop("GIT_WORK_TREE", None)
-    if "GIT_INDEX_FILE" not in (env or {}):
-        full_env.pop("GIT_INDEX_FILE", None)
-    try:
-        proc = subprocess.run(
-            ["git", "-c", "core.hooksPath=/dev/null", *args],
-            cwd=cwd,
-            env=full_env,
-            input=stdin,
-            capture_output=True,
-            # file names are bytes to git: keep undecodable ones intact, both ways
-            encoding="utf-8",
-            errors="surrogateescape",
-            timeout=GIT_TIMEOUT_S,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise CheckpointError(f"git {args[0]} failed: {exc}") from None
-    if proc.returncode != 0:
-        raise CheckpointError(f"git {args[0]} failed: {proc.stderr.strip() or proc.returncode}")
-    return proc.stdout

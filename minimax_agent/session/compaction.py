@@ -134,9 +134,9 @@ class ContextKeeper:
             return ContextMeasure(tokens + estimate_tokens(rest), self.window, estimated=False)
         # nothing reported yet (a new or resumed session, or just compacted): a local model
         # can count exactly with its own tokenizer
-        count = getattr(self.backend, "count_tokens", None)
-        if count is not None:
-            return ContextMeasure(count(list(messages), list(tools)), self.window, estimated=False)
+        counted = self.backend.count_tokens(messages, tools)
+        if counted is not None:
+            return ContextMeasure(counted, self.window, estimated=False)
         return ContextMeasure(estimate_tokens(messages, tools), self.window, estimated=True)
 
     def over_threshold(self, messages: Sequence[Message], tools: Sequence[ToolSpec]) -> bool:

@@ -3,23 +3,40 @@
 The REPL and `fix` both run tasks through this, so both get the same guarantees: every message
 is on disk before the next step starts, the workspace is snapshotted before a step that may
 change it, and the context is compacted before it overflows (or, if the backend reports an
-overflow anyway, compacted and retried once). The Agent stays a plain loop; this module plugs
-into its three optional hooks.
+overflow anyway, compacted and retried once). The Agent stays a plain loop: the Conversation
+is its hooks object, acting at the extension points (before a step, before its tools, on an
+overflow) and passing every event, notice and trace record on to the display hooks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from minimax_agent.session.checkpoints import Checkpoint, CheckpointError, Checkpoints, Restored, shown
-from minimax_agent.session.compaction import Compaction, ContextKeeper, ContextMeasure
+from minimax_agent.agent import Hooks, Tee
 from minimax_agent.errors import MinimaxAgentError, UsageError
-from minimax_agent.events import ToolCall, Usage
+from minimax_agent.events import (
+    AgentEvent,
+    Notice,
+    RunResult,
+    RunStatus,
+    ToolCall,
+    TraceRecord,
+    Usage,
+    call_summary,
+)
 from minimax_agent.messages import AssistantMessage, SystemMessage
+from minimax_agent.session.checkpoints import (
+    Checkpoint,
+    CheckpointError,
+    Checkpoints,
+    Restored,
+    shown,
+)
+from minimax_agent.session.compaction import Compaction, ContextKeeper, ContextMeasure
 from minimax_agent.session.store import (
     SessionInfo,
     SessionWriter,
@@ -29,22 +46,18 @@ from minimax_agent.session.store import (
 )
 
 if TYPE_CHECKING:
-    from minimax_agent.agent import Agent, Hooks, RunResult, Tracer
+    from minimax_agent.agent import Agent
     from minimax_agent.backends import Backend
     from minimax_agent.config import Settings
+    from minimax_agent.messages import Message
+    from tools.approval import ApprovalPolicy
+    from tools.base import Tool
+    from tools.modes import ApprovalMode
 
 INTERRUPTED_NOTE = (
     "[Note: the user interrupted the previous request (Esc or Ctrl-C) before it finished. "
     "Tool calls marked as interrupted did not run to the end.]"
 )
-
-
-@dataclass(frozen=True)
-class Notice:
-    """Something the user should see that is not part of the model's stream."""
-
-    kind: str  # compacted · checkpoint_failed · overflow · kv_state
-    text: str
 
 
 def undo_note(restored: Restored) -> str:
@@ -66,61 +79,96 @@ def undo_event(restored: Restored) -> dict[str, Any]:
     }
 
 
-def call_summary(call: ToolCall) -> str:
-    main = call.arguments.get("path") or call.arguments.get("command") or ""
-    text = str(main).replace("\n", " ")
-    return f"{call.name} {text[:60]}".strip()
+def checkpoint_label(step: int, calls: list[ToolCall]) -> str:
+    """`before step N: edit_file calc.py; run_command make`: what a checkpoint was taken for."""
+    parts = []
+    for call in calls:
+        main, _ = call_summary(call)
+        parts.append(f"{call.name} {(main or '').replace(chr(10), ' ')[:60]}".strip())
+    return f"before step {step}: " + "; ".join(parts)
 
 
-class Conversation:
-    def __init__(self, agent: Agent, settings: Settings, root: Path, writer: SessionWriter):
-        self.agent = agent
+class Conversation(Hooks):
+    """The agent's hooks: `agent` builds the Agent around them (the conversation is its hooks
+    object from the start); `display` gets every event, notice and trace record."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        root: Path,
+        writer: SessionWriter,
+        *,
+        display: Hooks,
+        agent: Callable[[Hooks], Agent],
+        trace: Hooks | None = None,
+    ) -> None:
         self.settings = settings
         self.root = root
         self.writer = writer
-        self.keeper = ContextKeeper(agent.backend, self._window(), settings.compact_threshold)
+        self.display = display
+        self._out: Hooks = Tee(display, trace)
+        self.agent = agent(self)
+        self.keeper = ContextKeeper(self.agent.backend, self._window(), settings.compact_threshold)
         self.checkpoints = self._open_checkpoints()
         self.notes: list[str] = []
         self.usage: list[Usage] = []
         self.compactions = 0
-        self._on_notice: Callable[[Notice], None] | None = None
-        self._held: list[Notice] = []  # notices from before anyone listened (opening)
-        self._request_len = len(agent.messages)
+        self._request_len = len(self.agent.messages)
         self._usage_seen = 0
         self._unsealed: Checkpoint | None = None  # taken before a step's tools; sealed after
-        agent.before_step = self._before_step
-        agent.before_tools = self._before_tools
-        agent.on_overflow = self._on_overflow
 
     @classmethod
     def open(
         cls,
         settings: Settings,
         root: Path,
-        hooks: Hooks,
+        display: Hooks,
         *,
         interactive: bool,
-        tracer: Tracer | None = None,
+        trace: Hooks | None = None,
         resume: str | None = None,
         continue_latest: bool = False,
     ) -> Conversation:
+        """A new conversation, or the one `resume` (a session id) or `continue_latest` names;
+        `trace` gets the trace records beside the display."""
         from minimax_agent.session.runner import build_agent
 
         if resume and continue_latest:
             raise UsageError("--continue and --resume cannot be used together")
-        agent = build_agent(settings, root, hooks, interactive=interactive, tracer=tracer)
+        loaded = None
         if resume or continue_latest:
-            info = find_session(resume) if resume else latest_session(root)
-            loaded = load_session(info)
-            if loaded.messages:
-                agent.messages = loaded.messages
-            conversation = cls(agent, settings, root, SessionWriter.resume(loaded))
+            loaded = load_session(find_session(resume) if resume else latest_session(root))
+            writer = SessionWriter.resume(loaded)
+        else:
+            writer = SessionWriter.create(root, backend=settings.backend, model=settings.model)
+        messages = loaded.messages if loaded else []
+
+        def make_agent(hooks: Hooks) -> Agent:
+            agent = build_agent(settings, root, hooks, interactive=interactive)
+            if messages:
+                agent.messages = messages
+            return agent
+
+        conversation = cls(settings, root, writer, display=display, agent=make_agent, trace=trace)
+        if loaded:
             conversation._warm_start()
             conversation.notes = list(loaded.notes)
             conversation.usage = [Usage(**_usage_fields(u)) for u in loaded.usage]
-            return conversation
-        meta = {"backend": settings.backend, "model": settings.model}
-        return cls(agent, settings, root, SessionWriter.create(root, **meta))
+        return conversation
+
+    # -- hooks: the display's, passed on ----------------------------------------------------
+
+    def on_event(self, event: AgentEvent) -> None:
+        self._out.on_event(event)
+
+    def on_trace(self, record: TraceRecord) -> None:
+        self._out.on_trace(record)
+
+    def approve(self, call: ToolCall, tool: Tool, reason: str) -> bool:
+        return self._out.approve(call, tool, reason)
+
+    def stop(self, result: RunResult) -> RunStatus | None:
+        return self._out.stop(result)
 
     @property
     def session_id(self) -> str:
@@ -134,49 +182,30 @@ class Conversation:
 
     def _save_kv_state(self) -> None:
         """Keep the local model's KV cache beside the session, so a resume skips the prefill."""
-        save = getattr(self.agent.backend, "save_state", None)
-        if save is None:
-            return
         try:
-            save(self._kv_path)
+            self.agent.backend.save_state(self._kv_path)  # a no-op for a backend without one
         except (OSError, MinimaxAgentError) as exc:
             self._notify("kv_state", f"KV cache not saved: {exc}")
 
     def _warm_start(self) -> None:
-        load = getattr(self.agent.backend, "load_state", None)
-        if load is None or not self._kv_path.is_file():
+        if not self._kv_path.is_file():
             return
         try:
-            load(self._kv_path)
+            self.agent.backend.load_state(self._kv_path)
         except (OSError, MinimaxAgentError) as exc:
             # Correct either way: the next step then evaluates its whole prompt.
             self._notify("kv_state", f"KV cache not restored: {exc}")
 
     def _window(self) -> int | None:
-        reported = getattr(self.agent.backend, "context_window", None)
-        return self.settings.context_window or (reported if isinstance(reported, int) else None)
+        return self.settings.context_window or self.agent.backend.context_window
 
     def _open_checkpoints(self) -> Checkpoints | None:
         if not self.settings.checkpoints:
             return None
         return Checkpoints.open(self.root, self.session_id)
 
-    @property
-    def on_notice(self) -> Callable[[Notice], None] | None:
-        return self._on_notice
-
-    @on_notice.setter
-    def on_notice(self, handler: Callable[[Notice], None] | None) -> None:
-        self._on_notice = handler
-        while handler and self._held:
-            handler(self._held.pop(0))
-
     def _notify(self, kind: str, text: str) -> None:
-        notice = Notice(kind, text)
-        if self._on_notice:
-            self._on_notice(notice)
-        else:
-            self._held.append(notice)
+        self._out.on_event(Notice(kind, text))
 
     # -- running ---------------------------------------------------------------------------
 
@@ -192,7 +221,7 @@ class Conversation:
         self._record_usage(result)
         self.writer.sync(self.agent.messages)
         self._save_kv_state()
-        if result.status == "interrupted":
+        if result.status is RunStatus.INTERRUPTED:
             self.add_note(INTERRUPTED_NOTE)
         return result
 
@@ -211,7 +240,7 @@ class Conversation:
             # the usage covers the request of the last step plus the answer it produced
             self.keeper.observe(self._request_len + 1, fresh[-1])
 
-    def _before_step(self, result: RunResult) -> None:
+    def before_step(self, result: RunResult) -> None:
         self._seal()  # the previous step's tools are done: record what they left
         self._record_usage(result)
         self.writer.sync(self.agent.messages)
@@ -219,7 +248,7 @@ class Conversation:
             self.compact(reason="auto")
         self._request_len = len(self.agent.messages)
 
-    def _before_tools(self, calls: list[ToolCall]) -> None:
+    def before_tools(self, calls: list[ToolCall]) -> None:
         self.writer.sync(self.agent.messages)
         changing = [
             c
@@ -229,7 +258,7 @@ class Conversation:
         if not changing or self.checkpoints is None:
             return
         step = sum(isinstance(m, AssistantMessage) for m in self.agent.messages)
-        label = f"before step {step}: " + "; ".join(call_summary(c) for c in changing)
+        label = checkpoint_label(step, changing)
         self._seal()
         try:
             self._unsealed = self.checkpoints.take(label)
@@ -247,7 +276,7 @@ class Conversation:
         except CheckpointError as exc:
             self._notify("checkpoint_failed", f"the step's changes were not recorded: {exc}")
 
-    def _on_overflow(self) -> bool:
+    def on_overflow(self) -> bool:
         self._notify("overflow", "the backend reported a context overflow; compacting")
         done = self.compact(reason="overflow") is not None
         self._request_len = len(self.agent.messages)
@@ -306,6 +335,82 @@ class Conversation:
         self.writer.event("undo", **undo_event(restored))
         return restored
 
+    # -- what the UI reads and changes, so it never reaches into the agent ---------------------
+
+    @property
+    def messages(self) -> list[Message]:
+        return self.agent.messages
+
+    @property
+    def backend_name(self) -> str:
+        return self.agent.backend.name
+
+    @property
+    def context_window(self) -> int | None:
+        return self.keeper.window
+
+    @property
+    def policy(self) -> ApprovalPolicy:
+        return self.agent.policy  # the REPL's approval prompt adds "always" answers to it
+
+    @property
+    def approval_mode(self) -> ApprovalMode:
+        return self.agent.policy.mode
+
+    @property
+    def sandboxed(self) -> bool:
+        return self.agent.workspace.sandbox is not None
+
+    def set_approval_mode(self, mode: ApprovalMode) -> None:
+        """`/approval MODE`, with the tools it allows. Full-auto needs the OS sandbox, as at
+        start-up: a session that fell back to none (a person approved every command) gets one
+        now, or this raises with the reason and the mode stays."""
+        from minimax_agent.session.runner import sandbox_for
+        from tools import default_tools
+        from tools.modes import ApprovalMode
+
+        workspace = self.agent.workspace
+        # a sandbox set to "off" is the user's choice to run without one
+        if mode is ApprovalMode.FULL_AUTO and not self.sandboxed and self.settings.sandbox != "off":
+            unattended = dataclasses.replace(self.settings.safety, approval=mode)
+            workspace.sandbox = sandbox_for(unattended, workspace.root, interactive=True)
+            self.agent.policy.sandboxed = workspace.sandbox is not None
+        self.agent.policy.mode = mode
+        self.agent.tools = default_tools(read_only=mode is ApprovalMode.READ_ONLY)
+
+    def set_tracer(self, tracer: Hooks | None) -> None:
+        """`/trace`: the trace records go to `tracer` from the next model exchange on; None
+        stops them."""
+        self._out = Tee(self.display, tracer)
+
+    def switch_model(self, model: str) -> None:
+        """`/model NAME`: the same settings with another model, and the backend they load.
+
+        The old backend is closed first: a second local model rarely fits beside the first (on
+        a 48 GB card the load would fail). If the new one cannot be loaded, the old one is
+        loaded again and the error raised; should that fail too, the conversation keeps the
+        closed backend, whose next step fails with a BackendError."""
+        from minimax_agent.backends import load_backend
+        from minimax_agent.errors import USER_ERRORS
+
+        settings = self.settings.model_copy(update={"model": model})
+        self.agent.backend.close()
+        try:
+            backend = load_backend(settings)
+        except BaseException:
+            with contextlib.suppress(*USER_ERRORS):  # the first error is the one to show
+                self.set_backend(load_backend(self.settings))
+            raise
+        self.set_backend(backend)
+        self.settings = settings
+
+    def backups(self) -> list[Checkpoint]:
+        return self.checkpoints.backups() if self.checkpoints else []
+
+    def diff_against_head(self) -> str | None:
+        """The changes against HEAD, new files included; None outside a git repository."""
+        return self.checkpoints.diff_against_head() if self.checkpoints else None
+
     # -- switching ---------------------------------------------------------------------------
 
     def switch(self, info: SessionInfo) -> None:
@@ -331,8 +436,12 @@ class Conversation:
         self.keeper.forget()
 
     def close(self) -> None:
-        self.writer.sync(self.agent.messages)
-        self.writer.close()
+        """Save the session and free the backend (its model, its connections)."""
+        try:
+            self.writer.sync(self.agent.messages)
+            self.writer.close()
+        finally:
+            self.agent.backend.close()
 
 
 def restore_checkpoint(

@@ -80,6 +80,15 @@ def project_memories(workspace: Path, limit: int = MEMORY_CHARS) -> list[tuple[s
     return list(reversed(kept))
 
 
+def project_instructions(workspace: Path, limit: int = MEMORY_CHARS) -> list[str]:
+    """The system prompt's sections for the memory files that apply to `workspace`, one per
+    file; the agent and the reviewer both put these in their prompts."""
+    return [
+        f"# Project instructions ({rel})\n{text}"
+        for rel, text in project_memories(workspace, limit)
+    ]
+
+
 _MARKERS = {
     "pyproject.toml": ("Python", "pip install -e .", "pytest"),
     "setup.py": ("Python", "pip install -e .", "pytest"),

@@ -7,10 +7,7 @@ import platform
 import subprocess
 from pathlib import Path
 
-from minimax_agent.session.memory import project_memories, read_memory_file
-
-MEMORY_FILES = ("AGENTS.md", "CLAUDE.md")
-MEMORY_CHARS = 20_000
+from minimax_agent.session.memory import project_instructions
 
 ROLE = """You are minimax-agent, a coding agent working in the user's repository through tools.
 Work step by step: look before you change anything, make focused edits with edit_file, run the
@@ -35,15 +32,6 @@ def _git_branch(root: Path) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def project_memory(root: Path) -> tuple[str, str] | None:
-    """(file name, text) of the first memory file found at the workspace root."""
-    for name in MEMORY_FILES:
-        text = read_memory_file(root / name, root)
-        if text is not None:
-            return name, text[:MEMORY_CHARS]
-    return None
-
-
 def system_prompt(root: Path) -> str:
     branch = _git_branch(root)
     facts = [
@@ -54,6 +42,5 @@ def system_prompt(root: Path) -> str:
     ]
     parts = [ROLE, "# Workspace\n" + "\n".join(f"- {f}" for f in facts)]
     # every AGENTS.md from the git root down to the workspace, outermost first
-    for name, text in project_memories(root):
-        parts.append(f"# Project instructions ({name})\n{text}")
+    parts += project_instructions(root)
     return "\n\n".join(parts)

@@ -7,28 +7,40 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from minimax_agent.agent import Agent, Hooks, Limits, RunResult, Tracer
+from minimax_agent.agent import Agent, Hooks, Limits
 from minimax_agent.backends import load_backend
 from minimax_agent.config import Settings
 from minimax_agent.errors import ExitCode
-from minimax_agent.modes import ApprovalMode
+from minimax_agent.events import RunResult, RunStatus
 from minimax_agent.session.prompt import system_prompt
 from minimax_agent.trust import protected_paths
+from tools.modes import ApprovalMode
 
 if TYPE_CHECKING:
     from minimax_agent.backends import Backend
+    from minimax_agent.config_sections import LimitSettings, SafetySettings
     from tools.sandbox import Sandbox
 
-EXIT_FOR_STATUS = {
-    "done": ExitCode.OK,
-    "gave_up": ExitCode.NOT_DONE,
-    "truncated": ExitCode.NOT_DONE,
-    "max_steps": ExitCode.NOT_DONE,
-    "wall_time": ExitCode.NOT_DONE,
-    "model_errors": ExitCode.NOT_DONE,
-    "backend_error": ExitCode.BACKEND,
-    "interrupted": ExitCode.INTERRUPTED,
+EXIT_FOR_STATUS: dict[RunStatus, ExitCode] = {
+    RunStatus.DONE: ExitCode.OK,
+    RunStatus.GAVE_UP: ExitCode.NOT_DONE,
+    RunStatus.TRUNCATED: ExitCode.NOT_DONE,
+    RunStatus.MAX_STEPS: ExitCode.NOT_DONE,
+    RunStatus.WALL_TIME: ExitCode.NOT_DONE,
+    RunStatus.MODEL_ERRORS: ExitCode.NOT_DONE,
+    RunStatus.BACKEND_ERROR: ExitCode.BACKEND,
+    RunStatus.INTERRUPTED: ExitCode.INTERRUPTED,
 }
+
+
+def limits_for(limits: LimitSettings) -> Limits:
+    """The run's limits from its settings' section (fix, the REPL and every review chunk)."""
+    return Limits(
+        max_steps=limits.max_steps,
+        max_consecutive_errors=limits.max_consecutive_errors,
+        max_wall_s=limits.max_wall_s,
+        max_tokens=limits.max_tokens,
+    )
 
 
 def build_agent(
@@ -37,7 +49,6 @@ def build_agent(
     hooks: Hooks,
     *,
     interactive: bool,
-    tracer: Tracer | None = None,
 ) -> Agent:
     from tools import default_tools
     from tools.approval import ApprovalPolicy
@@ -48,7 +59,7 @@ def build_agent(
     # runs the repository's hooks only when the user allowed them
     workspace.protected = protected_paths(workspace.root)
     workspace.git_hooks = settings.git_hooks
-    workspace.sandbox = sandbox_for(settings, workspace.root, interactive=interactive)
+    workspace.sandbox = sandbox_for(settings.safety, workspace.root, interactive=interactive)
     backend = load_backend(settings)
     workspace.command_env = command_env_for(settings, backend)
     return Agent(
@@ -62,17 +73,11 @@ def build_agent(
         ),
         hooks,
         system_prompt=system_prompt(workspace.root),
-        limits=Limits(
-            max_steps=settings.max_steps,
-            max_consecutive_errors=settings.max_consecutive_errors,
-            max_wall_s=settings.max_wall_s,
-            max_tokens=settings.max_tokens,
-        ),
-        tracer=tracer,
+        limits=limits_for(settings.limits),
     )
 
 
-def sandbox_for(settings: Settings, root: Path, *, interactive: bool) -> Sandbox | None:
+def sandbox_for(settings: SafetySettings, root: Path, *, interactive: bool) -> Sandbox | None:
     """The OS sandbox for the run's commands (tools/sandbox.py). Headless and full-auto runs
     refuse to go on without one; an attended session that did not ask for a level falls back
     to none with a warning, since a person approves each command (so does a headless
@@ -101,19 +106,11 @@ def command_env_for(settings: Settings, backend: Backend) -> dict[str, str]:
     import os
 
     from minimax_agent import redact
-    from minimax_agent.providers import Provider
     from tools.environment import command_environment
 
-    # Only the OpenAI-compatible backend holds a key; its resolved Provider says which (read
-    # here rather than resolved a second time).
-    provider = getattr(backend, "provider", None)
-    if isinstance(provider, Provider):
-        config = provider.config
-        redact.add_secrets(
-            provider.api_key,
-            *redact.header_secrets(config.headers),
-            *redact.header_secrets(config.extra_body),
-        )
+    # the backend says which values it sends (the OpenAI backend: its resolved key and secret
+    # headers), rather than the provider being resolved a second time here
+    redact.add_secrets(*backend.secrets())
     return command_environment(
         os.environ, secret_values=redact.current().secrets, pass_env=settings.pass_env
     )
@@ -138,7 +135,7 @@ def result_json(result: RunResult) -> dict[str, Any]:
     from minimax_agent.redact import current
 
     record = {
-        "status": result.status,
+        "status": result.status.value,
         "exit_code": EXIT_FOR_STATUS[result.status],
         "final_answer": result.final_text,
         "steps": result.steps,

@@ -196,7 +196,7 @@ def load_session(info: SessionInfo) -> LoadedSession:
     """Replay a session file into the conversation it holds."""
     from pydantic import TypeAdapter, ValidationError
 
-    from minimax_agent.messages import Message
+    from minimax_agent.messages import Message, close_unanswered
 
     adapter: TypeAdapter[Message] = TypeAdapter(Message)
     loaded = LoadedSession(info=info, messages=[])
@@ -224,28 +224,6 @@ def load_session(info: SessionInfo) -> LoadedSession:
     loaded.stored_count = len(loaded.messages)
     close_unanswered(loaded.messages, INTERRUPTED_CALL)
     return loaded
-
-
-def close_unanswered(messages: list[Message], note: str) -> int:
-    """Give each tool call of the last assistant turn that has no result an error result, so
-    the history is well-formed again; returns how many were closed."""
-    from minimax_agent.messages import AssistantMessage, ToolMessage
-
-    last = next(
-        (i for i in range(len(messages) - 1, -1, -1) if isinstance(messages[i], AssistantMessage)),
-        None,
-    )
-    if last is None:
-        return 0
-    turn = messages[last]
-    assert isinstance(turn, AssistantMessage)
-    answered = {m.tool_call_id for m in messages[last:] if isinstance(m, ToolMessage)}
-    missing = [c for c in turn.tool_calls if c.id not in answered]
-    for call in missing:
-        messages.append(
-            ToolMessage(tool_call_id=call.id, name=call.name, content=note, is_error=True)
-        )
-    return len(missing)
 
 
 class SessionWriter:

@@ -1,4 +1,8 @@
-"""`--trace FILE`: one JSON line per model exchange, secrets redacted (see `redact.py`)."""
+"""`--trace FILE`: one JSON line per model exchange, secrets redacted (see `redact.py`).
+
+The writer is agent hooks that take only the trace records; a run gives it to the Agent beside
+its display with `Tee`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ import json
 from pathlib import Path
 from typing import IO, Any
 
-from minimax_agent.events import Event, Finish, ReasoningDelta, TextDelta
+from minimax_agent.agent import Hooks
+from minimax_agent.events import Event, Finish, ReasoningDelta, TextDelta, TraceRecord
 from minimax_agent.redact import REDACTED, Redactor, StreamRedactor, current
 
 __all__ = ["REDACTED", "TraceWriter", "redact"]
@@ -48,7 +53,7 @@ def _event_records(events: list[Event], redactor: Redactor) -> list[dict[str, An
     return records
 
 
-class TraceWriter:
+class TraceWriter(Hooks):
     def __init__(self, path: Path) -> None:
         try:
             self._file: IO[str] = path.open("a", encoding="utf-8")
@@ -57,29 +62,23 @@ class TraceWriter:
 
             raise UsageError(f"cannot write the trace to {path}: {exc.strerror}") from None
 
-    def __call__(
-        self,
-        step: int,
-        finish: Finish | None,
-        events: list[Event],
-        error: str | None,
-        request: Any = None,
-    ) -> None:
-        """`request`: what was sent; a failed step has no `finish` but still has that."""
+    def on_trace(self, record: TraceRecord) -> None:
+        """One line for the exchange; a failed step has no `finish` but still has its request."""
         redactor = current()
+        finish, request = record.finish, record.request
         if request is None and finish is not None:
             request = finish.request
-        record = {
-            "step": step,
+        line_record = {
+            "step": record.step,
             "request": request,
             "raw": finish.message.raw if finish else None,
             "message": finish.message.model_dump() if finish else None,
-            "events": _event_records(events, redactor),
-            "error": error,
+            "events": _event_records(record.events, redactor),
+            "error": record.error,
         }
         # the structural pass takes secret-named fields (headers); the text pass over the line
         # catches whatever lies deeper than it descends
-        line = json.dumps(redactor.value(record), default=str)
+        line = json.dumps(redactor.value(line_record), default=str)
         self._file.write(redactor.text(line) + "\n")
         self._file.flush()
 

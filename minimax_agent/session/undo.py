@@ -80,7 +80,7 @@ class Conflict:
 
 
 @dataclass
-class Plan:
+class UndoPlan:
     # each path to put back: the blob to write, or None to delete it
     targets: dict[str, Blob | None] = field(default_factory=dict)
     conflicts: list[Conflict] = field(default_factory=list)
@@ -165,14 +165,14 @@ def plan_undo(
     now: str,
     diff: Callable[[str, str], list[Change]],
     exists: Callable[[str], bool],
-) -> Plan:
+) -> UndoPlan:
     """Plan undoing `steps` (oldest first) from the workspace tree `now`. `diff` compares two
     trees inside the workspace; `exists` says whether a path is on disk."""
     starts = [s.before for s in steps[1:]] + [now]
     # where a step ended: its `after`; one never sealed (a run killed mid-step) is taken to
     # have ended where the next began, so everything until then counts as its change
     ends = [step.after or start for step, start in zip(steps, starts, strict=True)]
-    plan = Plan()
+    plan = UndoPlan()
     first: dict[str, int] = {}  # the step that first changed each path
     final: dict[str, Blob | None] = {}  # each path as the agent's last change left it
     kept: set[str] = set()

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from minimax_agent.agent import Hooks
 from minimax_agent.ui.render import diff_text
 from minimax_agent.ui.terminal_safe import terminal_safe
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from minimax_agent.agent import AgentEvent
-    from minimax_agent.events import ToolCall
+    from minimax_agent.events import AgentEvent, ToolCall
     from minimax_agent.ui.keys import KeyWatcher
     from minimax_agent.ui.render import Renderer
     from tools.approval import ApprovalPolicy
@@ -77,8 +77,8 @@ def preview(call: ToolCall, tool: Tool) -> Text:
     return Text(terminal_safe(f"    {call.name}({shown})\n"))
 
 
-class ReplHooks:
-    """Implements the agent's `Hooks` for the terminal session."""
+class ReplHooks(Hooks):
+    """The agent's `Hooks` for the terminal session."""
 
     def __init__(self, console: Console, renderer: Renderer) -> None:
         self.console = console

@@ -8,7 +8,6 @@ for good, so scrollback holds the whole session and the live area stays small.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from rich.live import Live
@@ -16,8 +15,17 @@ from rich.markdown import Markdown
 from rich.spinner import Spinner
 from rich.text import Text
 
-from minimax_agent.agent import AgentEvent, StepStarted, ToolOutcome
-from minimax_agent.events import Finish, ReasoningDelta, TextDelta, ToolCall
+from minimax_agent.events import (
+    AgentEvent,
+    Finish,
+    Notice,
+    ReasoningDelta,
+    StepStarted,
+    TextDelta,
+    ToolCall,
+    ToolOutcome,
+    call_summary,
+)
 from minimax_agent.redact import EventRedactor
 
 if TYPE_CHECKING:
@@ -52,23 +60,15 @@ def diff_text(diff: str, limit: int = DIFF_LINES) -> Text:
 
 def call_text(call: ToolCall) -> Text:
     """`● name  main argument` for a tool call, other arguments shortened after it."""
-    args = dict(call.arguments)
-    main = args.pop("command", None) or args.pop("path", None) or args.pop("pattern", None)
+    main, rest = call_summary(call)
     text = Text("● ", style="cyan")
     text.append(call.name or "?", style="bold")
     if call.name == "run_command" and main is not None:
         text.append(f"  $ {main}", style="")
     elif main is not None:
         text.append(f"  {main}")
-    rest = []
-    for key, value in args.items():
-        if call.name == "edit_file" and key in ("old_string", "new_string"):
-            continue
-        shown = value if isinstance(value, str) else json.dumps(value)
-        shown = shown.replace("\n", "\\n")
-        rest.append(f"{key}={shown[:40] + '…' if len(shown) > 40 else shown}")
     if rest:
-        text.append("  " + " ".join(rest)[:120], style="dim")
+        text.append("  " + rest, style="dim")
     return text
 
 
@@ -150,6 +150,9 @@ class Renderer:
     # -- events ------------------------------------------------------------------------------
 
     def on_event(self, event: AgentEvent) -> None:
+        if isinstance(event, Notice):
+            self.notice(f"· {event.text}")
+            return
         for shown in self._redact(event):
             self._show(shown)
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.formatted_text import FormattedText
@@ -25,7 +26,6 @@ from minimax_agent import __version__
 from minimax_agent.session.store import state_dir
 from minimax_agent.ui import slash
 from minimax_agent.ui.completion import ReplCompleter
-from minimax_agent.ui.options import ReplOptions
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -44,6 +44,17 @@ STYLE = Style.from_dict(
         "bottom-toolbar": "noreverse ansibrightblack",
     }
 )
+
+
+@dataclass
+class ReplOptions:
+    """What the command line gave the session (cli/root.py parses it)."""
+
+    directory: Path = Path(".")
+    continue_latest: bool = False
+    resume: str | None = None
+    # settings given as flags (backend, model, approval, ...); None values are ignored
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 class _LoadFailed(Exception):
@@ -99,9 +110,8 @@ class Repl:
                 resume=self.options.resume,
                 continue_latest=self.options.continue_latest,
             )
-            self.hooks.policy = self.conv.agent.policy
-            self.hooks.sandboxed = self.conv.agent.workspace.sandbox is not None
-            self.conv.on_notice = lambda notice: self.renderer.notice(f"· {notice.text}")
+            self.hooks.policy = self.conv.policy
+            self.hooks.sandboxed = self.conv.sandboxed
             for warning in settings.warnings:
                 self.renderer.notice(f"· warning: {warning}")
             self._update_status()
@@ -164,7 +174,7 @@ class Repl:
     def _message(self) -> FormattedText:
         mode = self.options.settings.get("approval") or "…"
         if self._loaded.is_set() and self._error is None:
-            mode = str(self.conv.agent.policy.mode)
+            mode = str(self.conv.approval_mode)
         return FormattedText(
             [
                 (f"class:mode class:mode.{mode}", str(mode)),
@@ -183,7 +193,7 @@ class Repl:
             f"{measure.fraction:.0%}" if measure.fraction is not None else f"{measure.tokens:,} tok"
         )
         est = " est." if measure.estimated else ""
-        model = conv.settings.model or conv.agent.backend.name
+        model = conv.settings.model or conv.backend_name
         self._status = (
             f" {model}  ·  context {used}{est}  ·  /help  ·  Esc interrupts  ·  Ctrl-D exits"
         )
@@ -206,7 +216,7 @@ class Repl:
 
         from minimax_agent.messages import AssistantMessage, UserMessage
 
-        messages = self.conv.agent.messages
+        messages = self.conv.messages
         self.say(f"resumed session {self.conv.session_id} ({len(messages)} messages)", "green")
         shown = [m for m in messages if isinstance(m, UserMessage | AssistantMessage)][-last:]
         for message in shown:
@@ -272,7 +282,11 @@ class Repl:
     def _ask_trust(self) -> None:
         """Ask once per directory whether its .minimax-agent.toml may set what an untrusted
         project may not (before the settings load: the answer decides them)."""
-        from minimax_agent.trust import remember, trust_question
+        from minimax_agent.trust import may_need_trust, remember
+
+        if not may_need_trust(self.root):
+            return  # the common case: decided without loading pydantic
+        from minimax_agent.config import trust_question
 
         keys = trust_question(self.root, self.options.settings)
         if not keys:
@@ -295,6 +309,7 @@ class Repl:
     def _run_task(self, text: str) -> tuple[str, str]:
         """Run one request. Returns what was typed meanwhile: (a message to send now, text for
         the next prompt)."""
+        from minimax_agent.events import RunStatus
         from minimax_agent.ui.completion import expand_mentions
         from minimax_agent.ui.keys import KeyWatcher, TypeAhead
 
@@ -314,10 +329,11 @@ class Repl:
             self.hooks.watcher = None
             self.renderer.settle()
         self._update_status()
-        if result is None or result.status == "interrupted":
+        if result is None or result.status is RunStatus.INTERRUPTED:
             self.say("⏹ interrupted; back to the prompt (the model will be told)", "yellow")
             return "", typed.everything()  # the user stopped it: send nothing unasked
-        if result.status not in ("done", "gave_up"):  # giving up is said in the answer itself
+        # giving up is said in the answer itself
+        if result.status not in (RunStatus.DONE, RunStatus.GAVE_UP):
             self.say(f"stopped: {result.status}: {result.error or 'not done'}", "red")
         return typed.message(), typed.partial
 
@@ -326,7 +342,7 @@ class Repl:
             self.trace_file.close()
         if self._loaded.is_set() and self._error is None:
             self.conv.close()
-            if len(self.conv.agent.messages) > 1:
+            if len(self.conv.messages) > 1:
                 self.say(
                     f"session {self.conv.session_id} saved; `minimax-agent --continue` resumes it",
                     "dim",
@@ -335,7 +351,7 @@ class Repl:
 
 def main(options: ReplOptions) -> int:
     """Run the session; the exit code."""
-    from minimax_agent.errors import ExitCode, MinimaxAgentError
+    from minimax_agent.errors import USER_ERRORS, ExitCode, exit_code_for
 
     if not (os.isatty(sys.stdin.fileno()) and os.isatty(sys.stdout.fileno())):
         sys.stderr.write(
@@ -345,11 +361,11 @@ def main(options: ReplOptions) -> int:
         return ExitCode.USAGE
     try:
         return Repl(options).run()
-    except MinimaxAgentError as exc:
+    except USER_ERRORS as exc:
         from minimax_agent.ui.terminal_safe import terminal_safe
 
         sys.stderr.write(terminal_safe(f"minimax-agent: error: {exc}") + "\n")
-        return exc.exit_code
+        return exit_code_for(exc)
     except KeyboardInterrupt:
         sys.stderr.write("minimax-agent: interrupted\n")
         return ExitCode.INTERRUPTED

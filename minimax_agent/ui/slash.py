@@ -1,7 +1,9 @@
 """Slash commands of the interactive session.
 
 `COMMANDS` and `ARGUMENTS` are plain data, read by the completer before anything heavy is
-loaded; the handlers import what they need when they run.
+loaded; the handlers import what they need when they run. A handler gets the session as a
+`Repl` protocol (what ui/repl.py's class offers), so this module never imports the REPL, and
+changes the conversation only through its public methods.
 """
 
 from __future__ import annotations
@@ -9,11 +11,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from minimax_agent.ui.repl import Repl
+    from rich.console import Console
+
+    from minimax_agent.session.conversation import Conversation
+    from minimax_agent.session.trace import TraceWriter
     from minimax_agent.session.undo import Restored
+    from minimax_agent.ui.approvals import ReplHooks
+    from minimax_agent.ui.render import Renderer
 
 COMMANDS = {
     "help": "Show commands and keys.",
@@ -48,9 +55,27 @@ KEYS = [
 ]
 
 
+class Repl(Protocol):
+    """What the commands use of the interactive session."""
+
+    root: Path
+    conv: Conversation
+    console: Console
+    renderer: Renderer
+    hooks: ReplHooks
+    trace_file: TraceWriter | None
+    trace_path: Path | None
+
+    def say(self, text: str, style: str = "") -> None: ...
+
+    def show_history(self, last: int = 6) -> None: ...
+
+    def refresh_prompt(self) -> None: ...
+
+
 def dispatch(repl: Repl, line: str) -> bool:
     """Run one slash command; False when the session should end."""
-    from minimax_agent.errors import MinimaxAgentError
+    from minimax_agent.errors import USER_ERRORS
 
     name, _, arg = line[1:].strip().partition(" ")
     if name in ("exit", "quit"):
@@ -61,7 +86,7 @@ def dispatch(repl: Repl, line: str) -> bool:
         return True
     try:
         handler(repl, arg.strip())
-    except MinimaxAgentError as exc:
+    except USER_ERRORS as exc:
         repl.say(f"/{name}: {exc}", "red")
     return True
 
@@ -101,7 +126,7 @@ def _undo(repl: Repl, arg: str) -> None:
             when = time.strftime("%H:%M:%S", time.localtime(cp.created))
             line = f"  {number:>2}  {cp.short}  {when}  {cp.label}"
             repl.console.print(line, markup=False, highlight=False)  # labels quote the model
-        for cp in repl.conv.checkpoints.backups() if repl.conv.checkpoints else []:
+        for cp in repl.conv.backups():
             repl.console.print(f"  backup {cp.short}  {cp.label}", markup=False, highlight=False)
         return
     restored = _undo_asking(repl, arg or None)
@@ -146,10 +171,10 @@ def _undo_asking(repl: Repl, target: str | None) -> Restored | None:
 def _diff(repl: Repl, arg: str) -> None:
     from minimax_agent.ui.render import diff_text
 
-    if repl.conv.checkpoints is None:
+    diff = repl.conv.diff_against_head()
+    if diff is None:
         repl.say("not a git repository: no diff to show")
         return
-    diff = repl.conv.checkpoints.diff_against_head()
     if not diff.strip():
         repl.say("no changes against HEAD")
         return
@@ -157,39 +182,19 @@ def _diff(repl: Repl, arg: str) -> None:
 
 
 def _model(repl: Repl, arg: str) -> None:
-    from minimax_agent.backends import load_backend
-
     conv = repl.conv
     if arg:
-        settings = conv.settings.model_copy(update={"model": arg})
-        conv.set_backend(load_backend(settings))
-        conv.settings = settings
-    window = conv.keeper.window
+        conv.switch_model(arg)
+    window = conv.context_window
     repl.say(
-        f"backend {conv.agent.backend.name} · model {conv.settings.model or '(backend default)'}"
+        f"backend {conv.backend_name} · model {conv.settings.model or '(backend default)'}"
         f" · context window {f'{window:,} tokens' if window else 'unknown'}"
     )
 
 
-def _sandbox_for_full_auto(repl: Repl) -> None:
-    """Full-auto needs the OS sandbox, as at start-up: a session that fell back to none (a
-    person approved every command) gets one now, or stays in its mode with the reason."""
-    from minimax_agent.modes import ApprovalMode
-    from minimax_agent.session.runner import sandbox_for
-
-    workspace, settings = repl.conv.agent.workspace, repl.conv.settings
-    if workspace.sandbox is not None or settings.sandbox == "off":
-        return  # sandboxed already, or the user chose to run without one
-    unattended = settings.model_copy(update={"approval": ApprovalMode.FULL_AUTO})
-    workspace.sandbox = sandbox_for(unattended, workspace.root, interactive=True)
-    repl.conv.agent.policy.sandboxed = workspace.sandbox is not None
-    repl.hooks.sandboxed = workspace.sandbox is not None
-
-
 def _approval(repl: Repl, arg: str) -> None:
     from minimax_agent.errors import UsageError
-    from minimax_agent.modes import ApprovalMode
-    from tools import default_tools
+    from tools.modes import ApprovalMode
 
     if arg:
         try:
@@ -197,12 +202,10 @@ def _approval(repl: Repl, arg: str) -> None:
         except ValueError:
             known = ", ".join(ARGUMENTS["approval"])
             raise UsageError(f"unknown mode {arg!r}; one of {known}") from None
-        if mode is ApprovalMode.FULL_AUTO:
-            _sandbox_for_full_auto(repl)
-        repl.conv.agent.policy.mode = mode
-        repl.conv.agent.tools = default_tools(read_only=mode is ApprovalMode.READ_ONLY)
+        repl.conv.set_approval_mode(mode)  # full-auto may add the OS sandbox
+        repl.hooks.sandboxed = repl.conv.sandboxed
         repl.refresh_prompt()
-    repl.say(f"approval mode: {repl.conv.agent.policy.mode}")
+    repl.say(f"approval mode: {repl.conv.approval_mode}")
 
 
 def _think(repl: Repl, arg: str) -> None:
@@ -260,7 +263,6 @@ def _trace(repl: Repl, arg: str) -> None:
     from minimax_agent.session.store import state_dir
     from minimax_agent.session.trace import TraceWriter
 
-    agent = repl.conv.agent
     command, _, path = arg.partition(" ")
     if command == "on":
         target = (
@@ -274,9 +276,9 @@ def _trace(repl: Repl, arg: str) -> None:
             repl.trace_file.close()
         repl.trace_file = writer
         repl.trace_path = target
-        agent.tracer = repl.trace_file
+        repl.conv.set_tracer(writer)
     elif command == "off" and repl.trace_file is not None:
-        agent.tracer = None
+        repl.conv.set_tracer(None)
         repl.trace_file.close()
         repl.trace_file = None
     state = f"on, writing {repl.trace_path}" if repl.trace_file else "off"

@@ -11,19 +11,28 @@ import sys
 from typing import IO, TYPE_CHECKING, Any
 
 from minimax_agent import __version__
-from minimax_agent.agent import AgentEvent, StepStarted, ToolOutcome
-from minimax_agent.events import ReasoningDelta, TextDelta, ToolCall, Usage
+from minimax_agent.agent import Hooks
+from minimax_agent.events import (
+    AgentEvent,
+    Notice,
+    ReasoningDelta,
+    StepStarted,
+    TextDelta,
+    ToolCall,
+    ToolOutcome,
+    Usage,
+)
 from minimax_agent.redact import EventRedactor
 from minimax_agent.surrogates import repair
 
 if TYPE_CHECKING:
-    from minimax_agent.agent import RunResult
-    from minimax_agent.session.conversation import Conversation, Notice
-    from tools.base import Tool
+    from minimax_agent.events import RunResult
+    from minimax_agent.session.conversation import Conversation
 
 
-class StreamJsonHooks:
-    """Agent hooks that write the run as JSON lines; like every headless run, asks nobody."""
+class StreamJsonHooks(Hooks):
+    """Agent hooks that write the run as JSON lines; like every headless run, asks nobody (the
+    default `approve`)."""
 
     def __init__(self, out: IO[str] | None = None) -> None:
         self.out = out or sys.stdout
@@ -46,15 +55,12 @@ class StreamJsonHooks:
             session_id=conversation.session_id,
             task=task,
             cwd=str(conversation.root),
-            backend=conversation.agent.backend.name,
+            backend=conversation.backend_name,
             model=settings.model,
             approval=str(settings.approval),
-            resumed_messages=len(conversation.agent.messages) - 1,
+            resumed_messages=len(conversation.messages) - 1,
             version=__version__,
         )
-
-    def notice(self, notice: Notice) -> None:
-        self.emit("notice", step=self.step, kind=notice.kind, text=notice.text)
 
     def done(self, conversation: Conversation, result: RunResult) -> None:
         from minimax_agent.session.runner import result_json
@@ -64,6 +70,10 @@ class StreamJsonHooks:
         self.emit("done", session_id=conversation.session_id, **result_json(result))
 
     def on_event(self, event: AgentEvent) -> None:
+        if isinstance(event, Notice):
+            # not part of the model's stream: written at once, whatever the stream holds back
+            self.emit("notice", step=self.step, kind=event.kind, text=event.text)
+            return
         for shown in self._redact(event):
             self._show(shown)
 
@@ -103,6 +113,3 @@ class StreamJsonHooks:
                 cached_tokens=event.cached_tokens,
                 cost=event.cost,
             )
-
-    def approve(self, call: ToolCall, tool: Tool, reason: str) -> bool:
-        return False

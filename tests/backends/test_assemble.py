@@ -12,9 +12,9 @@ from minimax_agent.backends.openai.assemble import (
     StreamFailed,
     TurnAssembler,
     merge_details,
-    usage_event,
 )
 from minimax_agent.backends.openai.sse import iter_sse_data
+from minimax_agent.backends.openai.usage import usage_event
 from minimax_agent.events import Event, ReasoningDelta, TextDelta, ToolCall
 from minimax_agent.messages import AssistantMessage, ToolSpec
 

@@ -22,7 +22,7 @@ from minimax_agent.backends.openai import OpenAIBackend
 from minimax_agent.events import Event, Finish, ReasoningDelta, TextDelta, ToolCall, Usage
 from minimax_agent.messages import Message, ToolMessage, ToolSpec, UserMessage
 from minimax_agent.providers import PRESETS, Provider
-from tests.conftest import wait_until_serving
+from tests.conftest import tiny_template, wait_until_serving
 
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (extra `local`)")
 # its server needs fastapi and uvicorn: llama-cpp-python[server], which scripts/test.sh installs
@@ -49,7 +49,9 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     from quantize.tiny import write_tiny_model
 
-    model = write_tiny_model(tmp_path_factory.mktemp("gguf") / "tiny.gguf")
+    model = write_tiny_model(
+        tmp_path_factory.mktemp("gguf") / "tiny.gguf", chat_template=tiny_template()
+    )
     port = _free_port()
     log = (tmp_path_factory.mktemp("log") / "server.log").open("w")
     proc = subprocess.Popen(

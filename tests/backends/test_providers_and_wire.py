@@ -15,7 +15,7 @@ from minimax_agent.errors import ConfigError
 from minimax_agent.messages import (
     AssistantMessage,
     SystemMessage,
-    ToolCallRecord,
+    ToolCall,
     ToolMessage,
     ToolSpec,
     UserMessage,
@@ -221,7 +221,7 @@ def test_turns_from_other_backends_go_out_in_the_common_fields() -> None:
             content="",
             reasoning="think",
             raw="think\n</think>\n\n<minimax:tool_call>…",
-            tool_calls=[ToolCallRecord(id="c1", name="read_file", arguments={"limit": 5})],
+            tool_calls=[ToolCall(id="c1", name="read_file", arguments={"limit": 5})],
         ),
         ToolMessage(tool_call_id="c1", name="read_file", content="ok"),
     ]
@@ -230,6 +230,7 @@ def test_turns_from_other_backends_go_out_in_the_common_fields() -> None:
         "role": "assistant",
         "content": None,
         "reasoning_content": "think",
+        "reasoning": "think",  # vLLM and OpenRouter read this name
         "tool_calls": [
             {
                 "id": "c1",

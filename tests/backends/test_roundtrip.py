@@ -111,9 +111,9 @@ def generated(reasoning: str, text: str, calls: str) -> str:
 
 def parsed_args(calls: str) -> list[tuple[str, dict[str, Any]]]:
     """The calls in `calls` as a tool parser types them (what a server sends natively)."""
-    from minimax_agent.dialect.parser import parse_complete
+    from minimax_agent.dialect import dialect_for
 
-    _, message = parse_complete(calls, TOOLS, in_reasoning=False)
+    _, message = dialect_for().parse_complete(calls, TOOLS, in_reasoning=False)
     return [(c.name, c.arguments) for c in message.tool_calls]
 
 

@@ -10,18 +10,17 @@ from typing import Any
 
 import pytest
 
-from minimax_agent.agent import Agent, AgentEvent
+from minimax_agent.agent import Agent, Hooks, Tee
 from minimax_agent.backends import Request
-from minimax_agent.events import ToolCall, Usage
+from minimax_agent.events import Usage
 from minimax_agent.messages import UserMessage
-from minimax_agent.modes import ApprovalMode
 from minimax_agent.session.trace import TraceWriter
 from tests.backends.conftest import KEY, BackendFactory, ServerFactory
 from tests.conftest import make_repo
 from tests.fakes.openai_server import Fault, Scripted, Turn
 from tools import default_tools
 from tools.approval import ApprovalPolicy
-from tools.base import Tool
+from tools.modes import ApprovalMode
 from tools.workspace import Workspace
 
 # What llama-server (tools/server/server-common.cpp, server_slot_stats::to_json) puts on the
@@ -101,12 +100,8 @@ def test_llama_server_usage_wins_and_timings_add_the_tokens_evaluated(
     assert got.extra["tokens_evaluated"] == 30
 
 
-class Quiet:
-    def on_event(self, event: AgentEvent) -> None:
-        pass
-
-    def approve(self, call: ToolCall, tool: Tool, reason: str) -> bool:
-        return False
+class Quiet(Hooks):
+    """Shows nothing, approves nothing (the defaults)."""
 
 
 def traced_run(
@@ -122,9 +117,8 @@ def traced_run(
         default_tools(),
         Workspace(make_repo(tmp_path / "repo", {"a.txt": "one\n"})),
         ApprovalPolicy(ApprovalMode.READ_ONLY, interactive=False),
-        Quiet(),
+        Tee(Quiet(), writer),
         system_prompt="test",
-        tracer=writer,
     )
     result = agent.run("what does a.txt say?")
     writer.close()
@@ -152,3 +146,33 @@ def test_trace_keeps_the_request_of_a_step_that_broke_mid_stream(
     assert "already started streaming" in record["error"]
     assert record["events"]  # what came before the failure
     assert record["request"]["messages"][-1]["content"] == "what does a.txt say?"
+
+
+@pytest.mark.parametrize("preset", ["vllm", "llamacpp-server", "openrouter"])
+def test_another_backends_turn_carries_its_reasoning_in_both_field_names(
+    preset: str, fake_server: ServerFactory, backend_for: BackendFactory
+) -> None:
+    """A turn the local backend wrote (a resumed session) has no server field to go back in:
+    vLLM and OpenRouter read `reasoning`, llama-server and the official template
+    `reasoning_content`, so it is sent in both (with the raw text the model wrote)."""
+    from minimax_agent.messages import AssistantMessage, ToolMessage
+    from minimax_agent.messages import ToolCall as CallRecord
+
+    server = fake_server("vllm-parser")
+    server.add(Scripted(REPLY))
+    earlier = AssistantMessage(
+        content="Looking.",
+        reasoning="Read the file first.",
+        tool_calls=[CallRecord(id="c1", name="read_file", arguments={"path": "a.txt"})],
+        raw="Read the file first.\n</think>\n\nLooking.\n<minimax:tool_call>…",
+    )
+    history = [
+        UserMessage(content="fix it"),
+        earlier,
+        ToolMessage(tool_call_id="c1", name="read_file", content="x"),
+    ]
+    list(backend_for(server, preset).stream(Request(messages=history)))
+    (sent,) = [m for m in server.chat_requests[0].body["messages"] if m["role"] == "assistant"]
+    assert sent["reasoning"] == sent["reasoning_content"] == "Read the file first."
+    assert sent["content"] == "Looking."
+    assert json.loads(sent["tool_calls"][0]["function"]["arguments"]) == {"path": "a.txt"}

@@ -6,15 +6,25 @@ from pathlib import Path
 
 import pytest
 
-from minimax_agent.agent import Agent, AgentEvent, Limits, ToolOutcome
+from minimax_agent.agent import Agent, Hooks, Limits, Tee
 from minimax_agent.backends.scripted import ScriptedBackend
-from minimax_agent.events import ToolCall
-from minimax_agent.messages import AssistantMessage, ToolMessage
-from minimax_agent.modes import ApprovalMode
+from minimax_agent.events import (
+    AgentEvent,
+    Finish,
+    RunResult,
+    RunStatus,
+    StepStarted,
+    ToolCall,
+    ToolOutcome,
+    TraceRecord,
+    call_summary,
+)
+from minimax_agent.messages import AssistantMessage, ToolMessage, UserMessage, close_unanswered
 from tests.conftest import make_repo
 from tools import default_tools
 from tools.approval import ApprovalPolicy
 from tools.base import Tool
+from tools.modes import ApprovalMode
 from tools.workspace import Workspace
 
 
@@ -23,16 +33,20 @@ def invoke(name: str, **params: str) -> str:
     return f'<minimax:tool_call>\n<invoke name="{name}">\n{body}</invoke>\n</minimax:tool_call>'
 
 
-class Recorder:
+class Recorder(Hooks):
     """Hooks that answer approvals from a fixed list and remember what they saw."""
 
     def __init__(self, answers: list[bool] | None = None) -> None:
         self.events: list[AgentEvent] = []
+        self.traces: list[TraceRecord] = []
         self.asked: list[str] = []
         self.answers = list(answers or [])
 
     def on_event(self, event: AgentEvent) -> None:
         self.events.append(event)
+
+    def on_trace(self, record: TraceRecord) -> None:
+        self.traces.append(record)
 
     def approve(self, call: ToolCall, tool: Tool, reason: str) -> bool:
         self.asked.append(call.name)
@@ -122,3 +136,107 @@ def test_scripted_backend_checks_completion(repo: Path) -> None:
     agent.run("x")
     with pytest.raises(AssertionError, match="1 step"):
         backend.assert_complete()
+
+
+class StopAfter(Recorder):
+    """Ends the run before step `last + 1`, as a review does once finish_review was called."""
+
+    def __init__(self, last: int) -> None:
+        super().__init__()
+        self.last = last
+        self.calls: list[str] = []
+
+    def stop(self, result: RunResult) -> RunStatus | None:
+        return RunStatus.DONE if result.steps >= self.last else None
+
+    def before_step(self, result: RunResult) -> None:
+        self.calls.append(f"step {result.steps}")
+
+    def before_tools(self, calls: list[ToolCall]) -> None:
+        self.calls.append("tools " + ",".join(c.name for c in calls))
+
+
+def test_a_stop_decision_ends_the_run_before_the_next_step(repo: Path) -> None:
+    loop = ["r</think>" + invoke("read_file", path="a.txt")] * 3
+    hooks = StopAfter(last=1)
+    agent, _ = make_agent(repo, loop, ApprovalMode.ASK, hooks)
+    result = agent.run("x")
+    assert result.status is RunStatus.DONE and result.steps == 1
+    # the stopped step never started: no StepStarted, no request to the backend
+    assert [e.step for e in hooks.events if isinstance(e, StepStarted)] == [1]
+    assert hooks.calls == ["step 1", "tools read_file"]
+    assert len(hooks.traces) == 1
+
+
+def test_every_exchange_reaches_the_hooks_as_a_trace_record(repo: Path) -> None:
+    steps = ["r</think>" + invoke("read_file", path="a.txt"), "r</think>\n\nok"]
+    hooks = Recorder()
+    agent, _ = make_agent(repo, steps, ApprovalMode.ASK, hooks)
+    agent.run("x")
+    assert [t.step for t in hooks.traces] == [1, 2]
+    assert all(t.error is None and isinstance(t.finish, Finish) for t in hooks.traces)
+    # the events of the exchange, as the display saw them
+    shown = [e for e in hooks.events if not isinstance(e, StepStarted | ToolOutcome)]
+    assert [e for t in hooks.traces for e in t.events] == shown
+
+
+def test_tee_passes_everything_on_and_lets_the_first_decide(repo: Path) -> None:
+    first, second = Recorder(answers=[True]), Recorder(answers=[False])
+    steps = ["r</think>" + invoke("write_file", path="b.txt", content="x"), "r</think>\n\nok"]
+    agent, _ = make_agent(repo, steps, ApprovalMode.ASK, Tee(first, second, None))
+    assert agent.run("x").status is RunStatus.DONE
+    assert first.asked == ["write_file"] and second.asked == []
+    assert first.events == second.events and first.traces == second.traces
+    assert (repo / "b.txt").read_text() == "x"
+
+
+def test_json_and_exit_shapes_keep_the_plain_status_strings() -> None:
+    import json
+
+    assert json.dumps({"status": RunStatus.GAVE_UP}) == '{"status": "gave_up"}'
+    assert f"{RunStatus.BACKEND_ERROR}" == "backend_error"
+    assert [s.value for s in RunStatus] == [
+        "done",
+        "gave_up",
+        "truncated",
+        "max_steps",
+        "wall_time",
+        "model_errors",
+        "interrupted",
+        "backend_error",
+    ]
+
+
+def test_unanswered_calls_are_closed_once() -> None:
+    turn = AssistantMessage(
+        tool_calls=[ToolCall("c1", "read_file", {"path": "a"}), ToolCall("c2", "grep", {})]
+    )
+    answered = ToolMessage(tool_call_id="c1", name="read_file", content="a")
+    messages = [UserMessage(content="x"), turn, answered]
+    assert close_unanswered(messages, "interrupted") == 1
+    assert messages[-1] == ToolMessage(
+        tool_call_id="c2", name="grep", content="interrupted", is_error=True
+    )
+    assert close_unanswered(messages, "interrupted") == 0
+
+
+def test_history_stores_no_call_error() -> None:
+    turn = AssistantMessage(tool_calls=[ToolCall("c1", "x", {"a": 1}, error="bad")])
+    assert turn.model_dump()["tool_calls"] == [{"id": "c1", "name": "x", "arguments": {"a": 1}}]
+
+
+@pytest.mark.parametrize(
+    ("call", "main", "rest"),
+    [
+        (ToolCall("c", "run_command", {"command": "ls -la", "timeout": 5}), "ls -la", "timeout=5"),
+        (ToolCall("c", "grep", {"pattern": "x", "path": "src"}), "src", "pattern=x"),
+        (ToolCall("c", "edit_file", {"path": "a", "old_string": "1", "new_string": "2"}), "a", ""),
+        (
+            ToolCall("c", "git_commit", {"message": "m\n" + "y" * 50}),
+            None,
+            "message=m\\n" + "y" * 37 + "…",
+        ),
+    ],
+)
+def test_one_summary_of_a_call(call: ToolCall, main: str | None, rest: str) -> None:
+    assert call_summary(call) == (main, rest)

@@ -8,7 +8,7 @@ import pytest
 
 from minimax_agent.config import load_settings, user_config_file
 from minimax_agent.errors import ConfigError
-from minimax_agent.modes import ApprovalMode
+from tools.modes import ApprovalMode
 
 
 def test_layers_in_priority_order(
@@ -47,3 +47,33 @@ def test_bad_files_and_values_are_clear(isolated_home: Path, tmp_path: Path) -> 
     (tmp_path / ".minimax-agent.toml").write_text("")
     with pytest.raises(ConfigError, match="max_steps"):
         load_settings(tmp_path, max_steps=0)
+
+
+def test_every_setting_is_in_exactly_one_section() -> None:
+    import dataclasses
+
+    from minimax_agent.config import Settings
+    from minimax_agent.config_sections import SECTIONS
+
+    placed = [f.name for cls in SECTIONS for f in dataclasses.fields(cls)]
+    assert sorted(placed) == sorted(Settings.model_fields)  # none missing, none twice
+
+
+def test_sections_are_frozen_views_of_the_flat_settings(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    import dataclasses
+
+    settings = load_settings(tmp_path, max_steps=7, n_ctx=4096, pass_env=["TERM"])
+    assert settings.limits.max_steps == 7
+    assert settings.local.n_ctx == 4096
+    assert settings.generation.top_k == 40
+    assert settings.endpoint.read_timeout_s == 120.0
+    assert settings.safety.pass_env == ("TERM",)
+    assert settings.safety.approval is ApprovalMode.ASK
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.limits.max_steps = 1  # type: ignore[misc]
+    switched = settings.model_copy(update={"model": "other", "approval": ApprovalMode.FULL_AUTO})
+    assert switched.generation.model == "other"
+    assert switched.safety.approval is ApprovalMode.FULL_AUTO
+    assert settings.generation.model is None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from minimax_agent.events import Finish, TextDelta
+from minimax_agent.events import Finish, TextDelta, TraceRecord
 from minimax_agent.messages import AssistantMessage
 from minimax_agent.session.trace import REDACTED, TraceWriter, redact
 
@@ -24,7 +24,7 @@ def test_redacts_secret_keys_and_environment_values(
         "messages": [{"role": "user", "content": "my key is sk-or-very-secret-value"}],
     }
     finish = Finish("stop", AssistantMessage(content="hi", raw="r</think>hi"), request=body)
-    writer(1, finish, [TextDelta("hi"), finish], None)
+    writer.on_trace(TraceRecord(1, finish, [TextDelta("hi"), finish]))
     writer.close()
     record = json.loads((tmp_path / "t.jsonl").read_text())
     text = json.dumps(record)

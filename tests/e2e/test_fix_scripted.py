@@ -1,4 +1,7 @@
-"""`minimax-agent fix` end to end on the scripted backend, in a real git repo with a failing test."""
+"""`minimax-agent fix` end to end on the scripted backend, in a real git repo with a failing test.
+
+The full runs go through a real `minimax-agent` process; the runs that check a status and its
+exit code go through the same CLI in process (`invoke_cli`, typer's CliRunner)."""
 
 from __future__ import annotations
 
@@ -105,10 +108,10 @@ def test_fix_json_output(tmp_path: Path, run_cli: RunCli) -> None:
     assert report["error"] is None
 
 
-def test_script_running_out_is_a_backend_error(tmp_path: Path, run_cli: RunCli) -> None:
+def test_script_running_out_is_a_backend_error(tmp_path: Path, invoke_cli: RunCli) -> None:
     repo = failing_repo(tmp_path)
     script = write_script(tmp_path / "script.json", fixing_script()[:1])
-    proc = run_cli(
+    proc = invoke_cli(
         "fix", "x", "-C", str(repo), "--backend", f"scripted:{script}", "--output-format", "json"
     )
     assert proc.returncode == 3
@@ -118,25 +121,25 @@ def test_script_running_out_is_a_backend_error(tmp_path: Path, run_cli: RunCli) 
     assert report["tool_calls"][0]["name"] == "read_file"  # the work done so far is reported
 
 
-def test_max_steps_gives_exit_1(tmp_path: Path, run_cli: RunCli) -> None:
+def test_max_steps_gives_exit_1(tmp_path: Path, invoke_cli: RunCli) -> None:
     repo = failing_repo(tmp_path)
     script = write_script(tmp_path / "script.json", fixing_script())
-    proc = run_cli(
+    proc = invoke_cli(
         "fix", "x", "-C", str(repo), "--backend", f"scripted:{script}", "--max-steps", "2"
     )
     assert proc.returncode == 1
     assert "max_steps" in proc.stderr
 
 
-def test_a_model_that_gives_up_exits_1_with_its_answer(tmp_path: Path, run_cli: RunCli) -> None:
+def test_a_model_that_gives_up_exits_1_with_its_answer(tmp_path: Path, invoke_cli: RunCli) -> None:
     repo = failing_repo(tmp_path)
     answer = "NOT DONE: the test needs a database this machine does not have."
     script = write_script(tmp_path / "script.json", ["r</think>\n\n" + answer])
-    proc = run_cli("fix", "x", "-C", str(repo), "--backend", f"scripted:{script}")
+    proc = invoke_cli("fix", "x", "-C", str(repo), "--backend", f"scripted:{script}")
     assert proc.returncode == 1
     assert proc.stdout.strip() == answer
     assert "the model gave up" in proc.stderr
-    json_run = run_cli(
+    json_run = invoke_cli(
         "fix", "x", "-C", str(repo), "--backend", f"scripted:{script}", "--output-format", "json"
     )
     report = json.loads(json_run.stdout)
@@ -148,13 +151,13 @@ def test_a_model_that_gives_up_exits_1_with_its_answer(tmp_path: Path, run_cli: 
 
 
 def test_the_wall_time_limit_cuts_a_long_command_and_ends_the_run(
-    tmp_path: Path, run_cli: RunCli
+    tmp_path: Path, invoke_cli: RunCli
 ) -> None:
     repo = failing_repo(tmp_path)
     (repo / ".minimax-agent.toml").write_text("max_wall_s = 2\n")
     steps = ["r</think>" + invoke("run_command", command="sleep 100", timeout_s="600"), "unused"]
     script = write_script(tmp_path / "script.json", steps)
-    proc = run_cli(
+    proc = invoke_cli(
         "fix", "x", "-C", str(repo), "--backend", f"scripted:{script}", "--output-format", "json"
     )
     assert proc.returncode == 1, proc.stderr
@@ -163,7 +166,7 @@ def test_the_wall_time_limit_cuts_a_long_command_and_ends_the_run(
     assert "by the run's wall-time limit" in report["tool_calls"][0]["result"]
 
 
-def test_malformed_calls_go_back_to_the_model(tmp_path: Path, run_cli: RunCli) -> None:
+def test_malformed_calls_go_back_to_the_model(tmp_path: Path, invoke_cli: RunCli) -> None:
     repo = failing_repo(tmp_path)
     steps = [
         "r</think>" + invoke("no_such_tool", x="1"),
@@ -172,7 +175,7 @@ def test_malformed_calls_go_back_to_the_model(tmp_path: Path, run_cli: RunCli) -
         "r</think>\n\nI could not do it.",
     ]
     script = write_script(tmp_path / "script.json", steps)
-    proc = run_cli(
+    proc = invoke_cli(
         "fix",
         "x",
         "-C",
@@ -193,28 +196,7 @@ def test_malformed_calls_go_back_to_the_model(tmp_path: Path, run_cli: RunCli) -
     assert report["status"] == "model_errors" and proc.returncode == 1
 
 
-def test_usage_errors_exit_2(tmp_path: Path, run_cli: RunCli) -> None:
-    repo = failing_repo(tmp_path)
-    missing = run_cli("fix", "x", "-C", str(repo), "--backend", "scripted:/nonexistent.json")
-    assert missing.returncode == 2 and "script file not found" in missing.stderr
-    assert "Traceback" not in missing.stderr
-    bad_dir = run_cli("fix", "x", "-C", str(tmp_path / "nope"), "--backend", "scripted:x")
-    assert bad_dir.returncode == 2 and "not a directory" in bad_dir.stderr
-    empty = run_cli("fix", "  ", "-C", str(repo), "--backend", "scripted:x")
-    assert empty.returncode == 2 and "the task is empty" in empty.stderr
-    bad_flag = run_cli("fix", "x", "--approval", "sometimes")
-    assert bad_flag.returncode == 2
-    (repo / ".minimax-agent.toml").write_text("max_steps = 'many'\n")
-    bad_config = run_cli("fix", "x", "-C", str(repo), "--backend", "scripted:x")
-    assert bad_config.returncode == 2 and "max_steps" in bad_config.stderr
-    no_backend = run_cli("fix", "x", "-C", str(tmp_path))
-    assert no_backend.returncode == 2 and "backend" in no_backend.stderr
-    (repo / ".minimax-agent.toml").unlink()
-    trace_dir = run_cli(
-        "fix", "x", "-C", str(repo), "--backend", "scripted:x", "--trace", str(repo)
-    )
-    assert trace_dir.returncode == 2 and "cannot write the trace" in trace_dir.stderr
-    assert "Traceback" not in trace_dir.stderr
+# usage errors and bad flags: tests/cli/test_flags.py (in process, through CliRunner)
 
 
 def test_version_and_module_entry(run_cli: RunCli) -> None:

@@ -25,8 +25,10 @@ def llama() -> Any:
 @pytest.fixture(scope="session")
 def tiny_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from quantize.tiny import write_tiny_model
+    from tests.conftest import tiny_template
 
-    return write_tiny_model(tmp_path_factory.mktemp("models") / "tiny.gguf", "tiny")
+    path = tmp_path_factory.mktemp("models") / "tiny.gguf"
+    return write_tiny_model(path, "tiny", chat_template=tiny_template())
 
 
 def local_settings(model: Path, **overrides: Any) -> Settings:

@@ -28,7 +28,10 @@ def test_the_step_after_compaction_reuses_the_head(make_backend: Any) -> None:
     assert done.messages[2].content.startswith(SUMMARY_HEADER)
 
     def prompt(msgs: list[Any]) -> list[int]:
-        return build_prompt(backend.template, msgs, TOOLS, model.tokenize, backend.model_id).tokens
+        prompt = build_prompt(
+            backend.dialect, backend.template, msgs, TOOLS, model.tokenize, backend.model_id
+        )
+        return prompt.tokens
 
     head = common_prefix(prompt(done.messages), prompt(messages[:2]))
     assert head > 500  # the system prompt and the tool specs: worth keeping

@@ -1,4 +1,5 @@
-"""`minimax-agent doctor` on this machine, and the CLI's start-up staying free of llama_cpp."""
+"""`minimax-agent doctor` on this machine (in process, through CliRunner), and the CLI's start-up
+staying free of llama_cpp (in a fresh interpreter)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from tests.conftest import RunCli
 
 
 def test_doctor_with_the_tiny_model(
-    llama: Any, tmp_path: Path, tiny_gguf: Path, run_cli: RunCli
+    llama: Any, tmp_path: Path, tiny_gguf: Path, invoke_cli: RunCli
 ) -> None:
-    proc = run_cli("doctor", "-C", str(tmp_path), "--model", str(tiny_gguf), "--json")
+    proc = invoke_cli("doctor", "-C", str(tmp_path), "--model", str(tiny_gguf), "--json")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     checks = {c["name"]: c for c in json.loads(proc.stdout)["checks"]}
     assert checks["llama.cpp"]["status"] == "ok"
@@ -32,24 +33,24 @@ def test_doctor_with_the_tiny_model(
 
 
 def test_doctor_checks_the_model_the_backend_would_load(
-    llama: Any, tmp_path: Path, run_cli: RunCli, isolated_home: Path
+    llama: Any, tmp_path: Path, invoke_cli: RunCli, isolated_home: Path
 ) -> None:
     # a name is looked up in the models directory, as --model NAME does for fix
-    named = run_cli("doctor", "-C", str(tmp_path), "--model", "MiniMax-M2.1-Q4_K_M", "--no-tiny")
+    named = invoke_cli("doctor", "-C", str(tmp_path), "--model", "MiniMax-M2.1-Q4_K_M", "--no-tiny")
     assert named.returncode == 2, named.stdout + named.stderr
     assert "✗ model: no model named 'MiniMax-M2.1-Q4_K_M'" in named.stdout
     # `--backend local:PATH` names the file as well as --model does
     missing = tmp_path / "absent.gguf"
-    spec = run_cli("doctor", "-C", str(tmp_path), "--backend", f"local:{missing}", "--no-tiny")
+    spec = invoke_cli("doctor", "-C", str(tmp_path), "--backend", f"local:{missing}", "--no-tiny")
     assert spec.returncode == 3, spec.stdout + spec.stderr
     assert f"✗ model: {missing}" in spec.stdout
 
 
 def test_doctor_text_and_an_unreachable_endpoint(
-    llama: Any, tmp_path: Path, run_cli: RunCli
+    llama: Any, tmp_path: Path, invoke_cli: RunCli
 ) -> None:
     # Port 9 (discard) on localhost: nothing listens, the connection is refused at once.
-    proc = run_cli(
+    proc = invoke_cli(
         "doctor", "-C", str(tmp_path), "--base-url", "http://127.0.0.1:9/v1", "--no-tiny"
     )
     assert proc.returncode == 3, proc.stdout + proc.stderr
@@ -72,4 +73,4 @@ def test_start_up_does_not_import_llama_cpp() -> None:
     for args in (["--version"], ["fix", "--help"], ["doctor", "--help"]):
         imported = imported_by(*args)
         assert not {m for m in imported if m.startswith(heavy)}, args
-    assert "minimax_agent.cli.local" in imported_by("fix", "--help")
+    assert "minimax_agent.cli.flags" in imported_by("fix", "--help")

@@ -10,6 +10,7 @@ import pytest
 from minimax_agent.backends.local.splice import TOKENS_KEY
 from minimax_agent.errors import BackendError
 from minimax_agent.events import Finish, ReasoningDelta, TextDelta, ToolCall, Usage
+from tests.conftest import tiny_template
 from tests.local.conftest import conversation, run_step
 from tools import default_tools
 
@@ -56,17 +57,16 @@ def test_stops_at_end_of_turn_token(make_backend: Any) -> None:
 def test_lazy_grammar_after_the_tag(make_backend: Any) -> None:
     # tool_choice auto: the grammar switches on after `<minimax:tool_call>`; driven here by a
     # prompt that ends with the tag, as if the model had just written it.
-    from minimax_agent.backends.local.grammar import call_block_grammar
     from minimax_agent.backends.local.sampling import Sampler, SamplingParams
-    from minimax_agent.dialect.parser import parse_complete
 
     backend = make_backend()
+    dialect = backend.dialect
     model = backend.model
     tools = default_tools().specs()
     prefix = "]~!b[]~b]user\nfix it[e~[\n]~b]ai\n<think>\nok\n</think>\n\n<minimax:tool_call>"
     for seed in range(3):
         sampler = Sampler(model, SamplingParams(seed=seed))
-        sampler.constrain(call_block_grammar(tools, max_chars=12))
+        sampler.constrain(dialect.call_grammar(tools, max_chars=12))
         model.evaluate(model.tokenize(prefix))
         out = b""
         for _ in range(2000):
@@ -77,7 +77,7 @@ def test_lazy_grammar_after_the_tag(make_backend: Any) -> None:
             model.append(token)
         sampler.close()
         text = out.decode("utf-8", errors="replace")
-        events, _ = parse_complete("ok</think>\n\n<minimax:tool_call>" + text, tools)
+        events, _ = dialect.parse_complete("ok</think>\n\n<minimax:tool_call>" + text, tools)
         calls = [e for e in events if isinstance(e, ToolCall)]
         assert text.endswith("</minimax:tool_call>"), text
         assert calls and all(c.error is None for c in calls), calls
@@ -121,7 +121,7 @@ def test_quantized_kv_cache(make_backend: Any, tmp_path: Path) -> None:
     # The tiny model's 16-wide heads cannot hold q8_0 blocks of 32: a clear backend error.
     with pytest.raises(BackendError, match="does not divide"):
         make_backend(kv_type="q8_0")
-    wider = write_tiny_model(tmp_path / "quant.gguf", "quant")
+    wider = write_tiny_model(tmp_path / "quant.gguf", "quant", chat_template=tiny_template())
     backend = LocalBackend.from_settings(local_settings(wider, kv_type="q8_0", temperature=0))
     try:
         assert backend.model.params.flash_attn == 1  # a quantized V cache needs flash attention

@@ -6,9 +6,13 @@ from typing import Any
 
 import pytest
 
-from minimax_agent.backends.local.grammar import call_block_grammar, whole_turn_grammar
+from minimax_agent.dialect import dialect_named
 from tools import default_tools
 
+# The M2 dialect's grammars (the texts below are M2's tags).
+M2 = dialect_named("m2")
+call_block_grammar = M2.call_grammar
+whole_turn_grammar = M2.turn_grammar
 TOOLS = default_tools().specs()
 READ = '<invoke name="read_file">\n<parameter name="path">a.py</parameter>\n</invoke>\n'
 BLOCK = "<minimax:tool_call>\n" + READ + "</minimax:tool_call>"
@@ -40,11 +44,17 @@ def test_whole_turn_shape(accepts: Any) -> None:
     turn = whole_turn_grammar(TOOLS)
     ok = "I will look, though a << b and x <y> and </thin are fine.\n</think>\n\nLooking.\n"
     assert accepts(turn, ok + BLOCK)
-    assert accepts(turn, "</think>" + BLOCK)
-    assert accepts(turn, "r</think>\n" + BLOCK[:-20], complete=False)  # not finished yet
+    assert accepts(turn, "r\n</think>\n\n\n" + BLOCK)  # no visible text
+    assert accepts(turn, "r\n</think>\n\n\n" + BLOCK[:-20], complete=False)  # not finished yet
     assert not accepts(turn, "no reasoning close" + BLOCK)
-    assert not accepts(turn, "r</think>just an answer")  # required: a call must come
-    assert not accepts(turn, "r</think>" + BLOCK + "\nmore text")
+    assert not accepts(turn, "r\n</think>\n\njust an answer")  # required: a call must come
+    assert not accepts(turn, "r\n</think>\n\n\n" + BLOCK + "\nmore text")
+    # Only the template's layout: it re-renders every turn as `R\n</think>\n\nC\n<minimax:…`,
+    # and drops an empty think block.
+    assert not accepts(turn, "r</think>\n\n\n" + BLOCK)
+    assert not accepts(turn, "r\n</think>" + BLOCK)
+    assert not accepts(turn, "r\n</think>\n\nLooking." + BLOCK)
+    assert not accepts(turn, "\n</think>\n\n\n" + BLOCK)
 
 
 def test_known_tools_and_parameters_only(accepts: Any) -> None:
@@ -80,5 +90,5 @@ def test_string_values_may_hold_markup(accepts: Any) -> None:
 
 def test_capped_free_text(accepts: Any) -> None:
     turn = whole_turn_grammar(TOOLS, max_chars=8)
-    assert accepts(turn, "short</think>" + BLOCK)
-    assert not accepts(turn, "far too long reasoning</think>" + BLOCK)
+    assert accepts(turn, "short\n</think>\n\n\n" + BLOCK)
+    assert not accepts(turn, "far too long reasoning\n</think>\n\n\n" + BLOCK)

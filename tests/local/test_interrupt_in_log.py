@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from minimax_agent.backends.local import native
+from minimax_agent.backends.local import library
 
 
 class InterruptingSink(list[str]):
@@ -27,16 +27,16 @@ class InterruptingSink(list[str]):
 def test_ctrl_c_inside_the_log_callback_is_raised_when_the_call_returns(
     llama: Any, tiny_gguf: Path
 ) -> None:
-    lib = native.llama()
+    lib = library.llama()
     sink = InterruptingSink()
-    with pytest.raises(KeyboardInterrupt), native.captured_log() as lines:
-        native._captures.append(sink)
+    with pytest.raises(KeyboardInterrupt), library.captured_log() as lines:
+        library._captures.append(sink)
         try:
             model = lib.llama_model_load_from_file(
                 str(tiny_gguf).encode(), lib.llama_model_default_params()
             )
         finally:
-            native._captures.remove(sink)
+            library._captures.remove(sink)
         # The load ran to the end: the interrupt waited for it instead of vanishing.
         assert model and sink and lines
         lib.llama_model_free(model)
@@ -44,7 +44,7 @@ def test_ctrl_c_inside_the_log_callback_is_raised_when_the_call_returns(
 
 
 def test_ctrl_c_elsewhere_is_raised_at_once(llama: Any) -> None:
-    native.llama()
-    with pytest.raises(KeyboardInterrupt), native.captured_log():
+    library.llama()
+    with pytest.raises(KeyboardInterrupt), library.captured_log():
         os.kill(os.getpid(), signal.SIGINT)
         pytest.fail("the interrupt should have been raised before this line")

@@ -14,8 +14,7 @@ from typing import Any
 
 import pytest
 
-from minimax_agent.dialect import default_template
-from tests.conftest import RunCli, make_repo
+from tests.conftest import RunCli, make_repo, tiny_template
 
 
 def llama_arch_gguf(path: Path) -> Path:
@@ -102,11 +101,11 @@ def test_missing_template_falls_back_with_a_warning(
     with caplog.at_level(logging.WARNING, logger="minimax_agent"):
         backend = LocalBackend.from_settings(local_settings(bare))
     try:
-        assert backend.template == default_template()
+        assert backend.template == tiny_template()
         assert "has no chat template" in caplog.text
     finally:
         backend.close()
     own = tmp_path / "own.jinja"
-    own.write_text(default_template().replace("You are a helpful assistant.", "Be brief."))
+    own.write_text(tiny_template().replace("You are a helpful assistant.", "Be brief."))
     backend = make_backend(chat_template=own)
     assert backend.template == own.read_text()

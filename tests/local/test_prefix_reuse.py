@@ -58,7 +58,9 @@ def test_new_user_message_reevaluates_from_the_first_difference(make_backend: An
         answer_calls(messages, finish.message)
     messages.append(UserMessage(content="Now something else."))
     held = list(model.tokens)
-    expected = build_prompt(backend.template, messages, TOOLS, model.tokenize, backend.model_id)
+    expected = build_prompt(
+        backend.dialect, backend.template, messages, TOOLS, model.tokenize, backend.model_id
+    )
     _, _, usage = run_step(backend, messages, tools=TOOLS)
     # The template drops the earlier turns' reasoning: the prompt changes inside the first
     # assistant turn, and everything before that point is kept.
@@ -81,8 +83,12 @@ def test_retokenising_generated_text_would_lose_the_cache(make_backend: Any) -> 
         m.model_copy(update={"provider_fields": {}}) if isinstance(m, AssistantMessage) else m
         for m in messages
     ]
-    plain = build_prompt(backend.template, forgetful, TOOLS, model.tokenize, backend.model_id)
-    spliced = build_prompt(backend.template, messages, TOOLS, model.tokenize, backend.model_id)
+    plain = build_prompt(
+        backend.dialect, backend.template, forgetful, TOOLS, model.tokenize, backend.model_id
+    )
+    spliced = build_prompt(
+        backend.dialect, backend.template, messages, TOOLS, model.tokenize, backend.model_id
+    )
     held = first.prompt_tokens + first.completion_tokens
     assert common_prefix(list(model.tokens), spliced.tokens) == held
     assert common_prefix(list(model.tokens), plain.tokens) < held
@@ -98,6 +104,6 @@ def test_tokens_from_another_model_are_ignored(make_backend: Any) -> None:
     )
     answer_calls(messages, stale)
     prompt = build_prompt(
-        backend.template, messages, TOOLS, backend.model.tokenize, backend.model_id
+        backend.dialect, backend.template, messages, TOOLS, backend.model.tokenize, backend.model_id
     )
     assert prompt.spliced == 0

@@ -8,12 +8,15 @@ from pathlib import Path
 import pytest
 
 from quantize.tiny import write_tiny_model
+from tests.conftest import tiny_template
 from tests.quantize.m21_file import write_m21_header
 
 
 @pytest.fixture(scope="session")
 def tiny_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_tiny_model(tmp_path_factory.mktemp("tiny") / "tiny.gguf")
+    return write_tiny_model(
+        tmp_path_factory.mktemp("tiny") / "tiny.gguf", chat_template=tiny_template()
+    )
 
 
 @pytest.fixture(scope="session")

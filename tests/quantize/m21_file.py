@@ -48,7 +48,7 @@ def write_m21_header(path: Path, split_max_tensors: int = 0) -> list[Path]:
     import gguf
     import numpy as np
 
-    from minimax_agent.dialect.render import default_template
+    from minimax_agent.dialect import dialect_for
 
     w = gguf.GGUFWriter(path, "minimax-m2", split_max_tensors=split_max_tensors)
     w.add_name("MiniMax-M2.1 header only")
@@ -77,7 +77,7 @@ def write_m21_header(path: Path, split_max_tensors: int = 0) -> list[Path]:
     w.add_token_types(types)
     w.add_bos_token_id(M21_BOS)
     w.add_eos_token_id(M21_EOS)
-    w.add_chat_template(default_template())
+    w.add_chat_template(dialect_for(architecture="minimax-m2").default_template())
     for name, shape, type_name in m21_tensors():
         qtype = gguf.GGMLQuantizationType[type_name]
         block, size = gguf.GGML_QUANT_SIZES[qtype]

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from minimax_agent.cli.models import models_app
-from minimax_agent.errors import ModelFileError
+from quantize.errors import ModelFileError
 from quantize.inspect import TOKENS_LISTED, summarize, tensor_group
 from quantize.tiny import CONTROL_TOKENS, USER_DEFINED_TOKENS
 from tests.quantize.m21_file import M21_BOS, M21_EOS, M21_RESERVED, M21_TURN

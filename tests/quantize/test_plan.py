@@ -30,11 +30,12 @@ from typer.testing import CliRunner
 from minimax_agent.backends import local_model
 from minimax_agent.cli.models import models_app
 from minimax_agent.config import Settings
-from minimax_agent.errors import UsageError
+from quantize.errors import QuantizeUsageError
 from quantize.footprint import file_footprint, m21_footprint
 from quantize.hardware import GB_S, GIB, GPU_PRESETS, measure_cpu_bandwidth, parse_size
 from quantize.plan import Hardware, PlanRequest, plan_fit
 from quantize.tiny import write_tiny_model
+from tests.conftest import tiny_template
 
 GPU_WEIGHTS_Q4KM = 2_205_465_394
 EXPERT_LAYER_Q4KM = 2_174_327_193
@@ -71,7 +72,7 @@ def test_parse_size(text: str, expected: int) -> None:
 
 @pytest.mark.parametrize("text", ["48", "lots", "48X", "-4G", "4 8G", "", "G"])
 def test_bad_sizes(text: str) -> None:
-    with pytest.raises(UsageError, match="bad size"):
+    with pytest.raises(QuantizeUsageError, match="bad size"):
         parse_size(text)
 
 
@@ -194,12 +195,12 @@ def test_cpu_only_plan_for_a_file(tiny_gguf: Path) -> None:
 )
 def test_bad_requests(changes: dict[str, object], message: str) -> None:
     req = PlanRequest(m21_footprint("Q4_K_M"), l40s(), **changes)  # type: ignore[arg-type]
-    with pytest.raises(UsageError, match=message):
+    with pytest.raises(QuantizeUsageError, match=message):
         plan_fit(req)
 
 
 def test_unknown_quant() -> None:
-    with pytest.raises(UsageError, match="unknown quant 'Q9_K'"):
+    with pytest.raises(QuantizeUsageError, match="unknown quant 'Q9_K'"):
         m21_footprint("Q9_K")
 
 
@@ -229,7 +230,7 @@ def test_named_quant_flag_finds_the_pulled_model(
     monkeypatch.setenv("MINIMAX_AGENT_MODELS_DIR", str(root))
     pulled = root / "unsloth/MiniMax-M2.1-GGUF/Q4_K_M/MiniMax-M2.1-Q4_K_M-00001-of-00001.gguf"
     pulled.parent.mkdir(parents=True)
-    write_tiny_model(pulled)
+    write_tiny_model(pulled, chat_template=tiny_template())
     plan = plan_fit(PlanRequest(m21_footprint("Q4_K_M"), l40s(), ctx=65536))
     name = plan.agent_flags[plan.agent_flags.index("--model") + 1]
     assert local_model(Settings(model=name)) == str(pulled)

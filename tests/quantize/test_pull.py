@@ -20,8 +20,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from minimax_agent.cli.models import models_app, resolve_model_arg
-from minimax_agent.errors import UsageError
+from minimax_agent.backends import local_model
+from minimax_agent.cli.models import models_app
+from minimax_agent.config import Settings
+from quantize.errors import QuantizeUsageError
 from quantize.model_cache import cached_models, resolve_model_name
 from quantize.pull import DEFAULT_REPO, RemoteFile, group_quants
 from tests.conftest import RunCli
@@ -320,18 +322,18 @@ def test_resolve_model_name_finds_pulled_models(models: Path) -> None:
     assert resolve_model_name(f"{REPO}/MiniMax-M2.1-IQ2_M") == iq2
     assert resolve_model_name("IQ2_M") == iq2  # the bare quant, held by one model only
     assert resolve_model_name("mine") == loose
-    with pytest.raises(UsageError, match="no model named 'Q6_K'"):
+    with pytest.raises(QuantizeUsageError, match="no model named 'Q6_K'"):
         resolve_model_name("Q6_K")
-    with pytest.raises(UsageError, match="has 1 of its 2 shards"):
+    with pytest.raises(QuantizeUsageError, match="has 1 of its 2 shards"):
         resolve_model_name("Q5_K_M")
 
     place_model(models / "third/copy", "MiniMax-M2.1-IQ2_M.gguf")
-    with pytest.raises(UsageError, match="names several models"):
+    with pytest.raises(QuantizeUsageError, match="names several models"):
         resolve_model_name("MiniMax-M2.1-IQ2_M")
 
-    # --model takes a path as given, and a name otherwise
-    assert resolve_model_arg(str(loose)) == loose
-    assert resolve_model_arg("MiniMax-M2.1-Q4_K_M") == first
+    # --model takes a path as given, and a name otherwise (what the local backend loads)
+    assert local_model(Settings(model=str(loose))) == str(loose)
+    assert local_model(Settings(model="MiniMax-M2.1-Q4_K_M")) == str(first)
     names = [m.name for m in cached_models()]
     assert names.count("MiniMax-M2.1-IQ2_M") == 2 and "x" not in names
 

@@ -14,20 +14,24 @@ import pytest
 from typer.testing import CliRunner
 
 from minimax_agent.cli.models import models_app
-from minimax_agent.errors import ModelFileError, UsageError
+from quantize.errors import ModelFileError, QuantizeUsageError
+from quantize.imatrix import load_imatrix
 from quantize.inspect import summarize
-from quantize.requant import estimate, load_imatrix, prepare, run
+from quantize.requant import estimate, prepare, run
 from quantize.tiny import write_tiny_model
+from tests.conftest import tiny_template
 
 
 @pytest.fixture(scope="module")
 def quant_src(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_tiny_model(tmp_path_factory.mktemp("q") / "src.gguf", size="quant")
+    path = tmp_path_factory.mktemp("q") / "src.gguf"
+    return write_tiny_model(path, size="quant", chat_template=tiny_template())
 
 
 @pytest.fixture(scope="module")
 def f32_src(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_tiny_model(tmp_path_factory.mktemp("q") / "f32.gguf", size="quant", dtype="f32")
+    path = tmp_path_factory.mktemp("q") / "f32.gguf"
+    return write_tiny_model(path, size="quant", dtype="f32", chat_template=tiny_template())
 
 
 @pytest.fixture(scope="module")
@@ -105,16 +109,16 @@ def test_estimate_without_running(quant_src: Path, tmp_path: Path) -> None:
 def test_bad_requests(
     quant_src: Path, tmp_path: Path, kwargs: dict[str, Any], message: str
 ) -> None:
-    with pytest.raises(UsageError, match=message):
+    with pytest.raises(QuantizeUsageError, match=message):
         prepare(quant_src, tmp_path / "o.gguf", **kwargs)
 
 
 def test_refuses_to_overwrite(quant_src: Path, tmp_path: Path) -> None:
     out = tmp_path / "o.gguf"
     out.write_text("keep me")
-    with pytest.raises(UsageError, match="--force"):
+    with pytest.raises(QuantizeUsageError, match="--force"):
         prepare(quant_src, out, "Q4_K_M")
-    with pytest.raises(UsageError, match="different file"):
+    with pytest.raises(QuantizeUsageError, match="different file"):
         prepare(quant_src, quant_src, "Q4_K_M", force=True)
 
 
@@ -256,7 +260,7 @@ def test_imatrix_formats_load_as_llama_quantize_reads_them(quant_src: Path, tmp_
 @pytest.mark.parametrize(
     ("content", "error", "message"),
     [
-        (None, UsageError, "cannot read the importance matrix"),
+        (None, QuantizeUsageError, "cannot read the importance matrix"),
         (b"\x01\x00\x00\x00\x05\x00", ModelFileError, "not a usable importance matrix"),
         (struct.pack("<i", 0), ModelFileError, "not a usable importance matrix"),
     ],

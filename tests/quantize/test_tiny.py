@@ -9,9 +9,9 @@ from typing import Any
 import gguf
 import pytest
 
-from minimax_agent.dialect.render import default_template
-from minimax_agent.errors import UsageError
+from quantize.errors import QuantizeUsageError
 from quantize.tiny import SIZES, write_tiny_model
+from tests.conftest import tiny_template
 
 
 def _field(reader: gguf.GGUFReader, key: str) -> object:
@@ -34,7 +34,7 @@ def test_tiny_is_small_and_declares_minimax_m2(tiny_gguf: Path) -> None:
     assert _field(r, "minimax-m2.expert_gating_func") == int(gguf.ExpertGatingFuncType.SIGMOID)
     assert _field(r, "tokenizer.ggml.model") == "gpt2"
     assert _field(r, "tokenizer.ggml.pre") == "minimax-m2"
-    assert _field(r, "tokenizer.chat_template") == default_template()
+    assert _field(r, "tokenizer.chat_template") == tiny_template()
 
 
 def test_tensor_names_are_gguf_s_own_for_the_architecture(tiny_gguf: Path) -> None:
@@ -88,9 +88,10 @@ def test_vocabulary_has_every_byte_and_the_m2_specials(tiny_gguf: Path) -> None:
 
 
 def test_same_seed_same_bytes_other_seed_other_weights(tmp_path: Path) -> None:
-    a = write_tiny_model(tmp_path / "a.gguf", seed=3).read_bytes()
-    b = write_tiny_model(tmp_path / "b.gguf", seed=3).read_bytes()
-    c = write_tiny_model(tmp_path / "c.gguf", seed=4).read_bytes()
+    template = tiny_template()
+    a = write_tiny_model(tmp_path / "a.gguf", seed=3, chat_template=template).read_bytes()
+    b = write_tiny_model(tmp_path / "b.gguf", seed=3, chat_template=template).read_bytes()
+    c = write_tiny_model(tmp_path / "c.gguf", seed=4, chat_template=template).read_bytes()
     # the name carries the seed; compare the tensor data only
     assert a[-100_000:] == b[-100_000:] != c[-100_000:]
 
@@ -101,13 +102,13 @@ def test_custom_chat_template(tmp_path: Path) -> None:
 
 
 def test_unknown_size_is_a_usage_error(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="unknown tiny model size 'huge'"):
-        write_tiny_model(tmp_path / "x.gguf", size="huge")
+    with pytest.raises(QuantizeUsageError, match="unknown tiny model size 'huge'"):
+        write_tiny_model(tmp_path / "x.gguf", size="huge", chat_template=tiny_template())
 
 
 def test_unknown_dtype_is_a_usage_error(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="unknown tiny model dtype 'bf16'"):
-        write_tiny_model(tmp_path / "m.gguf", dtype="bf16")
+    with pytest.raises(QuantizeUsageError, match="unknown tiny model dtype 'bf16'"):
+        write_tiny_model(tmp_path / "m.gguf", dtype="bf16", chat_template=tiny_template())
 
 
 @pytest.mark.parametrize("size", ["quant", "bench"])
@@ -118,7 +119,7 @@ def test_k_quant_sizes_have_rows_in_multiples_of_256(size: str) -> None:
 
 
 def test_quant_size_file_rows_are_multiples_of_256(tmp_path: Path) -> None:
-    path = write_tiny_model(tmp_path / "q.gguf", size="quant")
+    path = write_tiny_model(tmp_path / "q.gguf", size="quant", chat_template=tiny_template())
     for t in gguf.GGUFReader(path).tensors:
         if len(t.shape) > 1:
             assert int(t.shape[0]) % 256 == 0, t.name

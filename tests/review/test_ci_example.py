@@ -13,7 +13,7 @@ import yaml
 
 from minimax_agent.cli.app import app
 from minimax_agent.cli.review import plan_outputs
-from minimax_agent.review.options import ReviewFormat
+from minimax_agent.review.formats import ReviewFormat
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / "examples" / "github-actions" / "review.yml"

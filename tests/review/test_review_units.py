@@ -9,9 +9,10 @@ from minimax_agent.errors import ToolError, UsageError
 from minimax_agent.review.chunks import split
 from minimax_agent.review.diff import parse_diff
 from minimax_agent.review.findings import FindingBook
+from minimax_agent.review.formats import ReviewFormat
 from minimax_agent.review.formats.github import command, escape_data, escape_property
 from minimax_agent.review.formats.markdown import _fence
-from minimax_agent.review.options import FailOn, ReviewFormat, Severity
+from minimax_agent.review.options import FailOn, Severity
 
 DIFF = """\
 diff --git a/app.py b/app.py
@@ -172,3 +173,21 @@ def test_plan_outputs() -> None:
         plan_outputs([ReviewFormat.JSON, ReviewFormat.SARIF], None)
     with pytest.raises(UsageError, match="missing file name"):
         plan_outputs(None, ["sarif="])
+
+
+def test_every_review_format_has_a_registered_writer() -> None:
+    from minimax_agent.review.formats import WRITERS, writer
+
+    assert set(WRITERS) == set(ReviewFormat)
+    for fmt in ReviewFormat:
+        assert callable(writer(fmt))
+        assert writer(fmt.value) is writer(fmt)
+
+
+def test_an_unknown_review_format_is_an_error_not_a_fallback() -> None:
+    from minimax_agent.review.formats import render, writer
+
+    with pytest.raises(UsageError, match="unknown review format 'rdjson'"):
+        writer("rdjson")
+    with pytest.raises(UsageError, match="one of markdown, json, sarif, github, rdjsonl"):
+        render("xml", None)  # type: ignore[arg-type]  # fails on the name, before the report

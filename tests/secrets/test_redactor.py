@@ -12,8 +12,15 @@ import pytest
 from rich.console import Console
 
 from minimax_agent import redact
-from minimax_agent.agent import StepStarted, ToolOutcome
-from minimax_agent.events import Finish, ReasoningDelta, TextDelta, ToolCall
+from minimax_agent.events import (
+    Finish,
+    ReasoningDelta,
+    StepStarted,
+    TextDelta,
+    ToolCall,
+    ToolOutcome,
+    TraceRecord,
+)
 from minimax_agent.messages import AssistantMessage
 from minimax_agent.redact import (
     REDACTED,
@@ -248,7 +255,7 @@ def test_headless_text_output_shows_no_secret(monkeypatch: pytest.MonkeyPatch) -
     out = io.StringIO()
     hooks = HeadlessHooks(Console(file=out, width=200), show_reasoning=True)
     feed(hooks, monkeypatch)
-    hooks._end_line()
+    hooks.end_line()
     shown = out.getvalue()
     assert KEY not in shown and AWS not in shown and "pw1" not in shown
     assert REDACTED in shown and "run_command" in shown
@@ -287,7 +294,8 @@ def test_the_trace_redacts_a_secret_streamed_in_pieces(
     body = {"headers": {"Authorization": "Bearer zzz-not-known"}, "messages": [{"c": text}]}
     finish = Finish("stop", message, request=body)
     writer = TraceWriter(tmp_path / "t.jsonl")
-    writer(1, finish, [*(TextDelta(p) for p in pieces), finish], f"error quoting {KEY}")
+    events = [*(TextDelta(p) for p in pieces), finish]
+    writer.on_trace(TraceRecord(1, finish, events, f"error quoting {KEY}"))
     writer.close()
     line = (tmp_path / "t.jsonl").read_text()
     assert KEY not in line and "pw-xyz" not in line and "zzz-not-known" not in line

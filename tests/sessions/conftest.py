@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from minimax_agent.backends import Request
+from minimax_agent.backends.base import Backend, Request
 from minimax_agent.backends.scripted import ScriptedBackend
-from minimax_agent.session.compaction import estimate_tokens
 from minimax_agent.errors import ContextOverflowError
 from minimax_agent.events import Event, Finish
 from minimax_agent.messages import AssistantMessage
+from minimax_agent.session.compaction import estimate_tokens
 from tests.conftest import make_repo
 
 CALC = "def add(a, b):\n    return a - b\n"
@@ -27,7 +27,7 @@ def invoke(name: str, **params: object) -> str:
     return f'<minimax:tool_call>\n<invoke name="{name}">\n{body}</invoke>\n</minimax:tool_call>'
 
 
-class ModelDouble:
+class ModelDouble(Backend):
     """A model with a hard context limit (in estimated tokens): a request over it fails with
     ContextOverflowError, as a real endpoint does. Agent steps come from a script; a
     compaction request (one that asks for text only) is answered with `summary`."""

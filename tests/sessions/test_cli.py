@@ -1,5 +1,6 @@
-"""The session commands end to end (real CLI subprocess, scripted backend, real git repo):
-`fix --continue/--resume`, `fix --output-format stream-json`, `sessions list|show|rm`, `undo`."""
+"""The session commands end to end (the real CLI, in process through CliRunner; scripted
+backend; real git repo): `fix --continue/--resume`, `fix --output-format stream-json`,
+`sessions list|show|rm`, `undo`."""
 
 from __future__ import annotations
 
@@ -15,20 +16,20 @@ from tests.sessions.conftest import CALC, invoke
 EDIT = invoke("edit_file", path="calc.py", old_string="return a - b", new_string="return a + b")
 
 
-def fix(run_cli: RunCli, repo: Path, script: Path, task: str, *extra: str) -> Any:
-    return run_cli("fix", task, "-C", str(repo), "--backend", f"scripted:{script}", *extra)
+def fix(invoke_cli: RunCli, repo: Path, script: Path, task: str, *extra: str) -> Any:
+    return invoke_cli("fix", task, "-C", str(repo), "--backend", f"scripted:{script}", *extra)
 
 
 def stream(proc: Any) -> list[dict[str, Any]]:
     return [json.loads(line) for line in proc.stdout.splitlines()]
 
 
-def test_stream_json_events(tmp_path: Path, repo: Path, run_cli: RunCli) -> None:
+def test_stream_json_events(tmp_path: Path, repo: Path, invoke_cli: RunCli) -> None:
     script = write_script(
         tmp_path / "s.json",
         ["Edit it.\n</think>\n\nFixing." + EDIT, "ok\n</think>\n\nFixed `add`."],
     )
-    proc = fix(run_cli, repo, script, "fix add", "--output-format", "stream-json")
+    proc = fix(invoke_cli, repo, script, "fix add", "--output-format", "stream-json")
     assert proc.returncode == 0, proc.stderr
     events = stream(proc)
     kinds = [e["type"] for e in events]
@@ -52,14 +53,14 @@ def test_stream_json_events(tmp_path: Path, repo: Path, run_cli: RunCli) -> None
 
 
 def test_fix_continue_and_resume_carry_the_conversation(
-    tmp_path: Path, repo: Path, run_cli: RunCli
+    tmp_path: Path, repo: Path, invoke_cli: RunCli
 ) -> None:
     first = write_script(tmp_path / "1.json", ["r</think>\n\nThe answer is 42."])
-    proc = fix(run_cli, repo, first, "what is the answer?", "--output-format", "stream-json")
+    proc = fix(invoke_cli, repo, first, "what is the answer?", "--output-format", "stream-json")
     session_id = stream(proc)[0]["session_id"]
     second = write_script(tmp_path / "2.json", ["r</think>\n\nStill 42."])
     trace = tmp_path / "trace.jsonl"
-    proc = fix(run_cli, repo, second, "and now?", "--continue", "--trace", str(trace))
+    proc = fix(invoke_cli, repo, second, "and now?", "--continue", "--trace", str(trace))
     assert proc.returncode == 0, proc.stderr
     prompt = json.loads(trace.read_text().splitlines()[0])["request"]
     assert "what is the answer?" in prompt and "The answer is 42." in prompt
@@ -67,64 +68,65 @@ def test_fix_continue_and_resume_carry_the_conversation(
 
     third = write_script(tmp_path / "3.json", ["r</think>\n\nYes."])
     proc = fix(
-        run_cli, repo, third, "sure?", "--resume", session_id[:-1], "--output-format", "json"
+        invoke_cli, repo, third, "sure?", "--resume", session_id[:-1], "--output-format", "json"
     )
     assert proc.returncode == 0, proc.stderr
-    listing = run_cli("sessions", "list", "-C", str(repo))
+    listing = invoke_cli("sessions", "list", "-C", str(repo))
     assert listing.stdout.count("\n") == 1 and session_id in listing.stdout  # one session, resumed
-    shown = run_cli("sessions", "show", session_id)
+    shown = invoke_cli("sessions", "show", session_id)
     for line in ("what is the answer?", "The answer is 42.", "and now?", "Still 42.", "sure?"):
         assert line in shown.stdout
 
 
 def test_continue_without_a_session_is_a_usage_error(
-    tmp_path: Path, repo: Path, run_cli: RunCli
+    tmp_path: Path, repo: Path, invoke_cli: RunCli
 ) -> None:
     script = write_script(tmp_path / "s.json", ["r</think>\n\nx"])
-    proc = fix(run_cli, repo, script, "x", "--continue")
+    proc = fix(invoke_cli, repo, script, "x", "--continue")
     assert proc.returncode == 2 and "no earlier session" in proc.stderr
-    proc = fix(run_cli, repo, script, "x", "--resume", "nope")
+    proc = fix(invoke_cli, repo, script, "x", "--resume", "nope")
     assert proc.returncode == 2 and "no session 'nope'" in proc.stderr
 
 
 def test_headless_undo_restores_and_tells_the_model(
-    tmp_path: Path, repo: Path, run_cli: RunCli
+    tmp_path: Path, repo: Path, invoke_cli: RunCli
 ) -> None:
     script = write_script(tmp_path / "s.json", ["r</think>\n\n" + EDIT, "r</think>\n\nFixed."])
-    assert fix(run_cli, repo, script, "fix add").returncode == 0
+    assert fix(invoke_cli, repo, script, "fix add").returncode == 0
     assert "a + b" in (repo / "calc.py").read_text()
-    listed = run_cli("undo", "--list", "-C", str(repo))
+    listed = invoke_cli("undo", "--list", "-C", str(repo))
     assert "before step 1: edit_file calc.py" in listed.stdout
-    proc = run_cli("undo", "-C", str(repo))
+    proc = invoke_cli("undo", "-C", str(repo))
     assert proc.returncode == 0, proc.stderr
     assert "restored calc.py" in proc.stdout
     assert (repo / "calc.py").read_text() == CALC
     assert git(repo, "status", "--porcelain") == ""
-    again = run_cli("undo", "-C", str(repo))
+    again = invoke_cli("undo", "-C", str(repo))
     assert again.returncode == 2 and "nothing to undo" in again.stderr
     # the next turn of that session carries the note
     later = write_script(tmp_path / "later.json", ["r</think>\n\nNoted."])
     trace = tmp_path / "t.jsonl"
     assert (
-        fix(run_cli, repo, later, "what now?", "--continue", "--trace", str(trace)).returncode == 0
+        fix(invoke_cli, repo, later, "what now?", "--continue", "--trace", str(trace)).returncode
+        == 0
     )
     prompt = json.loads(trace.read_text().splitlines()[0])["request"]
     assert "the user undid the changes" in prompt and "restored calc.py" in prompt
 
 
 def test_sessions_rm_removes_the_file_and_its_checkpoints(
-    tmp_path: Path, repo: Path, run_cli: RunCli
+    tmp_path: Path, repo: Path, invoke_cli: RunCli
 ) -> None:
     script = write_script(tmp_path / "s.json", ["r</think>\n\n" + EDIT, "r</think>\n\nok"])
-    proc = fix(run_cli, repo, script, "fix add", "--output-format", "stream-json")
+    proc = fix(invoke_cli, repo, script, "fix add", "--output-format", "stream-json")
     session_id = stream(proc)[0]["session_id"]
     assert git(repo, "for-each-ref", "refs/minimax-agent/").strip()
-    listing = json.loads(run_cli("sessions", "list", "--all", "--json").stdout)
+    listing = json.loads(invoke_cli("sessions", "list", "--all", "--json").stdout)
     assert [s["id"] for s in listing] == [session_id]
-    assert run_cli("sessions", "rm", session_id).returncode == 0
+    assert invoke_cli("sessions", "rm", session_id).returncode == 0
     assert git(repo, "for-each-ref", "refs/minimax-agent/").strip() == ""
-    assert "no sessions" in run_cli("sessions", "list", "-C", str(repo)).stdout
-    assert run_cli("sessions", "show", session_id).returncode == 2
+    assert "no sessions" in invoke_cli("sessions", "list", "-C", str(repo)).stdout
+    assert invoke_cli("sessions", "show", session_id).returncode == 2
 
 
 def test_project_memory_from_the_git_root_down(tmp_path: Path, isolated_home: Path) -> None:

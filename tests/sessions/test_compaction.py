@@ -11,15 +11,14 @@ from typing import Any
 
 import pytest
 
-from minimax_agent.agent import Agent
+from minimax_agent.agent import Agent, Hooks
 from minimax_agent.backends import Request
-from minimax_agent.session.compaction import SUMMARY_HEADER, ContextKeeper, estimate_tokens
 from minimax_agent.config import load_settings
-from minimax_agent.session.conversation import Conversation, Notice
 from minimax_agent.errors import BackendError
-from minimax_agent.events import Event
+from minimax_agent.events import AgentEvent, Event, Notice, TraceRecord
 from minimax_agent.messages import Message, SystemMessage, UserMessage
-from minimax_agent.modes import ApprovalMode
+from minimax_agent.session.compaction import SUMMARY_HEADER, ContextKeeper, estimate_tokens
+from minimax_agent.session.conversation import Conversation
 from minimax_agent.session.prompt import system_prompt
 from minimax_agent.session.store import SessionWriter, find_session, load_session
 from minimax_agent.ui.headless import HeadlessHooks
@@ -28,6 +27,7 @@ from tests.fakes.openai_server import Call, FakeOpenAIServer, Fault, Turn
 from tests.sessions.conftest import ModelDouble, invoke
 from tools import default_tools
 from tools.approval import ApprovalPolicy
+from tools.modes import ApprovalMode
 from tools.workspace import Workspace
 
 TASK = "print a lot, several times, then say done"
@@ -38,24 +38,44 @@ def loud_step(n: int, chars: int = 2400) -> str:
     return f"Step {n}.\n</think>\n\n" + invoke("run_command", command=command)
 
 
-def open_conversation(repo: Path, backend: Any, **settings: Any) -> tuple[Conversation, list[str]]:
-    agent = Agent(
-        backend,
-        default_tools(),
-        Workspace(repo),
-        ApprovalPolicy(ApprovalMode.FULL_AUTO, interactive=False),
-        HeadlessHooks(None),
-        system_prompt=system_prompt(repo),
-    )
-    prompts: list[str] = []
-    # the rendered prompt of every answered request (a failed one has none)
-    agent.tracer = lambda step, finish, events, error, request: (
-        prompts.append(finish.request) if finish else None
-    )
+class Watcher(HeadlessHooks):
+    """Shows nothing; keeps the notices and the rendered prompt of every answered request (a
+    failed one has none)."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.notices: list[Notice] = []
+        self.prompts: list[str] = []
+
+    def on_event(self, event: AgentEvent) -> None:
+        if isinstance(event, Notice):
+            self.notices.append(event)
+
+    def on_trace(self, record: TraceRecord) -> None:
+        if record.finish:
+            self.prompts.append(record.finish.request)
+
+
+def open_conversation(repo: Path, backend: Any, **settings: Any) -> tuple[Conversation, Watcher]:
+    def agent(hooks: Hooks) -> Agent:
+        return Agent(
+            backend,
+            default_tools(),
+            Workspace(repo),
+            ApprovalPolicy(ApprovalMode.FULL_AUTO, interactive=False),
+            hooks,
+            system_prompt=system_prompt(repo),
+        )
+
+    watcher = Watcher()
     conversation = Conversation(
-        agent, load_settings(repo, **settings), repo, SessionWriter.create(repo)
+        load_settings(repo, **settings),
+        repo,
+        SessionWriter.create(repo),
+        display=watcher,
+        agent=agent,
     )
-    return conversation, prompts
+    return conversation, watcher
 
 
 def baseline(repo: Path) -> int:
@@ -74,9 +94,8 @@ def test_a_long_session_compacts_at_the_threshold_and_goes_on(repo: Path) -> Non
     window = baseline(repo) + 1400
     steps = [loud_step(n) for n in range(1, 7)] + ["Done.\n</think>\n\nAll printed."]
     model = ModelDouble(steps, limit=window)
-    conversation, prompts = open_conversation(repo, model, context_window=window)
-    notices: list[Notice] = []
-    conversation.on_notice = notices.append
+    conversation, watcher = open_conversation(repo, model, context_window=window)
+    prompts, notices = watcher.prompts, watcher.notices
     result = conversation.run(TASK)
     conversation.close()
 
@@ -103,7 +122,8 @@ def test_an_overflow_compacts_and_retries_once(repo: Path) -> None:
     limit = baseline(repo) + 1500
     steps = [loud_step(1), loud_step(2), loud_step(3), "ok\n</think>\n\nFinished."]
     model = ModelDouble(steps, limit=limit)
-    conversation, prompts = open_conversation(repo, model)  # no window known: no auto-compaction
+    conversation, watcher = open_conversation(repo, model)  # no window known: no auto-compaction
+    prompts = watcher.prompts
     result = conversation.run(TASK)
     assert result.status == "done", result.error
     assert model.overflows >= 1

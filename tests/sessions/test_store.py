@@ -14,7 +14,7 @@ from minimax_agent.messages import (
     AssistantMessage,
     Message,
     SystemMessage,
-    ToolCallRecord,
+    ToolCall,
     ToolMessage,
     UserMessage,
 )
@@ -30,7 +30,7 @@ from minimax_agent.session.store import (
 
 
 def conversation() -> list[Message]:
-    call = ToolCallRecord(id="c1", name="read_file", arguments={"path": "a.py"})
+    call = ToolCall(id="c1", name="read_file", arguments={"path": "a.py"})
     return [
         SystemMessage(content="system"),
         UserMessage(content="read a.py"),

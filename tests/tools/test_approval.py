@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from minimax_agent.modes import ApprovalMode
 from tools.approval import ApprovalPolicy, Verdict, command_words, dangerous_command
 from tools.base import Tool
 from tools.files import edit_file, read_file
 from tools.git import git_commit, git_status
+from tools.modes import ApprovalMode
 from tools.shell import run_command
 
 A, Q, D = Verdict.ALLOW, Verdict.ASK, Verdict.DENY

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from minimax_agent.modes import ApprovalMode
 from tools.approval import ApprovalPolicy, Verdict, check_command
+from tools.modes import ApprovalMode
 from tools.shell import run_command
 
 # simple cores: a wrapper goes in front of them

@@ -305,7 +305,7 @@ def test_command_env_is_what_the_command_sees(ws: Workspace) -> None:
 def test_without_bwrap_unattended_runs_refuse(
     ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from minimax_agent.errors import ExitCode, SandboxUnavailable
+    from minimax_agent.errors import ExitCode, SandboxUnavailable, exit_code_for
 
     empty = tmp_path / "no-bwrap-here"
     empty.mkdir()
@@ -315,7 +315,7 @@ def test_without_bwrap_unattended_runs_refuse(
     for requested, unattended in ((None, True), ("read-only", False), ("workspace-write", True)):
         with pytest.raises(SandboxUnavailable) as caught:
             choose_sandbox(requested, ws.root, unattended=unattended)
-        assert caught.value.exit_code == ExitCode.USAGE
+        assert exit_code_for(caught.value) == ExitCode.USAGE
         assert "\n" not in str(caught.value) and "--sandbox off" in str(caught.value)
     # an attended session that asked for nothing goes on, and says so once
     sandbox, warning = choose_sandbox(None, ws.root, unattended=False)

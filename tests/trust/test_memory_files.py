@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from minimax_agent.session.memory import project_memories
-from minimax_agent.session.prompt import project_memory, system_prompt
+from minimax_agent.session.memory import project_instructions, project_memories
+from minimax_agent.session.prompt import system_prompt
 
 DECOY = "-----BEGIN OPENSSH PRIVATE KEY----- decoy-key-material"
 
@@ -30,7 +30,7 @@ def test_a_symlinked_memory_file_leading_outside_is_not_read(cloned: tuple[Path,
     repo, secret = cloned
     (repo / "AGENTS.md").symlink_to(secret)
     assert project_memories(repo) == []
-    assert project_memory(repo) is None
+    assert project_instructions(repo) == []  # the reader review's prompt uses too
     assert DECOY not in system_prompt(repo)
 
 
@@ -55,4 +55,5 @@ def test_a_plain_memory_file_and_a_link_inside_the_repo_are_read(
     (repo / "docs" / "agents.md").write_text("run make test")
     (repo / "AGENTS.md").symlink_to("docs/agents.md")
     assert project_memories(repo) == [("AGENTS.md", "run make test")]
+    assert project_instructions(repo) == ["# Project instructions (AGENTS.md)\nrun make test"]
     assert "run make test" in system_prompt(repo)

@@ -9,7 +9,6 @@ import pytest
 
 from minimax_agent.config import Settings, load_settings
 from minimax_agent.errors import ConfigError
-from minimax_agent.modes import ApprovalMode
 from minimax_agent.providers import ProviderConfig, resolve_provider
 from minimax_agent.trust import (
     PROJECT_SAFE,
@@ -22,6 +21,7 @@ from minimax_agent.trust import (
     trust_file,
 )
 from tests.trust.conftest import write_user_config
+from tools.modes import ApprovalMode
 
 
 def project(tmp_path: Path, text: str) -> Path:

@@ -19,8 +19,7 @@ from rich.markdown import Markdown
 from rich.table import Table
 from rich.text import Text
 
-from minimax_agent.agent import StepStarted, ToolOutcome
-from minimax_agent.events import TextDelta, ToolCall
+from minimax_agent.events import StepStarted, TextDelta, ToolCall, ToolOutcome
 from minimax_agent.ui.approvals import preview
 from minimax_agent.ui.headless import HeadlessHooks
 from minimax_agent.ui.render import Renderer

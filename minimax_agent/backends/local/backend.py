@@ -18,19 +18,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from minimax_agent.backends.local.grammar import call_block_grammar, whole_turn_grammar
+from minimax_agent.backends.base import Backend
 from minimax_agent.backends.local.native import NativeModel
 from minimax_agent.backends.local.sampling import Sampler, SamplingParams
 from minimax_agent.backends.local.splice import build_prompt, token_record
-from minimax_agent.dialect import StreamParser, default_template, render_prompt
-from minimax_agent.dialect.parser import BLOCK_OPEN, THINK_CLOSE
+from minimax_agent.dialect import Dialect, dialect_for
 from minimax_agent.errors import BackendError, ConfigError, ContextOverflowError
 from minimax_agent.events import Event, Finish, Usage
 from minimax_agent.messages import SystemMessage, UserMessage
 
 if TYPE_CHECKING:
-    from minimax_agent.backends import Request
-    from minimax_agent.backends.local.plan import Plan
+    from collections.abc import Sequence
+
+    from minimax_agent.backends.base import Request
+    from minimax_agent.backends.local.plan import LoadPlan
     from minimax_agent.backends.local.splice import Prompt
     from minimax_agent.config import Settings
     from minimax_agent.messages import Message, ToolSpec
@@ -47,20 +48,37 @@ class Options:
     constrain_max_chars: int | None = None
 
 
-class LocalBackend:
+class LocalBackend(Backend):
     name = "local"
 
     def __init__(
-        self, model: NativeModel, template: str, options: Options, plan: Plan | None = None
+        self,
+        model: NativeModel,
+        template: str,
+        options: Options,
+        plan: LoadPlan | None = None,
+        dialect: Dialect | None = None,
     ) -> None:
         self.model = model
+        # The format is the GGUF's: its architecture picks the dialect.
+        self.dialect = dialect or dialect_for(architecture=model.meta("general.architecture"))
         self.template = template
         self.options = options
         self.plan = plan
         path = model.params.path
         # Generated tokens are only valid for the vocabulary that produced them.
         self.model_id = f"{path.name}:{path.stat().st_size}:{model.n_vocab}"
-        self.context_window = model.n_ctx
+
+    @property
+    def context_window(self) -> int | None:
+        return self.model.n_ctx
+
+    @classmethod
+    def from_spec(cls, settings: Settings, arg: str) -> LocalBackend:
+        """`--backend local[:PATH.gguf]`, or `--model` alone (see `local_model`)."""
+        from minimax_agent.backends import local_model
+
+        return cls.from_settings(settings.model_copy(update={"model": local_model(settings)}))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LocalBackend:
@@ -71,10 +89,11 @@ class LocalBackend:
         if settings.tool_choice == "required" and not settings.constrain_tools:
             raise ConfigError("tool_choice 'required' needs --constrain-tools on the local backend")
         template = _read_template(settings.chat_template) if settings.chat_template else None
-        plan = make_plan(settings, Path(settings.model).expanduser())
+        plan = make_plan(settings.local, Path(settings.model).expanduser())
         for note in plan.notes:
             log.info("local model: %s", note)
         model = NativeModel(plan.params)
+        dialect = dialect_for(architecture=plan.summary.architecture)
         if template is None:
             template = model.chat_template()
         if not template:
@@ -83,10 +102,10 @@ class LocalBackend:
                 "M2 template (pass --chat-template FILE to choose another)",
                 plan.params.path,
             )
-            template = default_template()
+            template = dialect.default_template()
         # A template that cannot render a plain exchange fails now, not at the first step.
         try:
-            render_prompt(template, [SystemMessage(content="-"), UserMessage(content="-")])
+            dialect.render(template, [SystemMessage(content="-"), UserMessage(content="-")])
         except BaseException:
             model.close()
             raise
@@ -101,7 +120,7 @@ class LocalBackend:
             tool_choice=settings.tool_choice,
             constrain_max_chars=settings.constrain_max_chars,
         )
-        return cls(model, template, options, plan)
+        return cls(model, template, options, plan, dialect)
 
     # -- one turn -----------------------------------------------------------------------------
 
@@ -119,7 +138,7 @@ class LocalBackend:
         reused = model.evaluate(tokens)
         prefill_s = time.perf_counter() - started
 
-        parser = StreamParser(request.tools)
+        parser = self.dialect.stream_parser(request.tools)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         sampler = Sampler(model, opts.sampling)
         generated: list[int] = []
@@ -132,7 +151,9 @@ class LocalBackend:
         decode_started = time.perf_counter()
         try:
             if required:
-                sampler.constrain(whole_turn_grammar(request.tools, opts.constrain_max_chars))
+                sampler.constrain(
+                    self.dialect.turn_grammar(request.tools, opts.constrain_max_chars)
+                )
             while len(generated) < limit:
                 token = sampler.sample()
                 if model.is_eog(token):
@@ -144,8 +165,8 @@ class LocalBackend:
                     yield from parser.feed(text)
                     if lazy and not sampler.constrained:
                         tail = (tail + text)[-64:]
-                        answered = answered or THINK_CLOSE in tail
-                        if answered and tail.endswith(BLOCK_OPEN):
+                        answered = answered or self.dialect.think_close in tail
+                        if answered and tail.endswith(self.dialect.block_open):
                             sampler.constrain(self._block_grammar(request.tools))
                 if len(generated) < limit:
                     model.append(token)
@@ -173,31 +194,39 @@ class LocalBackend:
         message = parser.message(**token_record(self.model_id, generated))
         yield Finish(reason=finish, message=message, request=prompt.text)
 
-    def count_tokens(self, messages: list[Message], tools: list[ToolSpec]) -> int:
+    def count_tokens(self, messages: Sequence[Message], tools: Sequence[ToolSpec]) -> int:
         """The exact prompt length a request for `messages` would have (what `stream` reports
         as `prompt_tokens`), for measuring the context before any step has reported it."""
-        return len(self._prompt(messages, tools)[1])
+        return len(self._prompt(list(messages), list(tools))[1])
 
     def _prompt(self, messages: list[Message], tools: list[ToolSpec]) -> tuple[Prompt, list[int]]:
         """The rendered prompt, and the tokens to evaluate (BOS first where the model wants it)."""
-        model = self.model
-        prompt = build_prompt(self.template, messages, tools, model.tokenize, self.model_id)
+        model = self._open_model()
+        prompt = build_prompt(
+            self.dialect, self.template, messages, tools, model.tokenize, self.model_id
+        )
         tokens = prompt.tokens
         if model.add_bos and (not tokens or tokens[0] != model.bos):
             tokens = [model.bos, *tokens]
         return prompt, tokens
 
+    def _open_model(self) -> NativeModel:
+        if self.model.closed:
+            raise BackendError(f"the local model {self.model.params.path.name} was closed")
+        return self.model
+
     def _block_grammar(self, tools: list[ToolSpec]) -> str:
-        return call_block_grammar(tools, self.options.constrain_max_chars)
+        return self.dialect.call_grammar(tools, self.options.constrain_max_chars)
 
     # -- sessions -----------------------------------------------------------------------------
 
-    def save_state(self, path: str | Path) -> None:
+    def save_state(self, path: str | Path) -> bool:
         """Write the KV cache and the tokens it holds to `path` (llama.cpp's sequence-state
         format), and `path.json` naming the model, so a resumed session skips the prefill."""
         path = Path(path)
-        self.model.save_state(path)
+        self._open_model().save_state(path)
         _meta_path(path).write_text(json.dumps(self._state_meta()), encoding="utf-8")
+        return True
 
     def load_state(self, path: str | Path) -> int:
         """Restore a KV cache written by `save_state`; returns the number of tokens it holds.
@@ -215,12 +244,14 @@ class LocalBackend:
             raise BackendError(
                 f"KV state {path} was saved with another model or KV type ({meta}); not loaded"
             )
-        return self.model.load_state(path)
+        return self._open_model().load_state(path)
 
     def _state_meta(self) -> dict[str, str]:
         return {"model": self.model_id, "kv_type": str(self.model.params.kv_type)}
 
     def close(self) -> None:
+        """Free the llama.cpp context (its KV cache) and the model's weights now, not when
+        the garbage collector gets to them: `/model` loads the next model right after."""
         self.model.close()
 
 

@@ -12,182 +12,25 @@ interrupt or a failed batch) can never leak into a prompt.
 from __future__ import annotations
 
 import ctypes
-import logging
-import re
-import signal
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
-from minimax_agent.errors import BackendError, ConfigError, ModelFileError
+from minimax_agent.backends.local.library import (
+    Device,
+    build_facts,
+    captured_log,
+    devices,
+    flash_attn_choice,
+    ggml,
+    last_error,
+    llama,
+)
+from minimax_agent.errors import BackendError, ModelFileError
 
-log = logging.getLogger("minimax_agent.llama")
-
-# ggml log levels (enum ggml_log_level); CONT continues the previous line.
-_LEVEL_ERROR, _LEVEL_CONT = 3, 5
-_DEVICE_KINDS = {0: "CPU", 1: "GPU", 2: "iGPU", 3: "accelerator"}
-
-_state: dict[str, Any] = {}
-_lock = threading.Lock()
-_captures: list[list[str]] = []
-
-
-def llama() -> Any:
-    """The `llama_cpp` module, initialised once, with its log routed to our logger."""
-    with _lock:
-        if "lib" not in _state:
-            try:
-                import llama_cpp
-            except ImportError as exc:
-                raise ConfigError(
-                    "the local backend needs llama-cpp-python: pip install 'minimax-agent[local]'"
-                    f" ({exc})"
-                ) from None
-            llama_cpp.llama_backend_init()
-
-            # Kept in _state: ctypes callbacks must outlive every call into the library.
-            _state["log"] = llama_cpp.llama_log_callback(_on_log)
-            llama_cpp.llama_log_set(_state["log"], ctypes.c_void_p(0))
-            _state["lib"] = llama_cpp
-        return _state["lib"]
-
-
-def _on_log(level: int, text: bytes, _user: Any) -> None:
-    line = text.decode("utf-8", errors="replace")
-    for sink in _captures:
-        sink.append(line)
-    if level != _LEVEL_CONT and line.strip():
-        log.debug("%s", line.rstrip())
-
-
-@contextmanager
-def captured_log() -> Iterator[list[str]]:
-    """Collect llama.cpp's log lines while the block runs (to report load errors and to count
-    buffer-type overrides, which llama.cpp only reports in its log)."""
-    llama()
-    sink: list[str] = []
-    _captures.append(sink)
-    try:
-        with _ctrl_c_outside_the_log():
-            yield sink
-    finally:
-        # by identity: list.remove compares contents, and nested captures hold the same lines
-        _captures[:] = [other for other in _captures if other is not sink]
-
-
-@contextmanager
-def _ctrl_c_outside_the_log() -> Iterator[None]:
-    """Loading logs hundreds of lines through `_on_log`, and ctypes prints and drops an
-    exception raised inside a callback: a Ctrl-C that landed there would be lost and the run
-    would go on. While the block runs, such a Ctrl-C is held and raised when the block ends."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    held: list[int] = []
-    previous = signal.getsignal(signal.SIGINT)
-
-    def on_sigint(signum: int, frame: FrameType | None) -> None:
-        caller = frame
-        while caller is not None:
-            if caller.f_code is _on_log.__code__:
-                held.append(signum)
-                return
-            caller = caller.f_back
-        if callable(previous):
-            previous(signum, frame)
-        else:
-            raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, on_sigint)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if held:
-        raise KeyboardInterrupt
-
-
-_FLASH_ATTN = re.compile(r"flash attention\b.*\b(enabled|disabled)", re.IGNORECASE)
-
-
-def _flash_attn_choice(lines: list[str]) -> bool | None:
-    """Whether llama.cpp turned flash attention on for a context (with `auto` it decides per
-    device, and says so only in its log); None when the log does not say."""
-    said = [m.group(1).lower() for m in map(_FLASH_ATTN.search, lines) if m]
-    return said[-1] == "enabled" if said else None
-
-
-def _ggml() -> Any:
-    """libggml, as llama-cpp-python loads it (its dependencies resolve the CPU buffer type)."""
-    if "ggml" not in _state:
-        llama()
-        from llama_cpp import _ggml
-
-        lib = _ggml.libggml
-        lib.ggml_backend_cpu_buffer_type.restype = ctypes.c_void_p
-        lib.ggml_backend_cpu_buffer_type.argtypes = []
-        lib.ggml_backend_dev_count.restype = ctypes.c_size_t
-        lib.ggml_backend_dev_get.restype = ctypes.c_void_p
-        lib.ggml_backend_dev_get.argtypes = [ctypes.c_size_t]
-        for name in ("ggml_backend_dev_name", "ggml_backend_dev_description"):
-            getattr(lib, name).restype = ctypes.c_char_p
-            getattr(lib, name).argtypes = [ctypes.c_void_p]
-        lib.ggml_backend_dev_type.restype = ctypes.c_int
-        lib.ggml_backend_dev_type.argtypes = [ctypes.c_void_p]
-        lib.ggml_backend_dev_memory.restype = None
-        lib.ggml_backend_dev_memory.argtypes = [
-            ctypes.c_void_p,
-            ctypes.POINTER(ctypes.c_size_t),
-            ctypes.POINTER(ctypes.c_size_t),
-        ]
-        _state["ggml"] = lib
-    return _state["ggml"]
-
-
-@dataclass(frozen=True)
-class Device:
-    name: str
-    description: str
-    kind: str  # CPU, GPU, iGPU, accelerator
-    free_bytes: int
-    total_bytes: int
-
-
-def devices() -> list[Device]:
-    """The ggml backend devices this build of llama.cpp can use."""
-    lib = _ggml()
-    found = []
-    for i in range(lib.ggml_backend_dev_count()):
-        dev = lib.ggml_backend_dev_get(i)
-        free, total = ctypes.c_size_t(0), ctypes.c_size_t(0)
-        lib.ggml_backend_dev_memory(dev, ctypes.byref(free), ctypes.byref(total))
-        found.append(
-            Device(
-                name=(lib.ggml_backend_dev_name(dev) or b"").decode(),
-                description=(lib.ggml_backend_dev_description(dev) or b"").decode(),
-                kind=_DEVICE_KINDS.get(lib.ggml_backend_dev_type(dev), "other"),
-                free_bytes=free.value,
-                total_bytes=total.value,
-            )
-        )
-    return found
-
-
-def build_facts() -> dict[str, Any]:
-    lib = llama()
-    return {
-        "llama_cpp_python": getattr(lib, "__version__", "?"),
-        "llama_cpp": (lib.llama_version() or b"?").decode(),
-        "system_info": (lib.llama_print_system_info() or b"").decode().strip(),
-        "gpu_offload": bool(lib.llama_supports_gpu_offload()),
-        "mmap": bool(lib.llama_supports_mmap()),
-        "mlock": bool(lib.llama_supports_mlock()),
-        "devices": [d.__dict__ for d in devices()],
-    }
+# Device, build_facts and devices are imported from here by the load planner and doctor.
+__all__ = ["Device", "LoadParams", "NativeModel", "build_facts", "devices", "llama"]
 
 
 class _Override(ctypes.Structure):
@@ -225,7 +68,7 @@ class NativeModel:
         mp.load_mode = params.load_mode
         if params.cpu_patterns:
             self._overrides = (_Override * (len(params.cpu_patterns) + 1))()
-            buft = _ggml().ggml_backend_cpu_buffer_type()
+            buft = ggml().ggml_backend_cpu_buffer_type()
             for i, pattern in enumerate(params.cpu_patterns):
                 self._overrides[i].pattern = pattern.encode()
                 self._overrides[i].buft = buft
@@ -234,9 +77,7 @@ class NativeModel:
         with captured_log() as lines:
             self._model = lib.llama_model_load_from_file(str(params.path).encode(), mp)
         if not self._model:
-            raise ModelFileError(
-                f"{params.path}: llama.cpp could not load it: {_last_error(lines)}"
-            )
+            raise ModelFileError(f"{params.path}: llama.cpp could not load it: {last_error(lines)}")
         self.overridden = sum("buffer type overridden" in line for line in lines)
         self.vocab = lib.llama_model_get_vocab(self._model)
         cp = lib.llama_context_default_params()
@@ -248,12 +89,12 @@ class NativeModel:
         cp.type_k = cp.type_v = params.kv_type
         with captured_log() as lines:
             self._ctx = lib.llama_init_from_model(self._model, cp)
-        self.flash_attn = _flash_attn_choice(lines)
+        self.flash_attn = flash_attn_choice(lines)
         if not self._ctx:
             self.close()
             raise BackendError(
                 f"llama.cpp could not create a context of {params.n_ctx} tokens: "
-                f"{_last_error(lines)} (try a smaller --n-ctx or another --kv-type)"
+                f"{last_error(lines)} (try a smaller --n-ctx or another --kv-type)"
             )
         self._mem = lib.llama_get_memory(self._ctx)
         self.n_ctx = int(lib.llama_n_ctx(self._ctx))
@@ -387,7 +228,7 @@ class NativeModel:
                 self._ctx, str(path).encode(), 0, arr, len(self.tokens)
             )
         if not ok:
-            raise BackendError(f"could not save the KV state to {path}: {_last_error(lines)}")
+            raise BackendError(f"could not save the KV state to {path}: {last_error(lines)}")
 
     def load_state(self, path: Path) -> int:
         arr = (self.lib.llama_token * self.n_ctx)()
@@ -399,20 +240,22 @@ class NativeModel:
             )
         if not read:
             self._truncate(0)
-            raise BackendError(f"could not load the KV state from {path}: {_last_error(lines)}")
+            raise BackendError(f"could not load the KV state from {path}: {last_error(lines)}")
         self.tokens = list(arr[: count.value])
         return count.value
 
+    @property
+    def closed(self) -> bool:
+        return self._model is None
+
     def close(self) -> None:
+        """Free the context (KV cache, compute buffers) and the weights; idempotent. Any call
+        into llama.cpp after this would use freed memory, so callers check `closed`."""
         if self._ctx:
             self.lib.llama_free(self._ctx)
             self._ctx = None
+            self._mem = None
         if self._model:
             self.lib.llama_model_free(self._model)
             self._model = None
-
-
-def _last_error(lines: list[str]) -> str:
-    text = [line.strip() for line in lines if line.strip()]
-    errors = [t for t in text if "error" in t.lower() or "failed" in t.lower()]
-    return (errors or text or ["no details in the llama.cpp log"])[-1]
+        self.tokens.clear()

@@ -12,15 +12,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from minimax_agent.dialect import ARCHITECTURES
 from minimax_agent.errors import ConfigError, ModelFileError
 
 if TYPE_CHECKING:
     from minimax_agent.backends.local.native import Device, LoadParams
-    from minimax_agent.config import Settings
+    from minimax_agent.config_sections import LocalSettings
     from quantize.inspect import ModelSummary
 
-MINIMAX_ARCHS = ("minimax-m2",)
-KV_TYPES = {"f16": (1, 2.0), "q8_0": (8, 34 / 32), "q4_0": (2, 18 / 32)}  # ggml type, bytes/value
+MINIMAX_ARCHS = ARCHITECTURES  # those some dialect reads
+# The ggml type llama.cpp keeps each KV cache type in (its bytes per value: quantize.footprint).
+KV_GGML_TYPES = {"f16": 1, "q8_0": 8, "q4_0": 2}
 EXPERT_TENSORS = r"ffn_(up|down|gate)_exps"
 FALLBACK_CTX = 4096
 MIN_CTX = 512
@@ -28,18 +30,19 @@ RESERVE = 1 << 30  # compute buffers, the runtime and everything else on the mac
 
 
 @dataclass
-class Plan:
+class LoadPlan:
+    """How llama.cpp loads one model file, and why (`notes`: one line per choice)."""
+
     params: LoadParams
     summary: ModelSummary
     notes: list[str] = field(default_factory=list)
 
 
 def human(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(n) < 1024:
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TiB"
+    """Bytes as the plan's notes and `doctor` show them: one digit after the point."""
+    from quantize.inspect import human_bytes
+
+    return human_bytes(n, digits=1)
 
 
 def inspect_model(path: Path) -> ModelSummary:
@@ -80,8 +83,10 @@ def default_threads() -> int:
 
 
 def kv_bytes_per_token(summary: ModelSummary, kv_type: str) -> int:
+    from quantize.footprint import kv_bytes_per_token as per_token
+
     n_layer, n_kv, head = summary.n_layer or 0, summary.n_head_kv or 0, summary.head_dim or 0
-    return int(n_layer * n_kv * head * 2 * KV_TYPES[kv_type][1])
+    return int(per_token(n_layer, n_kv, head, kv_type))
 
 
 def cpu_moe_layers(value: int | str | None, n_layer: int) -> int:
@@ -105,7 +110,9 @@ def cpu_moe_patterns(layers: int, n_layer: int) -> tuple[str, ...]:
     return (rf"^blk\.({blocks})\.{EXPERT_TENSORS}",)
 
 
-def choose_gpu_layers(settings: Settings, gpus: list[Device], offload: bool) -> tuple[int, str]:
+def choose_gpu_layers(
+    settings: LocalSettings, gpus: list[Device], offload: bool
+) -> tuple[int, str]:
     if settings.gpu_layers is not None:
         return settings.gpu_layers, f"gpu layers {settings.gpu_layers} (set)"
     if offload and gpus:
@@ -114,7 +121,7 @@ def choose_gpu_layers(settings: Settings, gpus: list[Device], offload: bool) -> 
 
 
 def choose_n_ctx(
-    settings: Settings,
+    settings: LocalSettings,
     summary: ModelSummary,
     *,
     on_gpu: bool,
@@ -171,7 +178,7 @@ def flash_attn_type(setting: bool | None, quantized_kv: bool) -> int:
     return -1 if setting is None else 0
 
 
-def plan(settings: Settings, path: Path) -> Plan:
+def plan(settings: LocalSettings, path: Path) -> LoadPlan:
     from minimax_agent.backends.local.native import LoadParams, build_facts, devices
 
     summary = inspect_model(path)
@@ -197,10 +204,10 @@ def plan(settings: Settings, path: Path) -> Plan:
         threads_batch=threads,
         load_mode=load_mode(settings.mmap, settings.mlock),
         flash_attn=flash_attn_type(settings.flash_attn, quantized_kv),
-        kv_type=KV_TYPES[settings.kv_type][0],
+        kv_type=KV_GGML_TYPES[settings.kv_type],
         cpu_patterns=cpu_moe_patterns(moe, n_layer),
     )
     notes = [ctx_note, gpu_note]
     if moe:
         notes.append(f"cpu-moe: expert tensors of {moe} of {n_layer} layers stay in system RAM")
-    return Plan(params, summary, notes)
+    return LoadPlan(params, summary, notes)

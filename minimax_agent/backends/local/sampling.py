@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from minimax_agent.backends.local.native import captured_log, llama
+from minimax_agent.backends.local.library import captured_log, llama
 from minimax_agent.errors import BackendError
 
 if TYPE_CHECKING:

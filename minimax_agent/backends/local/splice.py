@@ -10,10 +10,10 @@ the cache is re-evaluated from the first token that differs.
 
 Where a turn is found: the conversation is rendered with each candidate turn's reasoning replaced
 by a unique marker. A marker that shows up is a turn rendered in full; rendered again with that
-turn's text and calls emptied, the marker sits right after the generation prompt
-(`]~b]ai\\n<think>\\n`) and the turn ends at the next end-of-turn text `[e~[`. Everything between
-is replaced by the generated tokens. Any surprise from an unusual template falls back to plain
-rendering, which is always correct, only slower.
+turn's text and calls emptied, the marker sits right after the generation prompt (M2's
+`]~b]ai\\n<think>\\n`) and the turn ends at the dialect's next end-of-turn text (M2's `[e~[`).
+Everything between is replaced by the generated tokens. Any surprise from an unusual template
+falls back to plain rendering, which is always correct, only slower.
 """
 
 from __future__ import annotations
@@ -22,10 +22,13 @@ import logging
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from minimax_agent.dialect import EOS, TemplateError, render_prompt
+from minimax_agent.dialect.chat_template import TemplateError
 from minimax_agent.messages import AssistantMessage, Message, ToolSpec
+
+if TYPE_CHECKING:
+    from minimax_agent.dialect import Dialect
 
 log = logging.getLogger("minimax_agent")
 
@@ -54,14 +57,17 @@ def token_record(model_id: str, ids: list[int]) -> dict[str, Any]:
     return {TOKENS_KEY: {"model": model_id, "ids": ids}}
 
 
-def _generation_prompt(template: str, messages: Sequence[Message], tools: list[ToolSpec]) -> str:
+def _generation_prompt(
+    dialect: Dialect, template: str, messages: Sequence[Message], tools: list[ToolSpec]
+) -> str:
     head = list(messages[:1])
-    with_prompt = render_prompt(template, head, tools, add_generation_prompt=True)
-    without = render_prompt(template, head, tools, add_generation_prompt=False)
+    with_prompt = dialect.render(template, head, tools, add_generation_prompt=True)
+    without = dialect.render(template, head, tools, add_generation_prompt=False)
     return with_prompt[len(without) :] if with_prompt.startswith(without) else ""
 
 
 def build_prompt(
+    dialect: Dialect,
     template: str,
     messages: Sequence[Message],
     tools: list[ToolSpec],
@@ -76,11 +82,11 @@ def build_prompt(
     segments = None
     if candidates:
         try:
-            segments = _segments(template, messages, tools, candidates)
+            segments = _segments(dialect, template, messages, tools, candidates)
         except TemplateError as exc:
             log.debug("prompt splicing skipped: the template refused the probe (%s)", exc)
     if segments is None:
-        plain = render_prompt(template, list(messages), tools)
+        plain = dialect.render(template, list(messages), tools)
         return Prompt(plain, tokenize(plain), 0)
     tokens: list[int] = []
     text: list[str] = []
@@ -98,6 +104,7 @@ def build_prompt(
 
 
 def _segments(
+    dialect: Dialect,
     template: str,
     messages: Sequence[Message],
     tools: list[ToolSpec],
@@ -116,18 +123,18 @@ def _segments(
                 probed.append(m.model_copy(update=update))
             else:
                 probed.append(m)
-        return render_prompt(template, probed, tools)
+        return dialect.render(template, probed, tools)
 
     shown = [i for i in sorted(marks) if marks[i] in probe(set())]
     if not shown:
         return None
-    gen = _generation_prompt(template, messages, tools)
+    gen = _generation_prompt(dialect, template, messages, tools)
     text = probe(set(shown))
     segments: list[str | tuple[int, list[int]]] = []
     pos = 0
     for i in shown:
         start = text.find(marks[i], pos)
-        end = text.find(EOS, start + len(marks[i])) if start >= 0 else -1
+        end = text.find(dialect.eos, start + len(marks[i])) if start >= 0 else -1
         if start < 0 or end < 0 or not gen or not text[:start].endswith(gen):
             log.debug("prompt splicing skipped: turn %d is not where the template should put it", i)
             return None

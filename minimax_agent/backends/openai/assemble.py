@@ -21,10 +21,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from minimax_agent.dialect.arguments import MAX_DEPTH, ArgumentError, load_json, nesting_depth
-from minimax_agent.dialect.parser import StreamParser, new_call_id
-from minimax_agent.events import Event, ReasoningDelta, ToolCall, Usage
-from minimax_agent.messages import AssistantMessage, ToolCallRecord, ToolSpec
+from minimax_agent.dialect import Dialect, dialect_for
+from minimax_agent.dialect.call_ids import new_call_id
+from minimax_agent.dialect.json_args import MAX_DEPTH, ArgumentError, load_json, nesting_depth
+from minimax_agent.events import Event, ReasoningDelta, ToolCall
+from minimax_agent.messages import AssistantMessage, ToolSpec
 from minimax_agent.surrogates import PairJoiner, repair
 
 REASONING_FIELDS = ("reasoning_content", "reasoning")
@@ -101,67 +102,22 @@ def _continued(merged: list[dict[str, Any]], item: dict[str, Any]) -> dict[str, 
     return None
 
 
-def _number(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def usage_event(usage: dict[str, Any] | None, timings: dict[str, Any] | None = None) -> Usage:
-    """Our Usage from a reply's `usage`, or from llama-server's `timings` where `usage` is absent
-    (it sends it only with `stream_options.include_usage`, and `timings` always).
-
-    In llama-server (tools/server) `usage.prompt_tokens` is the whole prompt: `timings.prompt_n`
-    tokens evaluated plus `timings.cache_n` taken from its cache (`cached_tokens`), and
-    `completion_tokens` is `predicted_n`. The tokens evaluated go in `extra["tokens_evaluated"]`
-    and the speeds in `prefill_tps`/`decode_tps`, as the local backend reports them.
-    """
-    usage = usage or {}
-    timings = timings or {}
-    extra: dict[str, Any] = {}
-    evaluated, cache_n = _number(timings.get("prompt_n")), _number(timings.get("cache_n"))
-    if evaluated is not None:
-        extra["tokens_evaluated"] = evaluated
-    for ours, theirs in (
-        ("prefill_tps", "prompt_per_second"),
-        ("decode_tps", "predicted_per_second"),
-    ):
-        speed = timings.get(theirs)
-        if isinstance(speed, int | float) and not isinstance(speed, bool):
-            extra[ours] = round(float(speed), 2)
-    prompt = _number(usage.get("prompt_tokens"))
-    if prompt is None and evaluated is not None:
-        prompt = evaluated + (cache_n or 0)
-    completion = _number(usage.get("completion_tokens"))
-    if completion is None:
-        completion = _number(timings.get("predicted_n"))
-    prompt_details = usage.get("prompt_tokens_details")
-    cached = prompt_details.get("cached_tokens") if isinstance(prompt_details, dict) else None
-    if cached is None:  # some servers put it at the top level
-        cached = usage.get("cached_tokens")
-    if cached is None:
-        cached = cache_n
-    cost = usage.get("cost")
-    completion_details = usage.get("completion_tokens_details")
-    if isinstance(completion_details, dict) and _number(completion_details.get("reasoning_tokens")):
-        extra["reasoning_tokens"] = completion_details["reasoning_tokens"]
-    if isinstance(usage.get("cost_details"), dict):
-        extra["cost_details"] = usage["cost_details"]
-    return Usage(
-        prompt_tokens=prompt,
-        completion_tokens=completion,
-        cached_tokens=_number(cached),
-        cost=float(cost) if isinstance(cost, int | float) and not isinstance(cost, bool) else None,
-        extra=extra,
-    )
-
-
 class TurnAssembler:
     """Feed parsed chunks in order; `finish()` gives the trailing events and the message."""
 
-    def __init__(self, tools: Sequence[ToolSpec], *, starts_in_reasoning: bool = False) -> None:
+    def __init__(
+        self,
+        tools: Sequence[ToolSpec],
+        *,
+        starts_in_reasoning: bool = False,
+        dialect: Dialect | None = None,
+    ) -> None:
         self._tool_names = {t.name for t in tools}
-        # Content goes through the M2 parser: it splits inline <think> off and parses tool-call
-        # XML that a server without a tool parser leaves in the content.
-        self._parser = StreamParser(tools, in_reasoning=starts_in_reasoning)
+        # Content goes through the dialect's parser: it splits inline <think> off and parses
+        # tool-call XML that a server without a tool parser leaves in the content.
+        dialect = dialect or dialect_for()
+        self._parser = dialect.stream_parser(tools, in_reasoning=starts_in_reasoning)
+        self._think_close = dialect.think_close
         # Pieces joined at the end: `+=` on an attribute copies the whole string every time.
         self._content: list[str] = []
         self.content_seen = False
@@ -357,7 +313,7 @@ class TurnAssembler:
             if self._also:
                 # vLLM reads back only `reasoning`, llama-server only `reasoning_content`
                 fields["reasoning_also"] = sorted(self._also)
-        elif "</think>" in content:
+        elif self._think_close in content:
             fields["dialect"] = "inline"
         else:
             fields["dialect"] = "none"
@@ -381,7 +337,7 @@ class TurnAssembler:
         else:
             reasoning = parsed.reasoning
         records = parsed.tool_calls + [
-            ToolCallRecord(id=c.id, name=c.name, arguments=c.arguments) for c in native
+            ToolCall(id=c.id, name=c.name, arguments=c.arguments) for c in native
         ]
         message = AssistantMessage(
             content=parsed.content,

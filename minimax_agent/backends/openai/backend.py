@@ -13,26 +13,24 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from minimax_agent.backends import Request
-from minimax_agent.backends.openai.assemble import (
-    MalformedChunk,
-    StreamFailed,
-    TurnAssembler,
-    usage_event,
-)
+from minimax_agent.backends.base import Backend, Request
+from minimax_agent.backends.openai.assemble import MalformedChunk, StreamFailed, TurnAssembler
 from minimax_agent.backends.openai.transport import (
     MAX_RETRY_AFTER_S,
     Deadline,
     Retryable,
     Transport,
 )
+from minimax_agent.backends.openai.usage import usage_event
 from minimax_agent.backends.openai.wire import build_body
+from minimax_agent.dialect import dialect_for
 from minimax_agent.errors import BackendError, ConfigError
 from minimax_agent.events import Event, Finish
 from minimax_agent.providers import Provider, resolve_provider
 
 if TYPE_CHECKING:
     from minimax_agent.config import Settings
+    from minimax_agent.config_sections import EndpointSettings, GenerationSettings
 
 log = logging.getLogger("minimax_agent")
 
@@ -42,7 +40,7 @@ MAX_BACKOFF_S = 30.0
 STALL_BUDGET_S = 300.0
 
 
-class OpenAIBackend:
+class OpenAIBackend(Backend):
     def __init__(
         self,
         provider: Provider,
@@ -72,21 +70,48 @@ class OpenAIBackend:
         )
 
     @classmethod
+    def from_spec(cls, settings: Settings, arg: str) -> OpenAIBackend:
+        """`--backend openai[:NAME]`: the ARG is a short form of `--provider NAME`."""
+        return cls.from_settings(settings.model_copy(update={"provider": arg}) if arg else settings)
+
+    @classmethod
     def from_settings(cls, settings: Settings) -> OpenAIBackend:
+        return cls.from_sections(settings.generation, settings.endpoint)
+
+    @classmethod
+    def from_sections(
+        cls, generation: GenerationSettings, endpoint: EndpointSettings
+    ) -> OpenAIBackend:
+        """The model and its sampling, and where requests go, how long they wait, how they
+        retry: all this backend reads of the settings."""
         return cls(
-            resolve_provider(settings),
-            model=settings.model,
-            temperature=settings.temperature,
-            top_p=settings.top_p,
-            top_k=settings.top_k,
-            max_retries=settings.max_retries,
-            retry_backoff_s=settings.retry_backoff_s,
-            connect_timeout_s=settings.connect_timeout_s,
-            read_timeout_s=settings.read_timeout_s,
-            turn_timeout_s=settings.turn_timeout_s,
+            resolve_provider(endpoint),
+            model=generation.model,
+            temperature=generation.temperature,
+            top_p=generation.top_p,
+            top_k=generation.top_k,
+            max_retries=endpoint.max_retries,
+            retry_backoff_s=endpoint.retry_backoff_s,
+            connect_timeout_s=endpoint.connect_timeout_s,
+            read_timeout_s=endpoint.read_timeout_s,
+            turn_timeout_s=endpoint.turn_timeout_s,
         )
 
+    def secrets(self) -> tuple[str, ...]:
+        """The resolved key and the secret-looking values of the preset's headers and body
+        fields (an `Authorization` header, a `key` field)."""
+        from minimax_agent import redact
+
+        config = self.provider.config
+        found = [
+            *redact.header_secrets(config.headers),
+            *redact.header_secrets(config.extra_body),
+        ]
+        key = [self.provider.api_key] if self.provider.api_key else []
+        return tuple(key + found)
+
     def close(self) -> None:
+        """Close the HTTP client and its pooled connections."""
         self.transport.close()
 
     @property
@@ -124,6 +149,8 @@ class OpenAIBackend:
         return self._model
 
     def stream(self, request: Request) -> Iterator[Event]:
+        if self.transport.closed:
+            raise BackendError(f"the connection to {self.provider.name} was closed")
         model = self.model
         body = build_body(
             self.provider,
@@ -149,7 +176,9 @@ class OpenAIBackend:
         stalled_s = 0.0  # spent in attempts that ended in a read timeout
         while True:
             turn = TurnAssembler(
-                request.tools, starts_in_reasoning=self.provider.config.starts_in_reasoning
+                request.tools,
+                starts_in_reasoning=self.provider.config.starts_in_reasoning,
+                dialect=dialect_for(model_name=model),  # the format is the model's
             )
             yielded = 0
             began = time.monotonic()

@@ -1,7 +1,8 @@
 """An assistant turn this backend produced, shaped so that a server re-rendering it with the
-official M2 template prints the model's own bytes again (ARCHITECTURE.md, "Fidelity").
+official template prints the model's own bytes again (ARCHITECTURE.md, "Fidelity"). The tags
+and layout come from the model's dialect; M2 is described here.
 
-The official template renders an assistant turn after the last user message as
+The official M2 template renders an assistant turn after the last user message as
 
     ]~b]ai\\n <think>\\n REASONING \\n</think>\\n\\n CONTENT
     \\n<minimax:tool_call>\\n CALLS </minimax:tool_call> [e~[\\n
@@ -20,16 +21,12 @@ calls twice beside the XML.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from minimax_agent.dialect.parser import parse_complete
-from minimax_agent.messages import AssistantMessage, ToolCallRecord, assistant_shape
+from minimax_agent.messages import AssistantMessage, ToolCall, assistant_shape
 
-BLOCK_OPEN = "<minimax:tool_call>"
-THINK_CLOSE = "</think>"
-# What the template writes after `</think>`, and before the call block.
-AFTER_THINK = "\n\n"
-BEFORE_CALLS = "\n"
+if TYPE_CHECKING:
+    from minimax_agent.dialect import Dialect
 
 
 def _tojson(value: Any) -> str:
@@ -37,24 +34,26 @@ def _tojson(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _split_block(content: str, count: int, after: int) -> tuple[str, list[dict[str, str]]] | None:
+def _split_block(
+    dialect: Dialect, content: str, count: int, after: int
+) -> tuple[str, list[dict[str, str]]] | None:
     """`content` before its trailing tool-call block (searched from `after`, the end of any
     inline reasoning), and the raw value the model wrote for each parameter of the block's
     calls; None when the calls are not one block at the end (two blocks, text after the block):
     no split re-renders those exactly."""
-    start = content.find(BLOCK_OPEN, after)
+    start = content.find(dialect.block_open, after)
     while start >= 0:
         # No tools: every value stays the raw string the model wrote (layout newlines aside).
         # A tag named in prose before the block leaves text in this parse, so it is skipped.
-        _, parsed = parse_complete(content[start:], in_reasoning=False)
+        _, parsed = dialect.parse_complete(content[start:], in_reasoning=False)
         if len(parsed.tool_calls) == count and not parsed.content.strip():
             raw = [{k: str(v) for k, v in c.arguments.items()} for c in parsed.tool_calls]
             return content[:start], raw
-        start = content.find(BLOCK_OPEN, start + 1)
+        start = content.find(dialect.block_open, start + 1)
     return None
 
 
-def _xml_call(record: ToolCallRecord, raw: dict[str, str]) -> dict[str, Any]:
+def _xml_call(record: ToolCall, raw: dict[str, str]) -> dict[str, Any]:
     """A call the model wrote as XML, with each value typed so the template writes it back as
     written: the typed value where its `tojson` form is the text, else that text as a string
     (which the template writes raw)."""
@@ -109,28 +108,30 @@ def _details(items: list[Any]) -> list[Any]:
     return out
 
 
-def assistant_echo(message: AssistantMessage) -> dict[str, Any]:
-    """The wire form of a turn this backend assembled (provider_fields["dialect"] set)."""
+def assistant_echo(message: AssistantMessage, dialect: Dialect) -> dict[str, Any]:
+    """The wire form of a turn this backend assembled (provider_fields["dialect"] set: where the
+    reasoning came, not to be confused with `dialect`, the model's format)."""
     fields = message.provider_fields
-    dialect = fields.get("dialect")
+    placement = fields.get("dialect")
     content = message.raw or ""
     native: list[dict[str, Any]] = list(fields.get("tool_calls") or [])
     xml_count = len(message.tool_calls) - len(native) if fields.get("tool_xml") else 0
     calls: list[dict[str, Any]] = []
     if xml_count > 0:
-        think = content.rfind(THINK_CLOSE) if dialect == "inline" else -1
-        split = _split_block(content, xml_count, think + len(THINK_CLOSE) if think >= 0 else 0)
+        close = dialect.think_close
+        think = content.rfind(close) if placement == "inline" else -1
+        split = _split_block(dialect, content, xml_count, think + len(close) if think >= 0 else 0)
         if split is None:
-            return _unsplit(message, native)
+            return _unsplit(message, native, dialect)
         content, raw = split
         calls = [_xml_call(r, raw[i]) for i, r in enumerate(message.tool_calls[:xml_count])]
     calls += native
     item: dict[str, Any] = {"role": "assistant"}
-    if dialect in ("field", "reasoning_details"):
+    if placement in ("field", "reasoning_details"):
         # the template writes `\n</think>\n\n` before the content; inline reasoning it strips
-        content = _drop_prefix(content, AFTER_THINK)
+        content = _drop_prefix(content, dialect.after_think)
     if calls:
-        content = _drop_suffix(content, BEFORE_CALLS)
+        content = _drop_suffix(content, dialect.before_calls)
     # An empty string beside tool calls is rejected by some upstreams (Anthropic through
     # OpenRouter); servers that render the template read null as "" (llama-server, vLLM).
     item["content"] = None if calls and not content else content
@@ -151,7 +152,9 @@ def _reasoning(item: dict[str, Any], message: AssistantMessage) -> None:
         item["reasoning_details"] = _details(fields["reasoning_details"])
 
 
-def _unsplit(message: AssistantMessage, native: list[dict[str, Any]]) -> dict[str, Any]:
+def _unsplit(
+    message: AssistantMessage, native: list[dict[str, Any]], dialect: Dialect
+) -> dict[str, Any]:
     """A turn whose tool-call XML is not one block at the end of the content (text after it,
     two blocks): the template's order (content, then calls) cannot re-render it, so its parts
     go back, the calls as `tool_calls` (the next request must still be accepted)."""
@@ -159,7 +162,9 @@ def _unsplit(message: AssistantMessage, native: list[dict[str, Any]]) -> dict[st
     item.pop("reasoning_content", None)
     if message.provider_fields.get("dialect") == "inline":
         # inline it stays: servers differ in the reasoning field they read, the template not
-        item["content"] = f"<think>\n{message.reasoning}\n</think>\n\n{message.content}"
+        d = dialect
+        reasoning = f"{d.think_open}\n{message.reasoning}\n{d.think_close}{d.after_think}"
+        item["content"] = reasoning + message.content
     _reasoning(item, message)
     xml = item.get("tool_calls", [])[: len(message.tool_calls) - len(native)]
     item["tool_calls"] = xml + native  # native ones with the argument strings as they came
@@ -168,8 +173,13 @@ def _unsplit(message: AssistantMessage, native: list[dict[str, Any]]) -> dict[st
 
 def assistant_parts(message: AssistantMessage) -> dict[str, Any]:
     """A turn no echo re-renders exactly, or one from another backend: its parts, in the fields
-    most servers read (`reasoning_content` is what the official M2 template uses)."""
+    servers read. The reasoning goes in both names, since which one is read differs by server
+    and it is not known before the first reply: llama-server and SGLang read `reasoning_content`
+    (what the official M2 template uses), vLLM and OpenRouter read `reasoning`; a field a server
+    does not know is ignored."""
     item = assistant_shape(message, json_arguments=True)
+    if message.reasoning:
+        item["reasoning"] = message.reasoning
     if message.tool_calls and not message.content:
         item["content"] = None  # some upstreams reject an empty string beside tool calls
     return item

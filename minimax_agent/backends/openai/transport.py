@@ -166,6 +166,10 @@ class Transport:
         self._client.close()
 
     @property
+    def closed(self) -> bool:
+        return bool(self._client.is_closed)
+
+    @property
     def chat_url(self) -> str:
         return f"{self.provider.base_url}/chat/completions"
 

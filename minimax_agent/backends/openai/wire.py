@@ -11,21 +11,23 @@ from __future__ import annotations
 from typing import Any
 
 from minimax_agent.backends.openai.echo import assistant_echo, assistant_parts
+from minimax_agent.dialect import Dialect, dialect_for
 from minimax_agent.messages import AssistantMessage, Message, SystemMessage, ToolMessage, ToolSpec
 from minimax_agent.providers import Provider
 
 
-def assistant_wire(message: AssistantMessage) -> dict[str, Any]:
+def assistant_wire(message: AssistantMessage, dialect: Dialect | None = None) -> dict[str, Any]:
     if "dialect" not in message.provider_fields or message.raw is None:
         return assistant_parts(message)  # another backend's turn, or a resumed session's
-    return assistant_echo(message)
+    return assistant_echo(message, dialect or dialect_for())
 
 
-def wire_messages(messages: list[Message]) -> list[dict[str, Any]]:
+def wire_messages(messages: list[Message], dialect: Dialect | None = None) -> list[dict[str, Any]]:
+    """The messages as sent; `dialect` is the model's format (the default one if not given)."""
     out: list[dict[str, Any]] = []
     for message in messages:
         if isinstance(message, AssistantMessage):
-            out.append(assistant_wire(message))
+            out.append(assistant_wire(message, dialect))
         elif isinstance(message, ToolMessage):
             out.append(
                 {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.content}
@@ -65,7 +67,7 @@ def build_body(
     body: dict[str, Any] = {
         "model": model,
         config.model_field: model,
-        "messages": wire_messages(messages),
+        "messages": wire_messages(messages, dialect_for(model_name=model)),
         "temperature": temperature,
         "top_p": top_p,
     }

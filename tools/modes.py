@@ -1,5 +1,5 @@
-"""Small enums the CLI needs at import time, kept apart from config.py, whose pydantic-settings
-import costs most of a second-long start."""
+"""The approval modes, in a module of their own: the CLI needs them at import time (its flag
+choices), and tools/approval.py, which applies them, imports the deny-list parser."""
 
 from __future__ import annotations
 

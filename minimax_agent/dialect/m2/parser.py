@@ -23,8 +23,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import Enum
 
-from minimax_agent.dialect.invoke import InvokeScan, build_call, new_call_id
-from minimax_agent.dialect.tags import (
+from minimax_agent.dialect.m2.invoke import InvokeScan, build_call
+from minimax_agent.dialect.m2.tags import (
     BLOCK_CLOSE,
     BLOCK_OPEN,
     INVOKE_CLOSE,
@@ -37,7 +37,7 @@ from minimax_agent.dialect.tags import (
     Tag,
 )
 from minimax_agent.events import Event, ReasoningDelta, TextDelta, ToolCall
-from minimax_agent.messages import AssistantMessage, ToolCallRecord, ToolSpec
+from minimax_agent.messages import AssistantMessage, ToolSpec
 
 __all__ = [
     "BLOCK_CLOSE",
@@ -49,7 +49,6 @@ __all__ = [
     "THINK_CLOSE",
     "THINK_OPEN",
     "StreamParser",
-    "new_call_id",
     "parse_complete",
 ]
 
@@ -169,7 +168,9 @@ class StreamParser:
             content=self.text.strip("\n"),
             reasoning=self.reasoning.strip("\n"),
             tool_calls=[
-                ToolCallRecord(id=c.id, name=c.name, arguments=c.arguments) for c in self.calls
+                # History keeps no `error`: the tool result that follows says it.
+                ToolCall(id=c.id, name=c.name, arguments=c.arguments)
+                for c in self.calls
             ],
             raw=self.raw,
             provider_fields=dict(provider_fields),

@@ -18,21 +18,17 @@ and what came after it goes back to the parser as text.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from typing import Any
 
-from minimax_agent.dialect.arguments import type_arguments
-from minimax_agent.dialect.tags import INVOKE_CLOSE, Tag, attribute
+from minimax_agent.dialect.call_ids import new_call_id
+from minimax_agent.dialect.m2.arguments import type_arguments
+from minimax_agent.dialect.m2.tags import INVOKE_CLOSE, Tag, attribute
 from minimax_agent.events import ToolCall
 
 # (tag, start, end) offsets into the invoke's text
 Mark = tuple[Tag, int, int]
 Look = tuple[Tag | None, str]
-
-
-def new_call_id() -> str:
-    return "call_" + secrets.token_hex(8)
 
 
 def strip_layout(value: str) -> str:

@@ -17,7 +17,9 @@ What a grammar constrains (and nothing more):
 
 `call_block_grammar` starts right after `<minimax:tool_call>` (the backend switches it on when
 the model writes that tag after its reasoning). `whole_turn_grammar` (tool_choice `required`)
-covers the turn from the start: reasoning, `</think>`, optional visible text, then one block.
+covers the turn from the start: reasoning, `</think>`, optional visible text, then one block,
+with the newlines the template writes around `</think>` and before the block (so a server that
+re-renders the turn prints what was generated).
 
 `max_chars` (setting `constrain_max_chars`) caps every free-text region at that many characters
 and drops `<` from them. A closing tag like `</parameter>` must be spelled character by
@@ -32,7 +34,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from minimax_agent.dialect.parser import BLOCK_CLOSE, BLOCK_OPEN, PARAM_CLOSE, THINK_CLOSE
+from minimax_agent.dialect.m2.tags import BLOCK_CLOSE, BLOCK_OPEN, PARAM_CLOSE, THINK_CLOSE
 from minimax_agent.messages import ToolSpec
 
 # ASCII controls other than \t \n \r: never useful in text, and NUL breaks paths and commands.
@@ -171,5 +173,10 @@ def whole_turn_grammar(tools: Sequence[ToolSpec], max_chars: int | None = None) 
     rest = builder.block_rest(tools)
     builder.rules += free_text("think", THINK_CLOSE, max_chars)
     builder.rules += free_text("say", BLOCK_OPEN, max_chars)
-    root = f"think {_literal(THINK_CLOSE)} say {_literal(BLOCK_OPEN)} {rest}"
+    # The template's layout around the reasoning and before the block, and reasoning that starts
+    # with a visible character (the template drops an empty think block): a turn the template
+    # cannot re-render byte for byte breaks a server's prompt cache inside it on the next step.
+    start = f"[^<{_CONTROLS}\\t\\n\\r ]"
+    close, open_ = _literal("\n" + THINK_CLOSE + "\n\n"), _literal("\n" + BLOCK_OPEN)
+    root = f"{start} think {close} say {open_} {rest}"
     return builder.grammar(root)

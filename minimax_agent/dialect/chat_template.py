@@ -1,11 +1,13 @@
 """Render a conversation to prompt text with the model's own Jinja chat template, the way
-Hugging Face transformers does (sandboxed, trim_blocks, lstrip_blocks, tojson, raise_exception)."""
+Hugging Face transformers does (sandboxed, trim_blocks, lstrip_blocks, tojson, raise_exception).
+
+Format-neutral: every MiniMax format ships as a Jinja chat template rendered this way, so each
+dialect renders through here with its own template and the variables it reads."""
 
 from __future__ import annotations
 
 import json
 from functools import lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from minimax_agent.errors import ConfigError
@@ -17,11 +19,6 @@ if TYPE_CHECKING:
 
 class TemplateError(ConfigError):
     """The chat template could not be compiled or refused the conversation."""
-
-
-def default_template() -> str:
-    """The project's own M2.x-format template (used by tests and the tiny model)."""
-    return resources.files("minimax_agent.dialect").joinpath("m2_template.jinja").read_text()
 
 
 def _tojson(value: Any, indent: int | None = None, ensure_ascii: bool = False) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minimax_agent.dialect.parser import (
+from minimax_agent.dialect.m2.parser import (
     BLOCK_CLOSE,
     BLOCK_OPEN,
     INVOKE_CLOSE,

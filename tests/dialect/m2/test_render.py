@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from minimax_agent.dialect import TemplateError, default_template, render_prompt
+from minimax_agent.dialect.chat_template import TemplateError, render_prompt
+from minimax_agent.dialect.m2.template import default_template
 from minimax_agent.messages import (
     AssistantMessage,
     Message,
     SystemMessage,
-    ToolCallRecord,
+    ToolCall,
     ToolMessage,
     ToolSpec,
     UserMessage,
@@ -32,8 +33,8 @@ def conversation() -> list[Message]:
             content="Reading.",
             reasoning="I should read it",
             tool_calls=[
-                ToolCallRecord(id="c1", name="read_file", arguments={"path": "a.py"}),
-                ToolCallRecord(id="c2", name="read_file", arguments={"path": "b.py", "n": 3}),
+                ToolCall(id="c1", name="read_file", arguments={"path": "a.py"}),
+                ToolCall(id="c2", name="read_file", arguments={"path": "b.py", "n": 3}),
             ],
         ),
         ToolMessage(tool_call_id="c1", name="read_file", content="1\tx = 1"),

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minimax_agent.dialect.parser import StreamParser, parse_complete
+from minimax_agent.dialect.m2.parser import StreamParser, parse_complete
 from minimax_agent.events import Event, ReasoningDelta, TextDelta, ToolCall
 from minimax_agent.messages import ToolSpec
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from minimax_agent.dialect.parser import StreamParser, parse_complete
+from minimax_agent.dialect.m2.parser import StreamParser, parse_complete
 from minimax_agent.events import Event, ReasoningDelta, TextDelta, ToolCall
 from minimax_agent.messages import ToolSpec
 

@@ -1,4 +1,4 @@
-"""Type raw XML parameter values from the tool's JSON schema.
+"""Type raw M2 XML parameter values from the tool's JSON schema.
 
 M2.x writes a string parameter raw and everything else with `tojson`, so the schema says what a
 value means:
@@ -19,14 +19,20 @@ import ast
 import json
 import math
 import re
-import sys
 from typing import Any
+
+from minimax_agent.dialect.json_args import (
+    MAX_DEPTH,
+    ArgumentError,
+    bounded_int,
+    finite_float,
+    load_json,
+    nesting_depth,
+    short,
+)
 
 _INT = re.compile(r"[-+]?\d+")
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-# Arguments nested deeper than this are refused: no tool's schema goes near it, and pydantic
-# stops serialising at about 250 levels (json's scanner at about 1000, with a RecursionError).
-MAX_DEPTH = 100
 _JSON_TYPES = {
     type(None): "null",
     bool: "boolean",
@@ -36,10 +42,6 @@ _JSON_TYPES = {
     list: "array",
     dict: "object",
 }
-
-
-class ArgumentError(ValueError):
-    """A parameter value that cannot mean what its schema requires."""
 
 
 def _resolve(prop: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
@@ -76,52 +78,6 @@ def schema_types(prop: dict[str, Any], root: dict[str, Any], depth: int = 0) -> 
     return found
 
 
-def nesting_depth(value: Any) -> int:
-    """How deeply lists and dicts nest in `value` (0 for a scalar), without recursion."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            depth += 1
-            deepest = max(deepest, depth)
-            if depth <= MAX_DEPTH:  # past the limit the answer is known: too deep
-                children = item.values() if isinstance(item, dict) else item
-                stack.extend((child, depth) for child in children)
-    return deepest
-
-
-def _no_constant(name: str) -> Any:
-    raise ArgumentError(f"{name} is not a JSON number")
-
-
-def _finite(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise ArgumentError(f"{_short(text)} is too large for a JSON number")
-    return number
-
-
-def _bounded_int(text: str) -> int:
-    limit = sys.get_int_max_str_digits()
-    if limit and len(text.lstrip("+-")) > limit:
-        raise ArgumentError(f"an integer of {len(text)} digits is past the {limit}-digit limit")
-    return int(text)
-
-
-def load_json(text: str) -> Any:
-    """`json.loads` refusing, as ArgumentError, what Python's json takes but JSON is not: NaN,
-    Infinity, a number that overflows to infinity, an integer past the digit limit (a bare
-    ValueError otherwise). JSONDecodeError and RecursionError pass through."""
-    return json.loads(
-        text, parse_constant=_no_constant, parse_float=_finite, parse_int=_bounded_int
-    )
-
-
-def _short(text: str) -> str:
-    return repr(text if len(text) <= 40 else text[:37] + "...")
-
-
 def _json_type(value: Any) -> str:
     return _JSON_TYPES.get(type(value), "value")
 
@@ -156,17 +112,17 @@ def convert_value(value: str, types: set[str]) -> Any:
         return None
     if "integer" in types and _INT.fullmatch(text):
         try:
-            return _bounded_int(text)
+            return bounded_int(text)
         except ValueError:
             if "number" not in types:
                 raise
     if "number" in types and _NUMBER.fullmatch(text):
-        return _finite(text)
+        return finite_float(text)
     if "boolean" in types and text.lower() in ("true", "false"):
         return text.lower() == "true"
     if types & {"object", "array"}:
         return _structured(text, types)
-    raise ArgumentError(f"expected {_kinds(types)}, got {_short(text)}")
+    raise ArgumentError(f"expected {_kinds(types)}, got {short(text)}")
 
 
 def _kinds(types: set[str]) -> str:

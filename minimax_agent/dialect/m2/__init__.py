@@ -1,0 +1,73 @@
+"""The MiniMax-M2.x format (M2, M2.1, M2.5, M2.7 share it) as a `Dialect`.
+
+- `template.py`, `template.jinja`: the project's own template and the facts of what it writes;
+- `tags.py`, `parser.py`, `invoke.py`, `arguments.py`: the streaming parser of its output;
+- `grammar.py`: GBNF for well-formed tool calls (`--constrain-tools`).
+
+Reach it through `minimax_agent.dialect.dialect_for`, never by importing this package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from minimax_agent.dialect.chat_template import render_prompt
+from minimax_agent.dialect.m2 import tags
+from minimax_agent.dialect.m2 import template as facts
+from minimax_agent.dialect.m2.parser import StreamParser, parse_complete
+
+if TYPE_CHECKING:
+    from minimax_agent.dialect import Dialect
+    from minimax_agent.events import Event
+    from minimax_agent.messages import AssistantMessage, Message, ToolSpec
+
+
+class M2Dialect:
+    name = "m2"
+    eos = facts.EOS
+    generation_prompt = facts.GENERATION_PROMPT
+    think_open = tags.THINK_OPEN
+    think_close = tags.THINK_CLOSE
+    block_open = tags.BLOCK_OPEN
+    after_think = facts.AFTER_THINK
+    before_calls = facts.BEFORE_CALLS
+
+    def default_template(self) -> str:
+        return facts.default_template()
+
+    def render(
+        self,
+        template: str,
+        messages: list[Message],
+        tools: list[ToolSpec] | None = None,
+        *,
+        add_generation_prompt: bool = True,
+    ) -> str:
+        return render_prompt(template, messages, tools, add_generation_prompt=add_generation_prompt)
+
+    def stream_parser(
+        self, tools: Sequence[ToolSpec] = (), *, in_reasoning: bool = True
+    ) -> StreamParser:
+        return StreamParser(tools, in_reasoning=in_reasoning)
+
+    def parse_complete(
+        self, text: str, tools: Sequence[ToolSpec] = (), *, in_reasoning: bool = True
+    ) -> tuple[list[Event], AssistantMessage]:
+        return parse_complete(text, tools, in_reasoning=in_reasoning)
+
+    def call_grammar(self, tools: Sequence[ToolSpec], max_chars: int | None = None) -> str:
+        from minimax_agent.dialect.m2.grammar import call_block_grammar
+
+        return call_block_grammar(tools, max_chars)
+
+    def turn_grammar(self, tools: Sequence[ToolSpec], max_chars: int | None = None) -> str:
+        from minimax_agent.dialect.m2.grammar import whole_turn_grammar
+
+        return whole_turn_grammar(tools, max_chars)
+
+    def __repr__(self) -> str:
+        return "M2Dialect()"
+
+
+DIALECT: Dialect = M2Dialect()

@@ -1,0 +1,23 @@
+"""The M2 chat template: the project's own copy, and what the template writes that the backends
+rely on (where a turn ends, where the output starts, the layout around reasoning and calls).
+
+These are facts of the official M2.x template too (M2, M2.1, M2.5 and M2.7 share it); the
+project's own `template.jinja` writes the same turns for the tests and the tiny model.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+BOS = "]~!b["
+EOS = "[e~["  # ends every turn; the model's end-of-turn token
+# The generation prompt: the model's output starts inside its reasoning.
+GENERATION_PROMPT = "]~b]ai\n<think>\n"
+# What the template writes after `</think>` before the visible text, and before the call block.
+AFTER_THINK = "\n\n"
+BEFORE_CALLS = "\n"
+
+
+def default_template() -> str:
+    """The project's own M2.x-format template (used by tests and the tiny model)."""
+    return resources.files("minimax_agent.dialect.m2").joinpath("template.jinja").read_text()
