@@ -20,7 +20,13 @@ Three ways to run the same kind of session, side by side:
    breaks its prompt cache there.
 
 "Tokens added" by a step is its prompt minus what the previous step already held (the previous
-prompt and its generated tokens); the first step adds its whole prompt.
+prompt and its generated tokens); the first step adds its whole prompt. llama-server never
+evaluates the end-of-turn token it sampled last, so it re-evaluates one token a step more.
+
+The bench model is built so that what it writes tokenizes back into the same tokens (quantize/
+tiny.py: fillers built by their own merges; the grammar's tags as tokens, capped text ASCII),
+as a real model's output does: otherwise a server that re-tokenizes a turn would lose its cache
+inside it for reasons that have nothing to do with the echo.
 
 Run: .venv/bin/python benchmarks/prefix_reuse.py [--model PATH] [--steps 20]
 Target: ours within 1.05x of the tokens added. On the 2-core CPU machine the whole run takes about
@@ -239,7 +245,10 @@ def main() -> None:
     parser.add_argument("--model", type=Path, help="GGUF file (default: write the bench model)")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--max-tokens", type=int, default=256)
+    # Room for every turn to finish: a turn cut off inside its tool-call block cannot go back
+    # to a server as generated (its calls must go back as `tool_calls`, which the template
+    # renders whole), so the server re-evaluates it; in-process it is spliced back as it was.
+    parser.add_argument("--max-tokens", type=int, default=4096)
     parser.add_argument("--n-ctx", type=int, default=16384)
     parser.add_argument("--skip-llama-cpp-python", action="store_true")
     parser.add_argument(
@@ -340,6 +349,7 @@ def main() -> None:
                 )
             )
             print(f"llama-server prompt_n per step: {per_step}", file=sys.stderr)
+            print(f"llama-server tokens added per step: {added_per_step(usages)}", file=sys.stderr)
             server_note = f"llama-server /metrics prompt_tokens_total over the run: {metered}"
 
     print(f"model {model.name}, {threads} threads, up to {args.steps} steps")

@@ -26,22 +26,15 @@ USER_DEFINED_TOKENS = ("<think>", "</think>", "<minimax:tool_call>", "</minimax:
 BOS_TEXT = "]~!b["
 EOS_TEXT = "[e~["
 
-# A handful of merges so the BPE path really merges something; each result becomes a token.
+# A few merges besides the fillers' (below), so the BPE path merges ordinary words too. They
+# start with a capital letter, which no tag, tool name or parameter name of the M2 format holds:
+# a random model spells those one byte token at a time, the way they tokenize back.
 _MERGES = (
-    ("Ġ", "t"),
-    ("h", "e"),
-    ("i", "n"),
-    ("e", "r"),
-    ("Ġt", "he"),
-    ("o", "n"),
-    ("Ġ", "a"),
-    ("r", "e"),
-    ("a", "t"),
-    ("h", "i"),
-    ("Ġ", "s"),
-    ("e", "s"),
-    ("o", "r"),
-    ("Ġ", "c"),
+    ("T", "h"),
+    ("Th", "e"),
+    ("Ġ", "The"),
+    ("I", "t"),
+    ("Ġ", "It"),
 )
 
 
@@ -126,25 +119,43 @@ def build_vocab(n_vocab: int = 0) -> tuple[list[str], list[int], list[str]]:
 
     tokens = _byte_alphabet()
     types = [int(gguf.TokenType.NORMAL)] * len(tokens)
-    merges = []
-    for left, right in _MERGES:
-        merges.append(f"{left} {right}")
-        tokens.append(left + right)
-        types.append(int(gguf.TokenType.NORMAL))
+    fixed = len(tokens) + len(_MERGES) + len(CONTROL_TOKENS) + len(USER_DEFINED_TOKENS)
+    fillers = _fillers(max(0, n_vocab - fixed))
+    # The fillers' merges rank first, so that text a random model writes with them tokenizes
+    # back into the same tokens (below).
+    merges = [f"{text[:-1]} {text[-1]}" for text in fillers]
+    merges += [f"{left} {right}" for left, right in _MERGES]
+    tokens += [left + right for left, right in _MERGES]
+    types += [int(gguf.TokenType.NORMAL)] * len(_MERGES)
     for text in CONTROL_TOKENS:
         tokens.append(text)
         types.append(int(gguf.TokenType.CONTROL))
     for text in USER_DEFINED_TOKENS:
         tokens.append(text)
         types.append(int(gguf.TokenType.USER_DEFINED))
-    # Fillers are ordinary printable tokens (never produced by the merges) so a random model
-    # that samples one still yields visible text.
-    filler = 0
-    while len(tokens) < n_vocab:
-        tokens.append(f"~f{filler}")
-        types.append(int(gguf.TokenType.NORMAL))
-        filler += 1
+    tokens += fillers
+    types += [int(gguf.TokenType.NORMAL)] * len(fillers)
     return tokens, types, merges
+
+
+def _fillers(count: int) -> list[str]:
+    """`count` printable tokens that pad the vocabulary: `Qa`..`Qz`, `Qaa`.., `Qaaa`...
+
+    A random model samples mostly these. Each is one word to the M2 pre-tokenizer (an upper-case
+    letter, then lower-case ones, so the next filler starts a new word) and is built by merges
+    from its own prefix, so text made of fillers tokenizes back into the tokens that wrote it.
+    A server that re-tokenizes an earlier turn (llama-server) then finds its prompt cache intact,
+    as it would with a real model, whose output is its tokenizer's own spelling."""
+    import itertools
+    import string
+
+    out: list[str] = []
+    for length in itertools.count(1):
+        for letters in itertools.product(string.ascii_lowercase, repeat=length):
+            if len(out) == count:
+                return out
+            out.append("Q" + "".join(letters))
+    return out
 
 
 def write_tiny_model(
@@ -209,7 +220,9 @@ def write_tiny_model(
     writer.add_add_bos_token(False)
     writer.add_chat_template(chat_template)
 
-    for name, array in _tensors(shape, len(tokens), rng, weight_dtype):
+    arrays = _tensors(shape, len(tokens), rng, weight_dtype)
+    _silence(arrays, [tokens.index(left) for left in _merge_prefixes(merges)])
+    for name, array in arrays:
         writer.add_tensor(name, array)
 
     writer.write_header_to_file()
@@ -217,6 +230,25 @@ def write_tiny_model(
     writer.write_tensors_to_file()
     writer.close()
     return path
+
+
+def _merge_prefixes(merges: list[str]) -> set[str]:
+    """The tokens a merge extends (`Qab` of `Qab c`), bytes aside."""
+    return {left for left, _ in (m.split(" ") for m in merges) if len(left) > 1}
+
+
+def _silence(arrays: list[tuple[str, np.ndarray]], token_ids: list[int]) -> None:
+    """Zero the output rows of `token_ids`, so a random model (top-k sampling) never writes them.
+
+    These are the tokens a merge extends: written and followed by the right letter (`Qoz`, `x`),
+    they tokenize back as one token (`Qozx`), unlike anything a real model writes, and a server
+    re-tokenizing the turn would lose its prompt cache there."""
+    import gguf
+
+    output = gguf.TENSOR_NAMES[gguf.MODEL_TENSOR.OUTPUT] + ".weight"
+    for name, array in arrays:
+        if name == output:
+            array[token_ids] = 0
 
 
 def _tensors(

@@ -199,7 +199,7 @@ def test_parallel_invokes_under_the_presets_tool_choice_none(llama_server: Llama
         SystemMessage(content="You are a test agent."),
         UserMessage(content="Read a.txt and b.txt."),
     ]
-    events = turn(b, messages, max_tokens=200)
+    events = turn(b, messages, max_tokens=400)  # one token a character: no merges apply
     finish = events[-1]
     assert isinstance(finish, Finish)
     assert finish.request["tool_choice"] == "none"  # the preset's workaround

@@ -22,7 +22,7 @@ with the newlines the template writes around `</think>` and before the block (so
 re-renders the turn prints what was generated).
 
 `max_chars` (setting `constrain_max_chars`) caps every free-text region at that many characters
-and drops `<` from them. A closing tag like `</parameter>` must be spelled character by
+of printable ASCII other than `<`. A closing tag like `</parameter>` must be spelled character by
 character, which a capable model does and a random-weight test model never will: the cap is what
 lets such a model finish a call. It is a blunt instrument for tiny or broken models, off by
 default.
@@ -39,6 +39,9 @@ from minimax_agent.messages import ToolSpec
 
 # ASCII controls other than \t \n \r: never useful in text, and NUL breaks paths and commands.
 _CONTROLS = r"\x00-\x08\x0B\x0C\x0E-\x1F\x7F"
+# Capped free text (below) is printable ASCII but `<`: a random model also writes bytes that are
+# not UTF-8, which a server hands back as U+FFFD, so an echoed turn could never match them.
+_CAPPED_TEXT = r"\x20-\x3B\x3D-\x7E"
 _CLASS_ESCAPES = {"\\": "\\\\", "]": "\\]", "[": "\\[", "^": "\\^", "-": "\\-"}
 
 _SHARED = r"""
@@ -55,6 +58,13 @@ v-num ::= "-"? [0-9]{1,18} ( "." [0-9]{1,18} )?
 
 def _literal(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
+
+
+def _token(tag: str) -> str:
+    """A tag as the one token the model's vocabulary has for it (GBNF's `<...>` form), not as
+    characters: a model writes the token, and text spelled out in pieces would tokenize back
+    differently when a server re-renders the turn (its prompt cache would break there)."""
+    return tag
 
 
 def _class_char(ch: str) -> str:
@@ -94,7 +104,7 @@ def _integer(schema: dict[str, Any]) -> str:
 def free_text(name: str, until: str, max_chars: int | None) -> list[str]:
     """Rules defining `name`: text before the tag `until`, capped or not."""
     if max_chars is not None:
-        return [f"{name} ::= [^<{_CONTROLS}]{{0,{max_chars}}}"]
+        return [f"{name} ::= [{_CAPPED_TEXT}]{{0,{max_chars}}}"]
     return [f"{name} ::= {name}-0", *text_without(name, until)]
 
 
@@ -150,7 +160,7 @@ class _Builder:
     def block_rest(self, tools: Sequence[ToolSpec]) -> str:
         names = [self.invoke(i, t) for i, t in enumerate(tools)]
         self.rules.append("invoke ::= " + " | ".join(names))
-        return f'"\\n" invoke+ {_literal(BLOCK_CLOSE)}'
+        return f'"\\n" invoke+ {_token(BLOCK_CLOSE)}'
 
     def grammar(self, root: str) -> str:
         extra = free_text("pv", PARAM_CLOSE, self.max_chars) if self.needs_text else []
@@ -176,7 +186,7 @@ def whole_turn_grammar(tools: Sequence[ToolSpec], max_chars: int | None = None) 
     # The template's layout around the reasoning and before the block, and reasoning that starts
     # with a visible character (the template drops an empty think block): a turn the template
     # cannot re-render byte for byte breaks a server's prompt cache inside it on the next step.
-    start = f"[^<{_CONTROLS}\\t\\n\\r ]"
-    close, open_ = _literal("\n" + THINK_CLOSE + "\n\n"), _literal("\n" + BLOCK_OPEN)
-    root = f"{start} think {close} say {open_} {rest}"
+    start = "[!-;=-~]" if max_chars is not None else f"[^<{_CONTROLS}\\t\\n\\r ]"
+    close = f'"\\n" {_token(THINK_CLOSE)} "\\n\\n"'
+    root = f'{start} think {close} say "\\n" {_token(BLOCK_OPEN)} {rest}'
     return builder.grammar(root)
