@@ -9,14 +9,14 @@ correct itself.
     Exception
     ├── MinimaxAgentError ........................ 1  (each class says its own `exit_code`)
     │   ├── UsageError ........................... 2  a bad flag, argument or combination
-    │   │   └── ReviewSetupError ................. 2  review/gitrange.py
+    │   │   └── ReviewSetupError ................. 2  the repository or range cannot be reviewed
     │   ├── ConfigError .......................... 2  a config file or setting
-    │   │   └── TemplateError .................... 2  dialect/chat_template.py
+    │   │   └── TemplateError .................... 2  the chat template fails or refuses
     │   ├── BackendError ......................... 3  the model could not answer
     │   │   └── ContextOverflowError ............. 3  compaction can recover
-    │   ├── DiffParseError ....................... 3  review/diff.py
-    │   └── CheckpointError ...................... 1  session/undo.py
-    │       └── UndoConflictError ................ 1
+    │   ├── DiffParseError ....................... 3  git's diff cannot be parsed
+    │   └── CheckpointError ...................... 1  a checkpoint not taken or restored
+    │       └── UndoConflictError ................ 1  undo would discard the user's work
     ├── quantize.errors.QuantizeError ............ 1
     │   ├── QuantizeUsageError ................... 2  a bad size, quant, name, file
     │   │   ├── RepoNotFoundError ................ 2
@@ -31,6 +31,10 @@ correct itself.
             └── SandboxUnavailable ............... 2  no OS sandbox here: refuse, never run bare
     KeyboardInterrupt
     └── Terminated ............................. 128 + signal (SIGTERM, SIGHUP)
+
+Not in the tree, since none reaches the user: signals caught by the code beside them, which
+turns each into a tool error for the model or a `BackendError` (`ArgumentError` in
+dialect/json_args.py; `MalformedChunk` and `StreamFailed` in backends/openai/assemble.py).
 """
 
 from __future__ import annotations
@@ -53,8 +57,10 @@ __all__ = [
     "LIBRARY_EXIT_CODES",
     "USER_ERRORS",
     "BackendError",
+    "CheckpointError",
     "ConfigError",
     "ContextOverflowError",
+    "DiffParseError",
     "DownloadError",
     "ExitCode",
     "MinimaxAgentError",
@@ -64,10 +70,13 @@ __all__ = [
     "QuantizeUsageError",
     "RepoAccessError",
     "RepoNotFoundError",
+    "ReviewSetupError",
     "SandboxUnavailable",
     "SetupError",
+    "TemplateError",
     "Terminated",
     "ToolError",
+    "UndoConflictError",
     "UsageError",
     "UserError",
     "WorkspaceError",
@@ -115,6 +124,45 @@ class BackendError(MinimaxAgentError):
 
 class ContextOverflowError(BackendError):
     """The conversation no longer fits the model's context window; compaction can recover."""
+
+
+class ReviewSetupError(UsageError):
+    """The repository or the requested range cannot be reviewed as asked (review/gitrange.py)."""
+
+
+class TemplateError(ConfigError):
+    """The chat template could not be compiled or refused the conversation
+    (dialect/chat_template.py)."""
+
+
+class DiffParseError(MinimaxAgentError):
+    """unidiff cannot read the diff git produced (review/diff.py): the review failed (exit 3),
+    nobody misused it."""
+
+    exit_code = ExitCode.BACKEND
+
+
+class CheckpointError(MinimaxAgentError):
+    """A checkpoint could not be taken or restored (session/checkpoints.py)."""
+
+
+class UndoConflictError(CheckpointError):
+    """Undo would overwrite or delete files the user changed after the step being undone.
+
+    `checkpoint` and `conflicts` are session/undo.py's `Checkpoint` and `Conflict` list, typed
+    `Any` as `BackendError.request` is: this module sits below every other and imports none of
+    them. `listed` is the conflicts as text, written by the code that found them."""
+
+    exit_code = ExitCode.NOT_DONE
+
+    def __init__(self, checkpoint: Any, conflicts: list[Any], listed: str) -> None:
+        self.checkpoint = checkpoint
+        self.conflicts = conflicts
+        self.headline = (
+            f"not undone: {len(conflicts)} file(s) changed after the step being undone, "
+            "and undoing would discard that work"
+        )
+        super().__init__(f"{self.headline}: {listed}")
 
 
 # The libraries' errors meant for the user, and the exit code each ends a command with (the most

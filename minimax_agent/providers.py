@@ -78,6 +78,33 @@ class ProviderConfig(BaseModel):
 
 # M2.1's trained context (the GGUF's context_length); the cloud presets serve the full model.
 M21_CONTEXT = 196608
+# M2.5 and M2.7 (and their highspeed variants) as MiniMax's platform documents them.
+M25_CONTEXT = 204800
+
+# The M2 family by short name, for `--model M2.5` with a cloud preset; each model's context
+# window. M2 and M2.1 keep the figure this code has always used (MiniMax's platform lists
+# 204,800 for them as well). Same architecture and wire format for all: one dialect.
+FAMILY_CONTEXT: dict[str, int] = {
+    "M2": M21_CONTEXT,
+    "M2.1": M21_CONTEXT,
+    "M2.5": M25_CONTEXT,
+    "M2.5-highspeed": M25_CONTEXT,
+    "M2.7": M25_CONTEXT,
+    "M2.7-highspeed": M25_CONTEXT,
+}
+_M2 = ("M2", "M2.1", "M2.5", "M2.7")
+# What each cloud preset calls those models. A short name is sent nowhere as it is, so mapping
+# it changes nothing that worked before; a full id (`--model minimax/minimax-m2.5`) is still
+# sent as given. Verified: the MiniMax platform's ids (its docs list all six). Not verified here
+# (no network): the OpenRouter and NVIDIA NIM ids beyond M2.1 follow those endpoints' M2.1 ids;
+# ModelsLab's catalogue beyond M2.1 is unknown, so only M2.1 is listed for it. The highspeed
+# variants are listed only where MiniMax serves them.
+MODEL_IDS: dict[str, dict[str, str]] = {
+    "openrouter": {n: f"minimax/minimax-{n.lower()}" for n in _M2},
+    "minimax": {n: f"MiniMax-{n}" for n in FAMILY_CONTEXT},
+    "nvidia": {n: f"minimaxai/minimax-{n.lower()}" for n in _M2},
+    "modelslab": {"M2.1": "MiniMax-M2.1"},
+}
 
 PRESETS: dict[str, ProviderConfig] = {
     "openrouter": ProviderConfig(
@@ -253,3 +280,39 @@ def resolve_provider(settings: EndpointChoice) -> Provider:
             "(or name another variable with --api-key-env)"
         )
     return Provider(name=name, base_url=base_url, config=config, api_key=key, api_key_env=env)
+
+
+def _family_name(model: str) -> str | None:
+    """`M2.5`, `m2.5-HIGHSPEED`: the FAMILY_CONTEXT key a short name spells, any case."""
+    key = model.strip().lower()
+    return next((n for n in FAMILY_CONTEXT if n.lower() == key), None)
+
+
+def model_id(provider: str, model: str | None) -> str | None:
+    """The id to send for `model` (`--model`, or the preset's own): a short family name (`M2.5`)
+    becomes the preset's id for it (`minimax/minimax-m2.5` on openrouter); anything else goes
+    as given, as do short names to an endpoint with no table (a local server's names are its
+    own). A ConfigError for a short name the preset has no id for."""
+    if model is None:
+        return None
+    ids = MODEL_IDS.get(provider)
+    name = _family_name(model)
+    if ids is None or name is None:
+        return model
+    if name not in ids:
+        known = ", ".join(ids)
+        raise ConfigError(
+            f"{provider} has no known id for {name}; known here: {known} "
+            "(or pass the endpoint's own model id with --model)"
+        )
+    return ids[name]
+
+
+def known_context_window(provider: Provider, model: str | None) -> int | None:
+    """Tokens a cloud preset's model takes, without asking the endpoint: the preset's figure for
+    its own model, or the family figure for an id in its table; None when neither applies."""
+    config = provider.config
+    if config.context_window and model in (None, config.model):
+        return config.context_window
+    ids = MODEL_IDS.get(provider.name, {})
+    return next((FAMILY_CONTEXT[n] for n, id_ in ids.items() if id_ == model), None)

@@ -1,4 +1,5 @@
-"""What MiniMax-M2.1 (or any minimax-m2 GGUF) weighs, group by group, at a given quant.
+"""What MiniMax-M2.1 (or M2, M2.5, M2.7: the same shape, see `family.py`; or any minimax-m2 GGUF)
+weighs, group by group, at a given quant.
 
 Named quants are estimated from the model's shape and whole-file bits-per-weight figures; a real
 file is measured from its header. The planner (`plan.py`) places these groups.
@@ -10,12 +11,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from quantize.errors import ModelFileError, QuantizeUsageError
+from quantize.family import DEFAULT_MODEL, m2_model
 
 M21_LAYERS = 62
 M21_EMBD = 3072
 M21_HEADS, M21_KV_HEADS, M21_HEAD_DIM = 48, 8, 128
 M21_EXPERTS, M21_EXPERTS_USED, M21_FF_EXP = 256, 8, 1536
 M21_VOCAB = 200064
+# The trained context in the GGUF header. M2.5 and M2.7 keep M2.1's config (their APIs advertise
+# 204,800 tokens; their GGUFs' context_length could not be checked from here).
 M21_CTX = 196608
 
 M21_ATTN_PARAMS_PER_LAYER = M21_EMBD * (2 * M21_HEADS + 2 * M21_KV_HEADS) * M21_HEAD_DIM
@@ -125,8 +129,10 @@ def normalize_quant(name: str) -> str:
     return key
 
 
-def m21_footprint(quant: str) -> ModelFootprint:
-    """MiniMax-M2.1 at a named quant, from its shape and the quant's bits per weight."""
+def m2_footprint(quant: str, model: str = DEFAULT_MODEL) -> ModelFootprint:
+    """An M2-family model (MiniMax-M2.1 unless named) at a named quant, from its shape and the
+    quant's bits per weight."""
+    name = m2_model(model).name
     quant = normalize_quant(quant)
     bpw = QUANT_BPW[quant]
 
@@ -134,7 +140,7 @@ def m21_footprint(quant: str) -> ModelFootprint:
         return int(params * bpw / 8)
 
     return ModelFootprint(
-        name=f"MiniMax-M2.1-{quant}",
+        name=f"{name}-{quant}",
         n_layer=M21_LAYERS,
         n_head_kv=M21_KV_HEADS,
         head_dim=M21_HEAD_DIM,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from quantize.errors import QuantizeUsageError
+from quantize.family import is_m2_name, m2_model, model_in
 
 MODELS_DIR_ENV = "MINIMAX_AGENT_MODELS_DIR"
 SHARD = re.compile(r"-(?P<no>\d{5})-of-(?P<count>\d{5})$")
@@ -97,8 +98,9 @@ def cached_name(path: Path) -> str:
 
 def resolve_model_name(name: str, root: Path | None = None) -> Path:
     """The file to load for a model name from the models directory: the model name
-    (`MiniMax-M2.1-Q4_K_M`), a shard's file name, `ORG/NAME/model`, or the bare quant
-    (`Q4_K_M`) when only one model has it. A split model resolves to its first shard."""
+    (`MiniMax-M2.1-Q4_K_M`), a shard's file name, `ORG/NAME/model`, the bare quant (`Q4_K_M`)
+    or the bare family name (`MiniMax-M2.5`) when only one model has it. A split model resolves
+    to its first shard."""
     key = name.strip().removesuffix(".gguf").lower()
     root = models_dir() if root is None else root
     found = []
@@ -107,6 +109,14 @@ def resolve_model_name(name: str, root: Path | None = None) -> Path:
         quant = quant_name(f"{m.path.parent.name}/{m.path.name}")
         if key in {n.lower() for n in names} or (quant is not None and key == quant.lower()):
             found.append(m)
+    if not found and is_m2_name(name):
+        family = m2_model(name)
+        found = [m for m in cached_models(root) if model_in(m.name) == family]
+        if not found:
+            raise QuantizeUsageError(
+                f"no {family.name} model in {root}: `minimax-agent models pull --model "
+                f"{family.name}` fetches one"
+            )
     if not found:
         raise QuantizeUsageError(
             f"no model named {name!r} in {root}: `minimax-agent models list` shows what is "

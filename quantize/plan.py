@@ -1,4 +1,5 @@
-"""`minimax-agent models plan`: will MiniMax-M2.1 fit this machine, and with which flags?
+"""`minimax-agent models plan`: will an M2 model (MiniMax-M2.1, M2.5, M2.7) fit this machine,
+and with which flags?
 
 The model follows how llama.cpp places an MoE model with `-ngl <all> --n-cpu-moe N`: every
 block's attention, norms and router go to the GPU with the output matrix and the KV cache; the

@@ -1,5 +1,6 @@
-"""`minimax-agent models pull`: fetch MiniMax-M2.1 GGUF quants from a Hub repo into the models
-directory (see `quantize.model_cache`, which also finds them again by name for `--model`).
+"""`minimax-agent models pull`: fetch GGUF quants of MiniMax-M2.1 (or M2, M2.5, M2.7; see
+`quantize.family`) from a Hub repo into the models directory (see `quantize.model_cache`, which
+also finds them again by name for `--model`).
 
 huggingface_hub does the transfers and is imported only inside the functions that talk to the Hub,
 so `--version` and `--help` never load it. It reads `HF_ENDPOINT` (a mirror), `HF_TOKEN` (gated
@@ -30,7 +31,8 @@ from quantize.errors import (
     RepoAccessError,
     RepoNotFoundError,
 )
-from quantize.footprint import QUANT_BPW, ModelFootprint, m21_footprint
+from quantize.family import DEFAULT_MODEL, m2_model, model_in
+from quantize.footprint import QUANT_BPW, ModelFootprint, m2_footprint
 from quantize.model_cache import MODELS_DIR_ENV, models_dir, quant_name, shard_count
 from quantize.model_cache import SHARD as _SHARD
 
@@ -39,9 +41,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("minimax_agent")
 
-# Unsloth publishes GGUFs of each MiniMax release under this name; it cannot be checked from
-# here (no network in development), which is why `--repo` exists. Shown in `models pull --help`.
-DEFAULT_REPO = "unsloth/MiniMax-M2.1-GGUF"
+# Unsloth publishes GGUFs of each MiniMax release under such a name (`family.py`); it cannot be
+# checked from here (no network in development), which is why `--repo` exists. Shown in
+# `models pull --help`.
+DEFAULT_REPO = m2_model(DEFAULT_MODEL).gguf_repo
 ATTEMPTS = 3  # per file, when the connection breaks off mid-way
 
 _REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
@@ -109,19 +112,27 @@ def find_quant(listing: RepoListing, name: str) -> Quant:
     return quant
 
 
-def footprint_for(quant: Quant) -> ModelFootprint:
-    """M2.1 at this quant. A named quant starts from the estimate `models plan --quant` uses; the
-    listed bytes take over where they are larger (a heavier mix) or where there is no estimate
-    (Unsloth's UD-… mixes). Norms and router stay f32 in every quant: only the weights scale."""
+def repo_model(repo: str) -> str:
+    """The M2-family model a repo holds, from its name (`unsloth/MiniMax-M2.5-GGUF`); M2.1 for a
+    name that says none (they all weigh the same: only the name shown differs)."""
+    found = model_in(repo)
+    return found.name if found else DEFAULT_MODEL
+
+
+def footprint_for(quant: Quant, model: str = DEFAULT_MODEL) -> ModelFootprint:
+    """`model` (M2.1 unless named) at this quant. A named quant starts from the estimate
+    `models plan --quant` uses; the listed bytes take over where they are larger (a heavier mix)
+    or where there is no estimate (Unsloth's UD-… mixes). Norms and router stay f32 in every
+    quant: only the weights scale."""
     known = quant.name in QUANT_BPW
-    base = m21_footprint(quant.name if known else "Q4_K_M")
+    base = m2_footprint(quant.name if known else "Q4_K_M", model)
     if known and quant.size <= base.total:
         return base
     fixed = base.router + base.norms
     f = max(quant.size - fixed, 0) / (base.total - fixed)
     return replace(
         base,
-        name=f"MiniMax-M2.1-{quant.name}",
+        name=f"{m2_model(model).name}-{quant.name}",
         embeddings=int(base.embeddings * f),
         output=int(base.output * f),
         attention=int(base.attention * f),
@@ -130,13 +141,16 @@ def footprint_for(quant: Quant) -> ModelFootprint:
     )
 
 
-def assess(listing: RepoListing, request: PlanRequest) -> list[tuple[Quant, FitPlan]]:
+def assess(
+    listing: RepoListing, request: PlanRequest, model: str | None = None
+) -> list[tuple[Quant, FitPlan]]:
     """Every complete quant in the repo with its placement on the request's machine, largest
-    first."""
+    first. `model` names what the repo holds (default: read from the repo's name)."""
     from quantize.plan import place
 
+    model = model or repo_model(listing.repo)
     plans = [
-        (q, place(replace(request, model=footprint_for(q))))
+        (q, place(replace(request, model=footprint_for(q, model))))
         for q in listing.quants.values()
         if q.complete
     ]

@@ -3,11 +3,12 @@ process through CliRunner), and the `slow` marker."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,25 @@ def run_cli(isolated_home: Path) -> RunCli:
     return run
 
 
+@contextlib.contextmanager
+def fresh_root_logger() -> Iterator[None]:
+    """The root logger as a new process has it: no handlers, level WARNING. The CLI's
+    `logging.basicConfig(stream=sys.stderr)` then sends warnings (and `-v` tracebacks) to the
+    runner's stderr, as it would to a process's; pytest's own log handlers would otherwise make
+    it a no-op. Restored afterwards."""
+    import logging
+
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    root.handlers.clear()
+    root.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+
+
 @pytest.fixture
 def invoke_cli(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> RunCli:
     """Run the CLI in this process through typer's CliRunner: the same commands, flags, outputs
@@ -101,7 +121,8 @@ def invoke_cli(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> RunCli:
     def run(
         *args: str, env: dict[str, str] | None = None, timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:
-        result = CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
+        with fresh_root_logger():
+            result = CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
         return subprocess.CompletedProcess(
             ["minimax-agent", *args], result.exit_code, result.stdout, result.stderr
         )

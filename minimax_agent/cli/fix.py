@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Annotated
@@ -49,6 +50,7 @@ def fix(
 
     OutputFormat = flags.OutputFormat
     tracer = None
+    conversation: Conversation | None = None
     try:
         if not task.strip():
             raise UsageError('the task is empty: say what to do, e.g. fix "make the tests pass"')
@@ -86,6 +88,14 @@ def fix(
         if stream:
             stream.start(conversation, task)
         result = conversation.run(task)
+    except BaseException:
+        # the session is saved and the model freed on every path (an error, Ctrl-C, a signal);
+        # the error that ended the run is the one reported, not one from closing after it
+        if conversation is not None:
+            with contextlib.suppress(Exception):
+                conversation.close()
+        raise
+    else:
         conversation.close()
     finally:  # a user error is reported by cli/command.py, after the trace is closed
         if tracer:

@@ -210,6 +210,9 @@ FlashAttn = Annotated[
 KvTypeOpt = Annotated[
     KvType | None, Flag(("--kv-type",), "KV cache type (default f16).", panel=LOCAL_PANEL)
 ]
+# `models plan` and `models pull` size a model for this machine at a KV cache type (they
+# default to q8_0, the planner's assumption, so the type is always given)
+PlanKvType = Annotated[KvType, Flag(("--kv", "--kv-type"), "KV cache type.")]
 Threads = Annotated[
     int | None, Flag(help="CPU threads (default: all available).", min=1, panel=LOCAL_PANEL)
 ]

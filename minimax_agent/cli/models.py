@@ -1,38 +1,36 @@
 """`minimax-agent models ...`: GGUF inspection, fit planning, requantisation, tiny test models,
 downloads from the Hub (`pull`, `list`).
 
-Everything heavy (gguf, numpy, llama_cpp, rich tables) is imported inside the commands.
+Everything heavy (gguf, numpy, llama_cpp, rich tables) is imported inside the commands. Flags
+other commands share come from `cli/flags.py`; `@command` turns a user error into the one error
+line and exit code.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from minimax_agent.cli.command import fail as _fail  # the CLI's one error line and exit code
-from minimax_agent.errors import USER_ERRORS, ExitCode, UsageError
+from minimax_agent.cli import flags
+from minimax_agent.cli.command import command
+from minimax_agent.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     from quantize.plan import PlanRequest
 
 models_app = typer.Typer(
-    help="Inspect GGUF files, plan how M2.1 fits a machine, requantise, write tiny test models.",
+    help="Inspect GGUF files, plan how an M2 model (M2.1, M2.5, M2.7) fits a machine, "
+    "requantise, write tiny test models.",
     no_args_is_help=True,
 )
 
 
-class KvType(StrEnum):
-    F16 = "f16"
-    Q8_0 = "q8_0"
-    Q4_0 = "q4_0"
-
-
 @models_app.command()
+@command
 def tiny(
     out: Annotated[Path, typer.Argument(help="Where to write the GGUF file.")],
     size: Annotated[
@@ -42,34 +40,29 @@ def tiny(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a small random-weight minimax-m2 GGUF (never a real model: for tests)."""
-    try:
-        if out.exists() and not force:
-            raise UsageError(f"{out} exists; pass --force to overwrite it")
-        from minimax_agent.dialect import dialect_for
-        from quantize.tiny import ARCH, write_tiny_model
+    if out.exists() and not force:
+        raise UsageError(f"{out} exists; pass --force to overwrite it")
+    from minimax_agent.dialect import dialect_for
+    from quantize.tiny import ARCH, write_tiny_model
 
-        template = dialect_for(architecture=ARCH).default_template()
-        try:
-            write_tiny_model(out, size=size, seed=seed, chat_template=template)
-        except OSError as exc:
-            raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
-    except USER_ERRORS as exc:
-        _fail(exc)
+    template = dialect_for(architecture=ARCH).default_template()
+    try:
+        write_tiny_model(out, size=size, seed=seed, chat_template=template)
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
     typer.echo(f"wrote {out} ({out.stat().st_size} bytes)")
 
 
 @models_app.command()
+@command
 def inspect(
     file: Annotated[Path, typer.Argument(help="A .gguf file (any shard of a split model).")],
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+    as_json: flags.AsJson = False,
 ) -> None:
     """Architecture, size, quant and bytes per tensor group, from the header only."""
-    try:
-        from quantize.inspect import summarize
+    from quantize.inspect import summarize
 
-        summary = summarize(file)
-    except USER_ERRORS as exc:
-        _fail(exc)
+    summary = summarize(file)
     if as_json:
         typer.echo(json.dumps(summary.to_json(), indent=2))
         return
@@ -81,12 +74,19 @@ def inspect(
 
 
 @models_app.command()
+@command
 def plan(
     file: Annotated[
         Path | None, typer.Argument(help="A .gguf file; or give --quant instead.")
     ] = None,
     quant: Annotated[
-        str | None, typer.Option(help="A named quant of M2.1, e.g. Q4_K_M, IQ2_M, Q8_0.")
+        str | None, typer.Option(help="A named quant of the model, e.g. Q4_K_M, IQ2_M, Q8_0.")
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="The model --quant is of: M2, M2.1 (default), M2.5, M2.7 (MiniMax-… too)."
+        ),
     ] = None,
     gpu: Annotated[
         str | None,
@@ -99,7 +99,7 @@ def plan(
         str | None, typer.Option(help="System RAM, e.g. 128G (default: detected).")
     ] = None,
     ctx: Annotated[int, typer.Option(help="Context length in tokens.")] = 32768,
-    kv: Annotated[KvType, typer.Option("--kv", "--kv-type", help="KV cache type.")] = KvType.Q8_0,
+    kv: flags.PlanKvType = flags.KvType.Q8_0,
     gpu_bw: Annotated[
         float | None, typer.Option(help="GPU memory bandwidth in GB/s (default: per preset).")
     ] = None,
@@ -107,18 +107,16 @@ def plan(
         float | None,
         typer.Option(help="System RAM bandwidth in GB/s (default: measured, ~0.3 s)."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+    as_json: flags.AsJson = False,
 ) -> None:
-    """Where M2.1's tensors go on this machine, the flags to run it, and the decode speed."""
-    try:
-        request = _plan_request(
-            file, quant, gpu, gpu_mem, ram, ctx, kv.value, gpu_bw, cpu_bw, measure=True
-        )
-        from quantize.plan import plan_fit
+    """Where an M2 model's tensors go on this machine (M2.1 unless --model), the flags to run it,
+    and the decode speed."""
+    request = _plan_request(
+        file, quant, gpu, gpu_mem, ram, ctx, kv.value, gpu_bw, cpu_bw, measure=True, model=model
+    )
+    from quantize.plan import plan_fit
 
-        result = plan_fit(request)
-    except USER_ERRORS as exc:
-        _fail(exc)
+    result = plan_fit(request)
     if as_json:
         from dataclasses import asdict
 
@@ -132,6 +130,7 @@ def plan(
 
 
 @models_app.command("quantize")
+@command
 def quantize_cmd(
     src: Annotated[Path, typer.Argument(help="The GGUF to quantize (F16/BF16 ideally).")],
     dst: Annotated[Path, typer.Argument(help="Where to write the result.")],
@@ -150,38 +149,41 @@ def quantize_cmd(
     ] = None,
 ) -> None:
     """Requantize a GGUF with llama.cpp's quantizer (needs llama-cpp-python)."""
-    try:
-        from minimax_agent.ui.models_view import print_estimate, tensor_progress
-        from quantize.requant import estimate, prepare, run
+    from minimax_agent.ui.models_view import print_estimate, tensor_progress
+    from quantize.requant import estimate, prepare, run
 
-        job = prepare(src, dst, qtype, recipe, force=force, threads=threads, imatrix=imatrix)
-        print_estimate(job.qtype, job.recipe, estimate(job), job.requantize)
-        if job.imatrix is not None:
-            typer.echo(f"importance matrix: {len(job.imatrix.values)} tensors from {imatrix}")
-        if dry_run:
-            return
-        try:
-            import llama_cpp  # noqa: F401
-        except ImportError:
-            raise UsageError(
-                "quantizing needs llama-cpp-python: pip install 'minimax-agent[local]'"
-            ) from None
-        with tensor_progress() as on_tensor:
-            run(job, on_tensor=on_tensor)
-    except USER_ERRORS as exc:
-        _fail(exc)
+    job = prepare(src, dst, qtype, recipe, force=force, threads=threads, imatrix=imatrix)
+    print_estimate(job.qtype, job.recipe, estimate(job), job.requantize)
+    if job.imatrix is not None:
+        typer.echo(f"importance matrix: {len(job.imatrix.values)} tensors from {imatrix}")
+    if dry_run:
+        return
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError:
+        raise UsageError(
+            "quantizing needs llama-cpp-python: pip install 'minimax-agent[local]'"
+        ) from None
+    with tensor_progress() as on_tensor:
+        run(job, on_tensor=on_tensor)
     typer.echo(f"wrote {dst} ({dst.stat().st_size} bytes)")
 
 
 @models_app.command()
+@command
 def pull(
     quant: Annotated[
         str | None, typer.Option(help="Quant to fetch, e.g. Q4_K_M (default: largest that fits).")
     ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(help="M2, M2.1 (default), M2.5 or M2.7: picks the default --repo."),
+    ] = None,
     repo: Annotated[
         str | None,
         typer.Option(
-            help="Hub repo ORG/NAME with M2.1 GGUFs (default: unsloth/MiniMax-M2.1-GGUF)."
+            help="Hub repo ORG/NAME with the model's GGUFs (default: unsloth/MiniMax-M2.1-GGUF, "
+            "unsloth/MiniMax-M2.5-GGUF, ...)."
         ),
     ] = None,
     revision: Annotated[str, typer.Option(help="Branch, tag or commit of the repo.")] = "main",
@@ -189,63 +191,64 @@ def pull(
     gpu_mem: Annotated[str | None, typer.Option(help="GPU memory for picking, e.g. 48G.")] = None,
     ram: Annotated[str | None, typer.Option(help="System RAM for picking, e.g. 128G.")] = None,
     ctx: Annotated[int, typer.Option(help="Context length the pick must fit.")] = 32768,
-    kv: Annotated[KvType, typer.Option("--kv", "--kv-type", help="KV cache type.")] = KvType.Q8_0,
+    kv: flags.PlanKvType = flags.KvType.Q8_0,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Download without asking.")] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the quants and the pick; fetch nothing.")
     ] = False,
 ) -> None:
-    """Download an M2.1 GGUF quant from the Hugging Face Hub into the models directory
-    (MINIMAX_AGENT_MODELS_DIR, default the user cache). Resumes, verifies sizes; HF_TOKEN
-    opens gated repos."""
-    try:
-        from quantize import model_cache
-        from quantize import pull as hub
-        from quantize.inspect import human_bytes
+    """Download a GGUF quant of M2.1 (or --model M2.5, M2.7) from the Hugging Face Hub into the
+    models directory (MINIMAX_AGENT_MODELS_DIR, default the user cache). Resumes, verifies
+    sizes; HF_TOKEN opens gated repos."""
+    from quantize import model_cache
+    from quantize import pull as hub
+    from quantize.family import m2_model
+    from quantize.inspect import human_bytes
 
-        listing = hub.list_repo(repo or hub.DEFAULT_REPO, revision)
-        if quant is not None:
-            chosen = hub.find_quant(listing, quant)
-        else:
-            base = _plan_request(None, "Q4_K_M", gpu, gpu_mem, ram, ctx, kv.value, None, None)
-            assessed = hub.assess(listing, base)
-            from rich.console import Console
+    family = m2_model(model).name if model else None
+    default_repo = m2_model(family).gguf_repo if family else hub.DEFAULT_REPO
+    listing = hub.list_repo(repo or default_repo, revision)
+    if quant is not None:
+        chosen = hub.find_quant(listing, quant)
+    else:
+        base = _plan_request(None, "Q4_K_M", gpu, gpu_mem, ram, ctx, kv.value, None, None)
+        assessed = hub.assess(listing, base, family)
+        from rich.console import Console
 
-            from minimax_agent.ui.models_view import quants_table
+        from minimax_agent.ui.models_view import quants_table
 
-            Console().print(quants_table(listing, assessed))
-            found = next((q for q, p in assessed if p.fits), None)
-            if found is None:
-                raise UsageError(
-                    f"no quant in {listing.repo} fits this machine at --ctx {ctx} --kv {kv.value}; "
-                    "pass --quant NAME to fetch one anyway"
-                )
-            chosen = found
-        what = f"{chosen.name} ({human_bytes(chosen.size)}, {len(chosen.files)} file(s))"
-        dest = model_cache.models_dir() / listing.repo
-        if dry_run:
-            typer.echo(f"would download {what} into {dest}")
-            return
-        if quant is None and not yes:
-            if not sys.stdin.isatty():
-                raise UsageError(f"not downloading {what} unasked: no terminal; pass --yes")
-            if not typer.confirm(f"download {what} into {dest}?", default=True):
-                raise typer.Exit(ExitCode.NOT_DONE)
+        Console().print(quants_table(listing, assessed))
+        found = next((q for q, p in assessed if p.fits), None)
+        if found is None:
+            raise UsageError(
+                f"no quant in {listing.repo} fits this machine at --ctx {ctx} --kv {kv.value}; "
+                "pass --quant NAME to fetch one anyway"
+            )
+        chosen = found
+    what = f"{chosen.name} ({human_bytes(chosen.size)}, {len(chosen.files)} file(s))"
+    dest = model_cache.models_dir() / listing.repo
+    if dry_run:
+        typer.echo(f"would download {what} into {dest}")
+        return
+    if quant is None and not yes:
+        if not sys.stdin.isatty():
+            raise UsageError(f"not downloading {what} unasked: no terminal; pass --yes")
+        if not typer.confirm(f"download {what} into {dest}?", default=True):
+            raise typer.Exit(ExitCode.NOT_DONE)
 
-        def progress(index: int, count: int, f: hub.RemoteFile, here: bool) -> None:
-            note = ", already here" if here else ""
-            typer.echo(f"[{index}/{count}] {f.path} ({human_bytes(f.size)}{note})")
+    def progress(index: int, count: int, f: hub.RemoteFile, here: bool) -> None:
+        note = ", already here" if here else ""
+        typer.echo(f"[{index}/{count}] {f.path} ({human_bytes(f.size)}{note})")
 
-        paths = hub.download(listing, chosen, progress)
-    except USER_ERRORS as exc:
-        _fail(exc)
+    paths = hub.download(listing, chosen, progress)
     typer.echo(f"verified {what} in {dest}")
     typer.echo(f"run it with: minimax-agent --model {model_cache.cached_name(paths[0])}")
 
 
 @models_app.command("list")
+@command
 def list_models(
-    as_json: Annotated[bool, typer.Option("--json", help="A JSON array on stdout.")] = False,
+    as_json: Annotated[bool, flags.json_option("A JSON array on stdout.")] = False,
 ) -> None:
     """Models in the models directory (see `pull`): the names `--model` accepts, and sizes."""
     from quantize.model_cache import cached_models, models_dir
@@ -284,15 +287,23 @@ def _plan_request(
     gpu_bw: float | None,
     cpu_bw: float | None,
     measure: bool = False,
+    model: str | None = None,
 ) -> PlanRequest:
     # `pull` does not measure: bandwidth changes the predicted speed, never what fits.
     from quantize import hardware as hwmod
-    from quantize.footprint import file_footprint, m21_footprint
+    from quantize.family import DEFAULT_MODEL
+    from quantize.footprint import file_footprint, m2_footprint
     from quantize.plan import Hardware, PlanRequest
 
     if (file is None) == (quant is None):
         raise UsageError("give either a model file or --quant NAME (e.g. --quant Q4_K_M)")
-    model = file_footprint(str(file)) if file is not None else m21_footprint(str(quant))
+    if file is not None and model is not None:
+        raise UsageError("--model names the model of --quant; a file says what it holds")
+    footprint = (
+        file_footprint(str(file))
+        if file is not None
+        else m2_footprint(str(quant), model or DEFAULT_MODEL)
+    )
 
     preset = hwmod.gpu_preset(gpu) if gpu else None
     if preset is None and gpu_mem is None:
@@ -319,4 +330,4 @@ def _plan_request(
         gpu_bandwidth_source=gpu_source,
         cpu_bandwidth_source=cpu_source,
     )
-    return PlanRequest(model=model, hardware=hardware, ctx=ctx, kv_type=kv)
+    return PlanRequest(model=footprint, hardware=hardware, ctx=ctx, kv_type=kv)

@@ -150,20 +150,15 @@ def undo(
     The conversation records the undo, so a resumed session tells the model.
     Exit codes: 0 undone, 1 refused (files changed since), 2 nothing to undo or bad arguments.
     """
-    from minimax_agent.errors import UsageError
-    from minimax_agent.session.checkpoints import (
-        Checkpoints,
-        UndoConflictError,
-        describe_conflict,
-        shown,
-    )
-    from minimax_agent.session.conversation import restore_checkpoint, undo_event, undo_note
+    from minimax_agent.errors import UndoConflictError, UsageError
+    from minimax_agent.session.checkpoints import Checkpoints, describe_conflict, shown
     from minimax_agent.session.store import (
         SessionWriter,
         find_session,
         latest_session,
         load_session,
     )
+    from minimax_agent.session.undo_record import restore_checkpoint, undo_event, undo_note
     from minimax_agent.ui.terminal_safe import terminal_safe  # labels quote the model
 
     root = directory.resolve()

@@ -142,9 +142,10 @@ class Entry:
 
 REGISTRY: dict[str, Entry] = {
     "m2": Entry("minimax_agent.dialect.m2:DIALECT", ("minimax-m2",), r"minimax[-_ ]?m2"),
+    "m3": Entry("minimax_agent.dialect.m3:DIALECT", ("minimax-m3",), r"minimax[-_ ]?m3"),
 }
-# An architecture or model name no entry claims gets this one: until a second format ships,
-# every MiniMax GGUF and endpoint speaks M2, and an endpoint's model is often an alias.
+# An architecture or model name no entry claims gets this one: every MiniMax model before M3
+# speaks M2, and an endpoint's model is often an alias.
 DEFAULT = "m2"
 # Every architecture some dialect reads: what the local backend accepts.
 ARCHITECTURES = tuple(arch for entry in REGISTRY.values() for arch in entry.architectures)

@@ -10,15 +10,11 @@ import json
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from minimax_agent.errors import ConfigError
+from minimax_agent.errors import TemplateError
 from minimax_agent.messages import Message, ToolSpec, template_messages
 
 if TYPE_CHECKING:
     from jinja2 import Template
-
-
-class TemplateError(ConfigError):
-    """The chat template could not be compiled or refused the conversation."""
 
 
 def _tojson(value: Any, indent: int | None = None, ensure_ascii: bool = False) -> str:

@@ -11,19 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from minimax_agent.errors import ExitCode, MinimaxAgentError
+from minimax_agent.errors import DiffParseError
 
 if TYPE_CHECKING:
     from unidiff.patch import Hunk as UnidiffHunk
     from unidiff.patch import PatchedFile
 
 LINE_NUMBER_WIDTH = 6
-
-
-class DiffParseError(MinimaxAgentError):
-    """unidiff cannot read the diff git produced: the review failed (exit 3), nobody misused it."""
-
-    exit_code = ExitCode.BACKEND
 
 
 @dataclass(frozen=True)

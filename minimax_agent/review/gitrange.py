@@ -12,7 +12,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from minimax_agent.errors import UsageError
+from minimax_agent.errors import ReviewSetupError
 
 DIFF_ARGS = (
     "-c",
@@ -32,10 +32,6 @@ FETCH_HINT = (
     "fetch the missing history first: in GitHub Actions give actions/checkout `fetch-depth: 0`; "
     "elsewhere run `git fetch --unshallow` or `git fetch origin BRANCH`"
 )
-
-
-class ReviewSetupError(UsageError):
-    """The repository or the requested range cannot be reviewed as asked."""
 
 
 @dataclass

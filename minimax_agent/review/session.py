@@ -193,31 +193,35 @@ def run_review(
         shell = replace(settings.safety, approval=mode, sandbox=settings.sandbox or "read-only")
         workspace.sandbox = sandbox_for(shell, source.root, interactive=False)
     chosen = backend or load_backend(settings)
-    workspace.command_env = command_env_for(settings, chosen)
-    timed = _TimedBackend(chosen, clock)
-    registry = review_tools(state, allow_shell=allow_shell)
-    policy = ApprovalPolicy(mode, interactive=False, sandboxed=workspace.sandbox is not None)
-    limits = limits_for(settings.limits)
-    for chunk in prepared.chunks:
-        if note and chunk.total > 1:
-            note(f"part {chunk.index} of {chunk.total}: {len(chunk.paths)} files")
-        state.start_chunk(chunk.index)
-        with clock.phase("prompt"):
-            system = review_prompt(source, diff, chunk)
-        agent = Agent(
-            timed,
-            registry,
-            workspace,
-            policy,
-            hooks,
-            system_prompt=system,
-            limits=limits,
-        )
-        result = agent.run(TASK)
-        if state.ended is None:
-            report.status = "failed"
-            report.error, report.failure_code = _failure(result, chunk, limits.max_steps)
-            break
+    try:
+        workspace.command_env = command_env_for(settings.safety, chosen)
+        timed = _TimedBackend(chosen, clock)
+        registry = review_tools(state, allow_shell=allow_shell)
+        policy = ApprovalPolicy(mode, interactive=False, sandboxed=workspace.sandbox is not None)
+        limits = limits_for(settings.limits)
+        for chunk in prepared.chunks:
+            if note and chunk.total > 1:
+                note(f"part {chunk.index} of {chunk.total}: {len(chunk.paths)} files")
+            state.start_chunk(chunk.index)
+            with clock.phase("prompt"):
+                system = review_prompt(source, diff, chunk)
+            agent = Agent(
+                timed,
+                registry,
+                workspace,
+                policy,
+                hooks,
+                system_prompt=system,
+                limits=limits,
+            )
+            result = agent.run(TASK)
+            if state.ended is None:
+                report.status = "failed"
+                report.error, report.failure_code = _failure(result, chunk, limits.max_steps)
+                break
+    finally:
+        if backend is None:  # loaded here, so freed here; a backend passed in is the caller's
+            chosen.close()
     clock.add("validate", state.validate_s)
     report.findings = state.book.finalize()
     report.rejected = state.book.rejected

@@ -12,7 +12,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from minimax_agent.session.undo import CheckpointError
+from minimax_agent.errors import CheckpointError
 
 GIT_TIMEOUT_S = 120
 _IDENTITY = {

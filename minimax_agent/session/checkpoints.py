@@ -28,27 +28,24 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from minimax_agent.errors import UsageError
+from minimax_agent.errors import CheckpointError, UndoConflictError, UsageError
 from minimax_agent.session.checkpoint_git import index_env, prune_empty_dirs, run_git
 from minimax_agent.session.undo import (
     Change,
     Checkpoint,
-    CheckpointError,
     Restored,
     Step,
-    UndoConflictError,
     UndoPlan,
     describe_conflict,
+    listed_conflicts,
     plan_undo,
     shown,
 )
 
 __all__ = [
     "Checkpoint",
-    "CheckpointError",
     "Checkpoints",
     "Restored",
-    "UndoConflictError",
     "describe_conflict",
     "shown",
 ]
@@ -298,7 +295,9 @@ class Checkpoints:
         backup = None
         if plan.conflicts:
             if not force:
-                raise UndoConflictError(checkpoint, plan.conflicts)
+                raise UndoConflictError(
+                    checkpoint, plan.conflicts, listed_conflicts(plan.conflicts)
+                )
             ignored = [c.path for c in plan.conflicts if c.why == "ignored"]
             backup = self._take_backup(checkpoint, ignored)
         done = self._apply(plan, checkpoint)

@@ -6,18 +6,20 @@ change it, and the context is compacted before it overflows (or, if the backend 
 overflow anyway, compacted and retried once). The Agent stays a plain loop: the Conversation
 is its hooks object, acting at the extension points (before a step, before its tools, on an
 overflow) and passing every event, notice and trace record on to the display hooks.
+
+What the UI reads and changes (the approval mode, the model, the tracer) is the base class's,
+in session/controls.py; what an undo records, in session/undo_record.py.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from minimax_agent.agent import Hooks, Tee
-from minimax_agent.errors import MinimaxAgentError, UsageError
+from minimax_agent.errors import CheckpointError, MinimaxAgentError, UsageError
 from minimax_agent.events import (
     AgentEvent,
     Notice,
@@ -26,17 +28,11 @@ from minimax_agent.events import (
     ToolCall,
     TraceRecord,
     Usage,
-    call_summary,
 )
 from minimax_agent.messages import AssistantMessage, SystemMessage
-from minimax_agent.session.checkpoints import (
-    Checkpoint,
-    CheckpointError,
-    Checkpoints,
-    Restored,
-    shown,
-)
+from minimax_agent.session.checkpoints import Checkpoint, Checkpoints, Restored
 from minimax_agent.session.compaction import Compaction, ContextKeeper, ContextMeasure
+from minimax_agent.session.controls import ConversationControls
 from minimax_agent.session.store import (
     SessionInfo,
     SessionWriter,
@@ -44,15 +40,17 @@ from minimax_agent.session.store import (
     latest_session,
     load_session,
 )
+from minimax_agent.session.undo_record import (
+    checkpoint_label,
+    restore_checkpoint,
+    undo_event,
+    undo_note,
+)
 
 if TYPE_CHECKING:
     from minimax_agent.agent import Agent
-    from minimax_agent.backends import Backend
     from minimax_agent.config import Settings
-    from minimax_agent.messages import Message
-    from tools.approval import ApprovalPolicy
     from tools.base import Tool
-    from tools.modes import ApprovalMode
 
 INTERRUPTED_NOTE = (
     "[Note: the user interrupted the previous request (Esc or Ctrl-C) before it finished. "
@@ -60,35 +58,7 @@ INTERRUPTED_NOTE = (
 )
 
 
-def undo_note(restored: Restored) -> str:
-    return (
-        f"[Note: the user undid the changes made since checkpoint {restored.checkpoint.short} "
-        f"({restored.checkpoint.label}): {restored.describe()}. Those files are back as they "
-        "were before that step; do not assume the undone changes are still there.]"
-    )
-
-
-def undo_event(restored: Restored) -> dict[str, Any]:
-    """The session record of an undo; file names escaped (`shown`) so any name can be written."""
-    backup = restored.backup.commit if restored.backup else None
-    return {
-        "checkpoint": restored.checkpoint.commit,
-        "files": [shown(p) for p in restored.files],
-        "kept": len(restored.kept),
-        "backup": backup,
-    }
-
-
-def checkpoint_label(step: int, calls: list[ToolCall]) -> str:
-    """`before step N: edit_file calc.py; run_command make`: what a checkpoint was taken for."""
-    parts = []
-    for call in calls:
-        main, _ = call_summary(call)
-        parts.append(f"{call.name} {(main or '').replace(chr(10), ' ')[:60]}".strip())
-    return f"before step {step}: " + "; ".join(parts)
-
-
-class Conversation(Hooks):
+class Conversation(ConversationControls, Hooks):
     """The agent's hooks: `agent` builds the Agent around them (the conversation is its hooks
     object from the start); `display` gets every event, notice and trace record."""
 
@@ -108,8 +78,13 @@ class Conversation(Hooks):
         self.display = display
         self._out: Hooks = Tee(display, trace)
         self.agent = agent(self)
-        self.keeper = ContextKeeper(self.agent.backend, self._window(), settings.compact_threshold)
-        self.checkpoints = self._open_checkpoints()
+        try:
+            window = self._window()
+            self.keeper = ContextKeeper(self.agent.backend, window, settings.compact_threshold)
+            self.checkpoints = self._open_checkpoints()
+        except BaseException:
+            self.agent.backend.close()  # loaded for this conversation, which never came to be
+            raise
         self.notes: list[str] = []
         self.usage: list[Usage] = []
         self.compactions = 0
@@ -195,9 +170,6 @@ class Conversation(Hooks):
         except (OSError, MinimaxAgentError) as exc:
             # Correct either way: the next step then evaluates its whole prompt.
             self._notify("kv_state", f"KV cache not restored: {exc}")
-
-    def _window(self) -> int | None:
-        return self.settings.context_window or self.agent.backend.context_window
 
     def _open_checkpoints(self) -> Checkpoints | None:
         if not self.settings.checkpoints:
@@ -319,9 +291,6 @@ class Conversation(Hooks):
 
     # -- checkpoints -----------------------------------------------------------------------
 
-    def list_checkpoints(self) -> list[Checkpoint]:
-        return self.checkpoints.all() if self.checkpoints else []
-
     def undo(self, target: str | None = None, *, force: bool = False) -> Restored:
         """Undo the agent's last step that changed files, or every step from `target` on
         (1 = newest, 2 = the one before, or a commit prefix), and tell the model so with the
@@ -334,82 +303,6 @@ class Conversation(Hooks):
         self.add_note(undo_note(restored))
         self.writer.event("undo", **undo_event(restored))
         return restored
-
-    # -- what the UI reads and changes, so it never reaches into the agent ---------------------
-
-    @property
-    def messages(self) -> list[Message]:
-        return self.agent.messages
-
-    @property
-    def backend_name(self) -> str:
-        return self.agent.backend.name
-
-    @property
-    def context_window(self) -> int | None:
-        return self.keeper.window
-
-    @property
-    def policy(self) -> ApprovalPolicy:
-        return self.agent.policy  # the REPL's approval prompt adds "always" answers to it
-
-    @property
-    def approval_mode(self) -> ApprovalMode:
-        return self.agent.policy.mode
-
-    @property
-    def sandboxed(self) -> bool:
-        return self.agent.workspace.sandbox is not None
-
-    def set_approval_mode(self, mode: ApprovalMode) -> None:
-        """`/approval MODE`, with the tools it allows. Full-auto needs the OS sandbox, as at
-        start-up: a session that fell back to none (a person approved every command) gets one
-        now, or this raises with the reason and the mode stays."""
-        from minimax_agent.session.runner import sandbox_for
-        from tools import default_tools
-        from tools.modes import ApprovalMode
-
-        workspace = self.agent.workspace
-        # a sandbox set to "off" is the user's choice to run without one
-        if mode is ApprovalMode.FULL_AUTO and not self.sandboxed and self.settings.sandbox != "off":
-            unattended = dataclasses.replace(self.settings.safety, approval=mode)
-            workspace.sandbox = sandbox_for(unattended, workspace.root, interactive=True)
-            self.agent.policy.sandboxed = workspace.sandbox is not None
-        self.agent.policy.mode = mode
-        self.agent.tools = default_tools(read_only=mode is ApprovalMode.READ_ONLY)
-
-    def set_tracer(self, tracer: Hooks | None) -> None:
-        """`/trace`: the trace records go to `tracer` from the next model exchange on; None
-        stops them."""
-        self._out = Tee(self.display, tracer)
-
-    def switch_model(self, model: str) -> None:
-        """`/model NAME`: the same settings with another model, and the backend they load.
-
-        The old backend is closed first: a second local model rarely fits beside the first (on
-        a 48 GB card the load would fail). If the new one cannot be loaded, the old one is
-        loaded again and the error raised; should that fail too, the conversation keeps the
-        closed backend, whose next step fails with a BackendError."""
-        from minimax_agent.backends import load_backend
-        from minimax_agent.errors import USER_ERRORS
-
-        settings = self.settings.model_copy(update={"model": model})
-        self.agent.backend.close()
-        try:
-            backend = load_backend(settings)
-        except BaseException:
-            with contextlib.suppress(*USER_ERRORS):  # the first error is the one to show
-                self.set_backend(load_backend(self.settings))
-            raise
-        self.set_backend(backend)
-        self.settings = settings
-
-    def backups(self) -> list[Checkpoint]:
-        return self.checkpoints.backups() if self.checkpoints else []
-
-    def diff_against_head(self) -> str | None:
-        """The changes against HEAD, new files included; None outside a git repository."""
-        return self.checkpoints.diff_against_head() if self.checkpoints else None
 
     # -- switching ---------------------------------------------------------------------------
 
@@ -425,16 +318,6 @@ class Conversation(Hooks):
         self._seal()
         self.checkpoints = self._open_checkpoints()
 
-    def set_backend(self, backend: Backend) -> None:
-        from minimax_agent.session.runner import command_env_for
-
-        self.agent.backend = backend
-        # the new backend's key joins the redactor and leaves the commands' environment
-        self.agent.workspace.command_env = command_env_for(self.settings, backend)
-        self.keeper.backend = backend
-        self.keeper.window = self._window()
-        self.keeper.forget()
-
     def close(self) -> None:
         """Save the session and free the backend (its model, its connections)."""
         try:
@@ -442,13 +325,6 @@ class Conversation(Hooks):
             self.writer.close()
         finally:
             self.agent.backend.close()
-
-
-def restore_checkpoint(
-    checkpoints: Checkpoints, target: str | None, *, force: bool = False
-) -> Restored:
-    """Undo to `target` (see `Checkpoints.find`); the REPL and `minimax-agent undo` share it."""
-    return checkpoints.restore(checkpoints.find(target), force=force)
 
 
 def _usage_fields(values: dict[str, Any]) -> dict[str, Any]:

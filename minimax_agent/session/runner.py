@@ -61,7 +61,7 @@ def build_agent(
     workspace.git_hooks = settings.git_hooks
     workspace.sandbox = sandbox_for(settings.safety, workspace.root, interactive=interactive)
     backend = load_backend(settings)
-    workspace.command_env = command_env_for(settings, backend)
+    workspace.command_env = command_env_for(settings.safety, backend)
     return Agent(
         backend,
         default_tools(read_only=settings.approval is ApprovalMode.READ_ONLY),
@@ -99,10 +99,11 @@ def sandbox_for(settings: SafetySettings, root: Path, *, interactive: bool) -> S
     return sandbox
 
 
-def command_env_for(settings: Settings, backend: Backend) -> dict[str, str]:
-    """The environment the run's commands get (tools/environment.py); first the run's own
-    secrets, the resolved provider key and its secret headers, join the Redactor, so every
-    output redacts them and no variable that carries them reaches a command."""
+def command_env_for(safety: SafetySettings, backend: Backend) -> dict[str, str]:
+    """The environment the run's commands get (tools/environment.py), with the variables the
+    user passes through (`safety.pass_env`); first the run's own secrets, the resolved
+    provider key and its secret headers, join the Redactor, so every output redacts them and
+    no variable that carries them reaches a command."""
     import os
 
     from minimax_agent import redact
@@ -112,7 +113,7 @@ def command_env_for(settings: Settings, backend: Backend) -> dict[str, str]:
     # headers), rather than the provider being resolved a second time here
     redact.add_secrets(*backend.secrets())
     return command_environment(
-        os.environ, secret_values=redact.current().secrets, pass_env=settings.pass_env
+        os.environ, secret_values=redact.current().secrets, pass_env=safety.pass_env
     )
 
 

@@ -18,8 +18,6 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from minimax_agent.errors import ExitCode, MinimaxAgentError
-
 GITLINK = "160000"  # a nested repository: never written or deleted by an undo
 _WHY = {"A": "created", "D": "deleted", "M": "changed", "T": "changed"}
 
@@ -88,30 +86,15 @@ class UndoPlan:
     kept: list[str] = field(default_factory=list)
 
 
-class CheckpointError(MinimaxAgentError):
-    """A checkpoint could not be taken or restored."""
-
-
-class UndoConflictError(CheckpointError):
-    """Undo would overwrite or delete files the user changed after the step being undone."""
-
-    exit_code = ExitCode.NOT_DONE
-
-    def __init__(self, checkpoint: Checkpoint, conflicts: list[Conflict]) -> None:
-        self.checkpoint = checkpoint
-        self.conflicts = conflicts
-        self.headline = (
-            f"not undone: {len(conflicts)} file(s) changed after the step being undone, "
-            "and undoing would discard that work"
-        )
-        listed = ", ".join(f"{shown(c.path)} ({describe_conflict(c)})" for c in conflicts)
-        super().__init__(f"{self.headline}: {listed}")
-
-
 def describe_conflict(conflict: Conflict) -> str:
     if conflict.why == "ignored":
         return "on disk again, where git ignores it"
     return f"{conflict.why} since the step"
+
+
+def listed_conflicts(conflicts: list[Conflict]) -> str:
+    """The conflicts in one line, as UndoConflictError's message lists them."""
+    return ", ".join(f"{shown(c.path)} ({describe_conflict(c)})" for c in conflicts)
 
 
 def shown(path: str) -> str:

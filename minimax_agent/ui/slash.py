@@ -150,7 +150,8 @@ def _undo_asking(repl: Repl, target: str | None) -> Restored | None:
     """Undo; if that would discard the user's own later changes, list them and ask first."""
     from prompt_toolkit import prompt
 
-    from minimax_agent.session.checkpoints import UndoConflictError, describe_conflict, shown
+    from minimax_agent.errors import UndoConflictError
+    from minimax_agent.session.checkpoints import describe_conflict, shown
 
     try:
         return repl.conv.undo(target)

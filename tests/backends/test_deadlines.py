@@ -32,7 +32,7 @@ pytestmark = pytest.mark.timeout(180)  # a regression hangs; it must not hang th
 
 
 def fix(
-    run_cli: RunCli,
+    invoke_cli: RunCli,
     tmp_path: Path,
     server: FakeOpenAIServer,
     *extra: str,
@@ -42,7 +42,7 @@ def fix(
     repo = tmp_path / "repo"
     if not repo.exists():
         make_repo(repo, {"notes.txt": "hello\n"})
-    return run_cli(
+    return invoke_cli(
         "fix",
         "say hello",
         "-C",
@@ -99,11 +99,11 @@ def test_the_deadline_is_checked_at_pieces_that_complete_no_line() -> None:
 
 
 def test_keepalive_comments_forever_end_the_run_at_turn_timeout(
-    tmp_path: Path, run_cli: RunCli, fake_server: ServerFactory
+    tmp_path: Path, invoke_cli: RunCli, fake_server: ServerFactory
 ) -> None:
     server = fake_server("vllm-parser")
     server.add(Turn(text="never sent", keepalive_forever=True))
-    proc = fix(run_cli, tmp_path, server, MINIMAX_AGENT_TURN_TIMEOUT_S="1.5")
+    proc = fix(invoke_cli, tmp_path, server, MINIMAX_AGENT_TURN_TIMEOUT_S="1.5")
     assert proc.returncode == 3, proc.stderr
     result = report(proc)
     assert result["status"] == "backend_error"
@@ -113,12 +113,12 @@ def test_keepalive_comments_forever_end_the_run_at_turn_timeout(
 
 
 def test_max_wall_s_cuts_a_stream_that_keeps_itself_alive(
-    tmp_path: Path, run_cli: RunCli, fake_server: ServerFactory
+    tmp_path: Path, invoke_cli: RunCli, fake_server: ServerFactory
 ) -> None:
     server = fake_server("openrouter")  # its own `: OPENROUTER PROCESSING` comments as well
     server.add(Turn(text="never sent", keepalive_forever=True))
     proc = fix(
-        run_cli,
+        invoke_cli,
         tmp_path,
         server,
         "--model",
@@ -204,12 +204,12 @@ def test_stalls_stop_being_retried_when_their_budget_is_spent(
 
 
 def test_a_stalling_endpoint_exits_3_through_the_cli(
-    tmp_path: Path, run_cli: RunCli, fake_server: ServerFactory
+    tmp_path: Path, invoke_cli: RunCli, fake_server: ServerFactory
 ) -> None:
     server = fake_server("vllm-parser")
     server.add(*[Turn(text="late", stall_s=3600) for _ in range(2)])
     proc = fix(
-        run_cli,
+        invoke_cli,
         tmp_path,
         server,
         MINIMAX_AGENT_READ_TIMEOUT_S="0.3",
@@ -237,12 +237,12 @@ def test_an_empty_200_reply_is_retried_then_exits_3(
     reply: Raw | Turn,
     why: str,
     tmp_path: Path,
-    run_cli: RunCli,
+    invoke_cli: RunCli,
     fake_server: ServerFactory,
 ) -> None:
     server = fake_server("vllm-parser")
     server.add(reply, reply)
-    proc = fix(run_cli, tmp_path, server, MINIMAX_AGENT_MAX_RETRIES="1")
+    proc = fix(invoke_cli, tmp_path, server, MINIMAX_AGENT_MAX_RETRIES="1")
     assert proc.returncode == 3, proc.stderr
     result = report(proc)
     assert result["status"] == "backend_error"
@@ -252,11 +252,11 @@ def test_an_empty_200_reply_is_retried_then_exits_3(
 
 
 def test_an_empty_reply_then_an_answer_is_done(
-    tmp_path: Path, run_cli: RunCli, fake_server: ServerFactory
+    tmp_path: Path, invoke_cli: RunCli, fake_server: ServerFactory
 ) -> None:
     server = fake_server("vllm-parser")
     server.add(Raw({}), ANSWER)
-    proc = fix(run_cli, tmp_path, server)
+    proc = fix(invoke_cli, tmp_path, server)
     assert proc.returncode == 0, proc.stderr
     assert report(proc)["final_answer"].strip() == "All done."
 
@@ -265,11 +265,11 @@ def test_an_empty_reply_then_an_answer_is_done(
 
 
 def test_a_turn_cut_off_by_max_tokens_is_truncated_exit_1(
-    tmp_path: Path, run_cli: RunCli, fake_server: ServerFactory
+    tmp_path: Path, invoke_cli: RunCli, fake_server: ServerFactory
 ) -> None:
     server = fake_server("vllm-parser")
     server.add(Turn(reasoning="Let me write it.", text="The answer is", finish_reason="length"))
-    proc = fix(run_cli, tmp_path, server, "--max-tokens", "50")
+    proc = fix(invoke_cli, tmp_path, server, "--max-tokens", "50")
     assert proc.returncode == 1, proc.stderr
     result = report(proc)
     assert result["status"] == "truncated" and result["exit_code"] == 1
@@ -278,11 +278,11 @@ def test_a_turn_cut_off_by_max_tokens_is_truncated_exit_1(
 
 
 def test_a_cut_off_answer_says_so_in_text_output(
-    tmp_path: Path, run_cli: RunCli, fake_server: ServerFactory
+    tmp_path: Path, invoke_cli: RunCli, fake_server: ServerFactory
 ) -> None:
     server = fake_server("vllm-parser")
     server.add(Turn(reasoning="Hmm, first I", finish_reason="length"))
-    proc = fix(run_cli, tmp_path, server, "--output-format", "text")
+    proc = fix(invoke_cli, tmp_path, server, "--output-format", "text")
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     assert (
@@ -299,11 +299,11 @@ def test_a_cut_off_answer_says_so_in_text_output(
     ],
 )
 def test_a_turn_that_ends_inside_its_reasoning_is_asked_again_once_then_truncated(
-    mode: str, turn: Turn, tmp_path: Path, run_cli: RunCli, fake_server: ServerFactory
+    mode: str, turn: Turn, tmp_path: Path, invoke_cli: RunCli, fake_server: ServerFactory
 ) -> None:
     server = fake_server(mode)
     server.add(turn, turn)
-    proc = fix(run_cli, tmp_path, server)
+    proc = fix(invoke_cli, tmp_path, server)
     assert proc.returncode == 1, proc.stderr
     result = report(proc)
     assert result["status"] == "truncated"
@@ -312,11 +312,11 @@ def test_a_turn_that_ends_inside_its_reasoning_is_asked_again_once_then_truncate
 
 
 def test_a_reasoning_only_turn_is_asked_again_without_it_in_the_history(
-    tmp_path: Path, run_cli: RunCli, fake_server: ServerFactory
+    tmp_path: Path, invoke_cli: RunCli, fake_server: ServerFactory
 ) -> None:
     server = fake_server("vllm-parser")
     server.add(Turn(reasoning="Only thinking."), ANSWER)
-    proc = fix(run_cli, tmp_path, server)
+    proc = fix(invoke_cli, tmp_path, server)
     assert proc.returncode == 0, proc.stderr
     assert report(proc)["final_answer"].strip() == "All done."
     first, second = server.chat_requests

@@ -46,10 +46,10 @@ SCRIPT = [
 
 
 def fix(
-    run_cli: RunCli, repo: Path, url: str, mode: str, *extra: str, key: str = KEY
+    invoke_cli: RunCli, repo: Path, url: str, mode: str, *extra: str, key: str = KEY
 ) -> subprocess.CompletedProcess[str]:
     flags, env = FLAGS[mode]
-    return run_cli(
+    return invoke_cli(
         "fix",
         "fix the typo in notes.txt",
         "-C",
@@ -68,12 +68,12 @@ def assistant_and_tools(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_fix_reads_edits_and_finishes_with_reasoning_sent_back_exactly(
-    mode: str, tmp_path: Path, run_cli: RunCli, fake_server: ServerFactory
+    mode: str, tmp_path: Path, invoke_cli: RunCli, fake_server: ServerFactory
 ) -> None:
     repo = make_repo(tmp_path / "repo", {"notes.txt": "teh cat sat\n"})
     server = fake_server(mode)
     server.add(*SCRIPT)
-    proc = fix(run_cli, repo, server.url, mode, "--output-format", "json")
+    proc = fix(invoke_cli, repo, server.url, mode, "--output-format", "json")
     assert proc.returncode == 0, proc.stderr
     assert (repo / "notes.txt").read_text() == "the cat sat\n"
     result = json.loads(proc.stdout)
@@ -119,11 +119,11 @@ def test_fix_reads_edits_and_finishes_with_reasoning_sent_back_exactly(
 
 
 def test_bad_key_exits_3_with_one_clear_line(
-    tmp_path: Path, run_cli: RunCli, fake_server: ServerFactory
+    tmp_path: Path, invoke_cli: RunCli, fake_server: ServerFactory
 ) -> None:
     repo = make_repo(tmp_path / "repo", {"notes.txt": "x\n"})
     server = fake_server("openrouter")
-    proc = fix(run_cli, repo, server.url, "openrouter", key="sk-wrong")
+    proc = fix(invoke_cli, repo, server.url, "openrouter", key="sk-wrong")
     assert proc.returncode == 3
     lines = [line for line in proc.stderr.splitlines() if "check your API key" in line]
     assert len(lines) == 1
@@ -142,12 +142,12 @@ def test_bad_key_exits_3_with_one_clear_line(
     ids=["429-retry-after", "500", "truncated-stream"],
 )
 def test_a_transient_fault_is_retried_and_the_run_finishes(
-    tmp_path: Path, run_cli: RunCli, fake_server: ServerFactory, fault: Fault | Turn
+    tmp_path: Path, invoke_cli: RunCli, fake_server: ServerFactory, fault: Fault | Turn
 ) -> None:
     repo = make_repo(tmp_path / "repo", {"notes.txt": "teh cat sat\n"})
     server = fake_server("vllm-parser")
     server.add(fault, *SCRIPT)
-    proc = fix(run_cli, repo, server.url, "vllm-parser")
+    proc = fix(invoke_cli, repo, server.url, "vllm-parser")
     assert proc.returncode == 0, proc.stderr
     assert (repo / "notes.txt").read_text() == "the cat sat\n"
     assert len(server.chat_requests) == 4
@@ -155,18 +155,18 @@ def test_a_transient_fault_is_retried_and_the_run_finishes(
     assert server.chat_requests[0].body == server.chat_requests[1].body
 
 
-def test_a_dead_endpoint_is_a_backend_error_that_says_so(tmp_path: Path, run_cli: RunCli) -> None:
+def test_a_dead_endpoint_is_a_backend_error_that_says_so(tmp_path: Path, invoke_cli: RunCli) -> None:
     repo = make_repo(tmp_path / "repo", {"notes.txt": "x\n"})
     # port 9 (discard) on localhost: nothing listens, so the connection is refused at once
     dead = "http://127.0.0.1:9/v1"
-    proc = run_cli("fix", "t", "-C", str(repo), "--provider", "vllm", "--base-url", dead)
+    proc = invoke_cli("fix", "t", "-C", str(repo), "--provider", "vllm", "--base-url", dead)
     assert proc.returncode == 3, proc.stderr
     assert f"cannot reach {dead}/models" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_a_missing_key_is_a_usage_error(tmp_path: Path, run_cli: RunCli) -> None:
+def test_a_missing_key_is_a_usage_error(tmp_path: Path, invoke_cli: RunCli) -> None:
     repo = make_repo(tmp_path / "repo", {"notes.txt": "x\n"})
-    proc = run_cli("fix", "t", "-C", str(repo), "--provider", "nvidia", env={"NVIDIA_API_KEY": ""})
+    proc = invoke_cli("fix", "t", "-C", str(repo), "--provider", "nvidia", env={"NVIDIA_API_KEY": ""})
     assert proc.returncode == 2
     assert "nvidia needs an API key: set NVIDIA_API_KEY" in proc.stderr
 

@@ -40,9 +40,9 @@ def fake_server() -> Iterator[ServerFactory]:
 
 
 def fix(
-    run_cli: RunCli, repo: Path, server: FakeOpenAIServer, *extra: str
+    invoke_cli: RunCli, repo: Path, server: FakeOpenAIServer, *extra: str
 ) -> subprocess.CompletedProcess[str]:
-    return run_cli(
+    return invoke_cli(
         "fix",
         "look at notes.txt",
         "-C",
@@ -86,7 +86,7 @@ def test_repair_joins_pairs_and_replaces_lone_surrogates() -> None:
 def test_surrogates_from_the_endpoint_are_repaired_and_nothing_is_lost(
     output: str,
     tmp_path: Path,
-    run_cli: RunCli,
+    invoke_cli: RunCli,
     isolated_home: Path,
     fake_server: ServerFactory,
 ) -> None:
@@ -101,7 +101,7 @@ def test_surrogates_from_the_endpoint_are_repaired_and_nothing_is_lost(
         ),
         Turn(reasoning="ok", text="Done \udc80 with it."),
     )
-    proc = fix(run_cli, repo, server, "--output-format", output)
+    proc = fix(invoke_cli, repo, server, "--output-format", output)
     no_traceback(proc)
     assert proc.returncode == 0, proc.stderr
     # The next request carried the first turn back: the pair joined, the lone half replaced.
@@ -123,12 +123,12 @@ def test_surrogates_from_the_endpoint_are_repaired_and_nothing_is_lost(
 
 @pytest.mark.parametrize("output", ["text", "json", "stream-json"])
 def test_lone_surrogates_from_any_backend_reach_the_session_file_repaired(
-    output: str, tmp_path: Path, run_cli: RunCli, isolated_home: Path
+    output: str, tmp_path: Path, invoke_cli: RunCli, isolated_home: Path
 ) -> None:
     # The scripted backend does not repair anything: the writers must.
     repo = make_repo(tmp_path / "repo", {"notes.txt": "hello\n"})
     script = write_script(tmp_path / "s.json", [f"r \ud800</think>\n\nHalf \udbff {HALVES} done."])
-    proc = run_cli(
+    proc = invoke_cli(
         "fix", "x", "-C", str(repo), "--backend", f"scripted:{script}", "--output-format", output
     )
     no_traceback(proc)
@@ -146,7 +146,7 @@ def test_lone_surrogates_from_any_backend_reach_the_session_file_repaired(
 
 
 def test_native_arguments_nested_100000_deep_go_back_to_the_model_as_an_error(
-    tmp_path: Path, run_cli: RunCli, fake_server: ServerFactory
+    tmp_path: Path, invoke_cli: RunCli, fake_server: ServerFactory
 ) -> None:
     repo = make_repo(tmp_path / "repo", {"notes.txt": "hello\n"})
     server = fake_server("vllm-parser")
@@ -161,7 +161,7 @@ def test_native_arguments_nested_100000_deep_go_back_to_the_model_as_an_error(
         ),
         Turn(text="I will stop."),
     )
-    proc = fix(run_cli, repo, server, "--output-format", "json")
+    proc = fix(invoke_cli, repo, server, "--output-format", "json")
     no_traceback(proc)
     assert proc.returncode == 0, proc.stderr
     calls = json.loads(proc.stdout)["tool_calls"]
@@ -173,7 +173,7 @@ def test_native_arguments_nested_100000_deep_go_back_to_the_model_as_an_error(
 
 
 def test_xml_arguments_nested_100000_deep_go_back_to_the_model_as_an_error(
-    tmp_path: Path, run_cli: RunCli, fake_server: ServerFactory
+    tmp_path: Path, invoke_cli: RunCli, fake_server: ServerFactory
 ) -> None:
     repo = make_repo(tmp_path / "repo", {"notes.txt": "hello\n"})
     server = fake_server("vllm-inline")
@@ -187,7 +187,7 @@ def test_xml_arguments_nested_100000_deep_go_back_to_the_model_as_an_error(
         Turn(raw_content=f"<think>\nCommit it.\n</think>\n\n{block}"),
         Turn(reasoning="It failed.", text="I will stop."),
     )
-    proc = fix(run_cli, repo, server, "--output-format", "json")
+    proc = fix(invoke_cli, repo, server, "--output-format", "json")
     no_traceback(proc)
     assert proc.returncode == 0, proc.stderr
     (call,) = json.loads(proc.stdout)["tool_calls"]
@@ -210,10 +210,10 @@ def test_xml_arguments_nested_100000_deep_go_back_to_the_model_as_an_error(
     ],
 )
 def test_a_malformed_base_url_is_one_line_and_exit_2(
-    url: str, why: str, tmp_path: Path, run_cli: RunCli
+    url: str, why: str, tmp_path: Path, invoke_cli: RunCli
 ) -> None:
     repo = make_repo(tmp_path / "repo", {"notes.txt": "hello\n"})
-    proc = run_cli("fix", "x", "-C", str(repo), "--base-url", url, "--sandbox", "off")
+    proc = invoke_cli("fix", "x", "-C", str(repo), "--base-url", url, "--sandbox", "off")
     no_traceback(proc)
     assert proc.returncode == 2, proc.stderr
     (line,) = proc.stderr.strip().splitlines()

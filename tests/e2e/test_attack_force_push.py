@@ -68,7 +68,7 @@ def test_the_attack_is_real(tmp_path: Path) -> None:
     assert git(remote, "rev-parse", "main").strip() != shared
 
 
-def test_full_auto_run_cannot_force_push(tmp_path: Path, run_cli: RunCli) -> None:
+def test_full_auto_run_cannot_force_push(tmp_path: Path, invoke_cli: RunCli) -> None:
     repo, remote, shared = _diverged_clone(tmp_path)
     half = len(ATTACKS) // 2
     steps = [
@@ -77,7 +77,7 @@ def test_full_auto_run_cannot_force_push(tmp_path: Path, run_cli: RunCli) -> Non
         "Blocked.\n</think>\n\nThe pushes were not allowed.",
     ]
     script = write_script(tmp_path / "script.json", steps)
-    proc = run_cli(
+    proc = invoke_cli(
         "fix",
         "push my branch",
         "-C",

@@ -31,7 +31,7 @@ from minimax_agent.backends import local_model
 from minimax_agent.cli.models import models_app
 from minimax_agent.config import Settings
 from quantize.errors import QuantizeUsageError
-from quantize.footprint import file_footprint, m21_footprint
+from quantize.footprint import file_footprint, m2_footprint
 from quantize.hardware import GB_S, GIB, GPU_PRESETS, measure_cpu_bandwidth, parse_size
 from quantize.plan import Hardware, PlanRequest, plan_fit
 from quantize.tiny import write_tiny_model
@@ -87,11 +87,11 @@ def test_bad_sizes(text: str) -> None:
     ],
 )
 def test_named_quant_sizes(quant: str, low: float, high: float) -> None:
-    assert low < m21_footprint(quant).total < high
+    assert low < m2_footprint(quant).total < high
 
 
 def test_m21_shape() -> None:
-    m = m21_footprint("Q8_0")  # 8.5 bits per weight: bytes x 8 / 8.5 = params
+    m = m2_footprint("Q8_0")  # 8.5 bits per weight: bytes x 8 / 8.5 = params
     assert m.experts * 8 / 8.5 == pytest.approx(224_680_476_672, rel=1e-6)
     assert m.attention * 8 / 8.5 == pytest.approx(2_730_491_904, rel=1e-6)
     assert (m.output + m.embeddings) * 8 / 8.5 == pytest.approx(2 * 614_596_608, rel=1e-6)
@@ -110,7 +110,7 @@ def test_q4km_on_l40s_64k_q8_fits_with_46_cpu_expert_layers() -> None:
       = 3_292_628_990 B at 864 GB/s = 3.8109 ms; CPU reads 46 x 2_174_327_193 x 8/256
       = 3_125_595_340 B at 80 GB/s = 39.0699 ms; 1 / 42.8808 ms = 23.32 tok/s.
     """
-    plan = plan_fit(PlanRequest(m21_footprint("Q4_K_M"), l40s(), ctx=65536, kv_type="q8_0"))
+    plan = plan_fit(PlanRequest(m2_footprint("Q4_K_M"), l40s(), ctx=65536, kv_type="q8_0"))
     assert plan.fits
     assert plan.gpu["kv_cache"] == 8_841_592_832
     assert plan.gpu_expert_layers == 16
@@ -139,7 +139,7 @@ def test_q4km_on_l40s_full_context_f16_does_not_fit_and_says_use_q8_kv() -> None
       = 118_856_168_210 B <= 120 GiB: fits. Halving the context also fits, but the lighter KV
       type costs less quality, so it comes first.
     """
-    plan = plan_fit(PlanRequest(m21_footprint("Q4_K_M"), l40s(), ctx=196608, kv_type="f16"))
+    plan = plan_fit(PlanRequest(m2_footprint("Q4_K_M"), l40s(), ctx=196608, kv_type="f16"))
     assert not plan.fits
     assert plan.gpu_shortfall == pytest.approx(5_976_144_690, abs=64)
     assert plan.agent_flags == [] and plan.server_flags == []
@@ -159,7 +159,7 @@ def test_iq2m_on_a_96gb_card_is_all_on_the_gpu() -> None:
     """
     p = GPU_PRESETS["rtx-pro-6000"]
     hw = Hardware(p.name, p.memory, p.bandwidth, 128 * GIB, 80 * GB_S)
-    plan = plan_fit(PlanRequest(m21_footprint("IQ2_M"), hw, ctx=32768, kv_type="q8_0"))
+    plan = plan_fit(PlanRequest(m2_footprint("IQ2_M"), hw, ctx=32768, kv_type="q8_0"))
     assert plan.fits
     assert plan.cpu_moe == 0 and plan.gpu_expert_layers == 62
     assert plan.gpu_used == pytest.approx(83_725_320_576, abs=64)
@@ -169,7 +169,7 @@ def test_iq2m_on_a_96gb_card_is_all_on_the_gpu() -> None:
 
 def test_bigger_quant_on_small_card_advises_a_smaller_quant() -> None:
     hw = l40s(ram=64 * GIB)
-    plan = plan_fit(PlanRequest(m21_footprint("Q4_K_M"), hw, ctx=32768, kv_type="q8_0"))
+    plan = plan_fit(PlanRequest(m2_footprint("Q4_K_M"), hw, ctx=32768, kv_type="q8_0"))
     assert not plan.fits and plan.ram_shortfall > 0 and plan.gpu_shortfall == 0
     assert plan.advice[0].change == "quant" and plan.advice[0].fits
 
@@ -194,14 +194,14 @@ def test_cpu_only_plan_for_a_file(tiny_gguf: Path) -> None:
     ],
 )
 def test_bad_requests(changes: dict[str, object], message: str) -> None:
-    req = PlanRequest(m21_footprint("Q4_K_M"), l40s(), **changes)  # type: ignore[arg-type]
+    req = PlanRequest(m2_footprint("Q4_K_M"), l40s(), **changes)  # type: ignore[arg-type]
     with pytest.raises(QuantizeUsageError, match=message):
         plan_fit(req)
 
 
 def test_unknown_quant() -> None:
     with pytest.raises(QuantizeUsageError, match="unknown quant 'Q9_K'"):
-        m21_footprint("Q9_K")
+        m2_footprint("Q9_K")
 
 
 # ---- the command -----------------------------------------------------------------------------
@@ -231,7 +231,7 @@ def test_named_quant_flag_finds_the_pulled_model(
     pulled = root / "unsloth/MiniMax-M2.1-GGUF/Q4_K_M/MiniMax-M2.1-Q4_K_M-00001-of-00001.gguf"
     pulled.parent.mkdir(parents=True)
     write_tiny_model(pulled, chat_template=tiny_template())
-    plan = plan_fit(PlanRequest(m21_footprint("Q4_K_M"), l40s(), ctx=65536))
+    plan = plan_fit(PlanRequest(m2_footprint("Q4_K_M"), l40s(), ctx=65536))
     name = plan.agent_flags[plan.agent_flags.index("--model") + 1]
     assert local_model(Settings(model=name)) == str(pulled)
     # what plan printed before: taken for a path, and no such file

@@ -1,5 +1,5 @@
 """Fixtures for `minimax-agent review`: git repos with a planted bug on a branch, scripts of
-model steps, and a runner for the real CLI."""
+model steps, and a runner for the real CLI (in process: a review needs no process of its own)."""
 
 from __future__ import annotations
 
@@ -146,8 +146,10 @@ Review = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture
-def review(run_cli: RunCli, tmp_path: Path) -> Review:
-    """Run `minimax-agent review -C REPO --backend scripted:...` with the given steps."""
+def review(invoke_cli: RunCli, tmp_path: Path) -> Review:
+    """Run `minimax-agent review -C REPO --backend scripted:...` with the given steps, through
+    CliRunner: the same flags, outputs and exit codes as a subprocess, at a fraction of the
+    cost (`-C` names the repository, so the test's own cwd never matters)."""
     counter = iter(range(1000))
 
     def run(
@@ -158,7 +160,7 @@ def review(run_cli: RunCli, tmp_path: Path) -> Review:
             script = write_script(tmp_path / f"script-{next(counter)}.json", steps)
             extra = ["--backend", f"scripted:{script}"]
         base_env = {"GITHUB_STEP_SUMMARY": ""}
-        return run_cli("review", "-C", str(repo), *extra, *args, env={**base_env, **(env or {})})
+        return invoke_cli("review", "-C", str(repo), *extra, *args, env={**base_env, **(env or {})})
 
     return run
 

@@ -142,7 +142,7 @@ def test_diff_unidiff_cannot_parse_exits_3(review: Review, tmp_path: Path) -> No
 
 
 def test_unexpected_error_exits_3_with_one_line(
-    review: Review, run_cli: RunCli, repo: Path, tmp_path: Path
+    review: Review, invoke_cli: RunCli, repo: Path, tmp_path: Path
 ) -> None:
     # a broken `git` (a real program on PATH, our code untouched) reports a work tree path
     # holding a NUL byte, which no code of ours expects: that is a failed review, not findings
@@ -168,7 +168,7 @@ def test_unexpected_error_exits_3_with_one_line(
     ]
     script = write_script(tmp_path / "verbose.json", [calls(finish())])
     args = ("-C", str(repo), "--backend", f"scripted:{script}", "--base", "main")
-    verbose = run_cli("-v", "review", *args, env=env)  # -v is the root option
+    verbose = invoke_cli("-v", "review", *args, env=env)  # -v is the root option
     assert verbose.returncode == 3
     assert "Traceback (most recent call last)" in verbose.stderr
     assert verbose.stderr.splitlines()[-1] == (

@@ -151,7 +151,7 @@ def test_sessions_do_not_share_checkpoints(tmp_path: Path, isolated_home: Path) 
 
 
 def test_undo_skips_steps_that_changed_nothing(repo: Path) -> None:
-    from minimax_agent.session.conversation import restore_checkpoint
+    from minimax_agent.session.undo_record import restore_checkpoint
 
     checkpoints = open_checkpoints(repo)
     checkpoints.take("before step 1: edit_file calc.py")

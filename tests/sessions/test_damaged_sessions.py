@@ -21,9 +21,9 @@ def sessions_dir(home: Path) -> Path:
     return home / ".state" / "minimax-agent" / "sessions"
 
 
-def run_fix(run_cli: RunCli, repo: Path, tmp_path: Path, *extra: str) -> Any:
+def run_fix(invoke_cli: RunCli, repo: Path, tmp_path: Path, *extra: str) -> Any:
     script = write_script(tmp_path / "s.json", ["r</think>\n\nThe answer is 42."])
-    proc = run_cli(
+    proc = invoke_cli(
         "fix",
         "what is the answer?",
         "-C",
@@ -39,9 +39,9 @@ def run_fix(run_cli: RunCli, repo: Path, tmp_path: Path, *extra: str) -> Any:
 
 
 @pytest.fixture
-def good(repo: Path, tmp_path: Path, run_cli: RunCli, isolated_home: Path) -> Path:
+def good(repo: Path, tmp_path: Path, invoke_cli: RunCli, isolated_home: Path) -> Path:
     """A real session file, written by a real run."""
-    assert run_fix(run_cli, repo, tmp_path).returncode == 0
+    assert run_fix(invoke_cli, repo, tmp_path).returncode == 0
     (path,) = sessions_dir(isolated_home).glob("*.jsonl")
     return path
 
@@ -111,17 +111,17 @@ DAMAGE: dict[str, Any] = {
 
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
 def test_sessions_list_show_and_continue_survive_a_damaged_file(
-    damage: str, good: Path, repo: Path, tmp_path: Path, run_cli: RunCli
+    damage: str, good: Path, repo: Path, tmp_path: Path, invoke_cli: RunCli
 ) -> None:
     bad = damaged_copy(good, damage, DAMAGE[damage](good))
 
-    listed = run_cli("sessions", "list", "--all", "--json")
+    listed = invoke_cli("sessions", "list", "--all", "--json")
     assert listed.returncode == 0, listed.stderr
     assert "Traceback" not in listed.stderr
     rows = json.loads(listed.stdout)
     ids = {row["id"] for row in rows}
     assert good.stem in ids  # the good session is unharmed
-    text = run_cli("sessions", "list", "-C", str(repo))
+    text = invoke_cli("sessions", "list", "-C", str(repo))
     assert text.returncode == 0 and "Traceback" not in text.stderr, text.stderr
     assert good.stem in text.stdout
 
@@ -136,14 +136,14 @@ def test_sessions_list_show_and_continue_survive_a_damaged_file(
     if damage.startswith("created"):
         assert "creation time is not a time" in listed.stderr
 
-    shown = run_cli("sessions", "show", row["id"])
+    shown = invoke_cli("sessions", "show", row["id"])
     assert shown.returncode == 0, shown.stderr
     assert "Traceback" not in shown.stderr
     assert "The answer is 42." in shown.stdout
 
     # --continue resumes the newest session of this workspace: the damaged one, when its
     # root survived; the good one otherwise
-    again = run_fix(run_cli, repo, tmp_path, "--continue")
+    again = run_fix(invoke_cli, repo, tmp_path, "--continue")
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["status"] == "done"
     continued = good if damage == "root-number" else bad
@@ -156,11 +156,11 @@ def test_sessions_list_show_and_continue_survive_a_damaged_file(
 
 
 def test_bad_usage_records_are_skipped_with_a_warning_and_the_good_ones_kept(
-    good: Path, repo: Path, tmp_path: Path, run_cli: RunCli
+    good: Path, repo: Path, tmp_path: Path, invoke_cli: RunCli
 ) -> None:
     lines = DAMAGE["bad-usage"](good)
     damaged_copy(good, "bad-usage", lines)
-    shown = run_cli("sessions", "show", "bad-usage")
+    shown = invoke_cli("sessions", "show", "bad-usage")
     assert shown.returncode == 0 and "Traceback" not in shown.stderr, shown.stderr
     assert shown.stderr.count("skipping a bad usage record") == 5
     # the one good usage record is still counted

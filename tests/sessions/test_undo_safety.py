@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from minimax_agent.errors import UsageError
-from minimax_agent.session.checkpoints import Checkpoints, UndoConflictError
+from minimax_agent.errors import UndoConflictError, UsageError
+from minimax_agent.session.checkpoints import Checkpoints
 from minimax_agent.session.store import latest_session
 from tests.conftest import RunCli, git, make_repo, write_script
 from tests.sessions.conftest import CALC, invoke

@@ -346,7 +346,7 @@ def path_without_bwrap(tmp_path: Path) -> str:
     return str(bin_dir)
 
 
-def test_fix_refuses_in_one_line_without_a_sandbox(tmp_path: Path, run_cli: RunCli) -> None:
+def test_fix_refuses_in_one_line_without_a_sandbox(tmp_path: Path, invoke_cli: RunCli) -> None:
     repo = make_repo(tmp_path / "repo", {"README.md": "# demo\n"})
     call = (
         '<minimax:tool_call>\n<invoke name="run_command">\n'
@@ -355,28 +355,28 @@ def test_fix_refuses_in_one_line_without_a_sandbox(tmp_path: Path, run_cli: RunC
     script = write_script(tmp_path / "script.json", ["r</think>\n\n" + call, "r</think>\n\nok"])
     env = {"PATH": path_without_bwrap(tmp_path)}
     args = ["fix", "x", "-C", str(repo), "--backend", f"scripted:{script}"]
-    refused = run_cli(*args, env=env)
+    refused = invoke_cli(*args, env=env)
     assert refused.returncode == 2, refused.stderr
     assert refused.stderr.strip().count("\n") == 0 and "Traceback" not in refused.stderr
     assert "bwrap was not found on PATH" in refused.stderr
     assert "--sandbox off" in refused.stderr
     assert not (repo / "ran.txt").exists()
     # the way out it names works
-    allowed = run_cli(*args, "--sandbox", "off", env=env)
+    allowed = invoke_cli(*args, "--sandbox", "off", env=env)
     assert allowed.returncode == 0, allowed.stderr
     assert (repo / "ran.txt").read_text() == "ran\n"
 
 
-def test_doctor_reports_the_sandbox(tmp_path: Path, run_cli: RunCli, isolated_home: Path) -> None:
+def test_doctor_reports_the_sandbox(tmp_path: Path, invoke_cli: RunCli, isolated_home: Path) -> None:
     (isolated_home / ".ssh").mkdir()
-    proc = run_cli("doctor", "-C", str(tmp_path), "--no-tiny", "--json")
+    proc = invoke_cli("doctor", "-C", str(tmp_path), "--no-tiny", "--json")
     checks = {c["name"]: c for c in json.loads(proc.stdout)["checks"]}
     sandbox = checks["sandbox"]
     assert sandbox["status"] == "ok", sandbox
     assert sandbox["data"]["mechanism"] == "bubblewrap" and sandbox["data"]["available"]
     assert str(isolated_home / ".ssh") in sandbox["data"]["hidden"]
     assert "network off" in sandbox["detail"] and "workspace-write" in sandbox["detail"]
-    missing = run_cli(
+    missing = invoke_cli(
         "doctor", "-C", str(tmp_path), "--no-tiny", "--json", env={"PATH": str(tmp_path)}
     )
     checks = {c["name"]: c for c in json.loads(missing.stdout)["checks"]}

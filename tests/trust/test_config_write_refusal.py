@@ -34,7 +34,7 @@ def workspace_of_a_run(root: Path, tmp_path: Path) -> Workspace:
     return agent.workspace
 
 
-def test_fix_in_auto_edit_cannot_plant_a_project_config(tmp_path: Path, run_cli: RunCli) -> None:
+def test_fix_in_auto_edit_cannot_plant_a_project_config(tmp_path: Path, invoke_cli: RunCli) -> None:
     """The replay: the model writes .minimax-agent.toml, then edits it, then tries a detour."""
     repo = make_repo(tmp_path / "repo", {".minimax-agent.toml": "max_steps = 10\n", "a.py": ""})
     steps = [
@@ -52,7 +52,7 @@ def test_fix_in_auto_edit_cannot_plant_a_project_config(tmp_path: Path, run_cli:
         "r</think>\n\nDone.",
     ]
     script = write_script(tmp_path / "s.json", steps)
-    proc = run_cli(
+    proc = invoke_cli(
         "fix", "x", "-C", str(repo), "--backend", f"scripted:{script}", "--approval", "auto-edit",
         "--output-format", "json", "--max-steps", "10",
     )  # fmt: skip

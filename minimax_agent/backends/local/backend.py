@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from minimax_agent.backends.local.plan import LoadPlan
     from minimax_agent.backends.local.splice import Prompt
     from minimax_agent.config import Settings
+    from minimax_agent.config_sections import GenerationSettings, LocalSettings
     from minimax_agent.messages import Message, ToolSpec
 
 log = logging.getLogger("minimax_agent")
@@ -82,18 +83,29 @@ class LocalBackend(Backend):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LocalBackend:
+        return cls.from_sections(
+            settings.generation, settings.local, max_tokens=settings.limits.max_tokens
+        )
+
+    @classmethod
+    def from_sections(
+        cls, generation: GenerationSettings, local: LocalSettings, *, max_tokens: int | None
+    ) -> LocalBackend:
+        """Load `generation.model` as `local` says, sampling as `generation` says; `max_tokens`
+        (the run's limit) caps every turn."""
         from minimax_agent.backends.local.plan import plan as make_plan
 
-        if not settings.model:
+        if not generation.model:
             raise ConfigError("the local backend needs a model: --model PATH.gguf")
-        if settings.tool_choice == "required" and not settings.constrain_tools:
+        if local.tool_choice == "required" and not local.constrain_tools:
             raise ConfigError("tool_choice 'required' needs --constrain-tools on the local backend")
-        template = _read_template(settings.chat_template) if settings.chat_template else None
-        plan = make_plan(settings.local, Path(settings.model).expanduser())
+        template = _read_template(local.chat_template) if local.chat_template else None
+        plan = make_plan(local, Path(generation.model).expanduser())
         for note in plan.notes:
             log.info("local model: %s", note)
-        model = NativeModel(plan.params)
+        # chosen before the load, so an unknown format never leaves a model in memory
         dialect = dialect_for(architecture=plan.summary.architecture)
+        model = NativeModel(plan.params)
         if template is None:
             template = model.chat_template()
         if not template:
@@ -113,12 +125,12 @@ class LocalBackend(Backend):
             log.warning("cpu-moe: no expert tensor matched; nothing was kept in system RAM")
         options = Options(
             sampling=SamplingParams(
-                settings.temperature, settings.top_k, settings.top_p, settings.seed
+                generation.temperature, generation.top_k, generation.top_p, generation.seed
             ),
-            max_tokens=settings.max_tokens,
-            constrain_tools=settings.constrain_tools,
-            tool_choice=settings.tool_choice,
-            constrain_max_chars=settings.constrain_max_chars,
+            max_tokens=max_tokens,
+            constrain_tools=local.constrain_tools,
+            tool_choice=local.tool_choice,
+            constrain_max_chars=local.constrain_max_chars,
         )
         return cls(model, template, options, plan, dialect)
 

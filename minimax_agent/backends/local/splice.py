@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from minimax_agent.dialect.chat_template import TemplateError
+from minimax_agent.errors import TemplateError
 from minimax_agent.messages import AssistantMessage, Message, ToolSpec
 
 if TYPE_CHECKING:

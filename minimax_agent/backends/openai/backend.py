@@ -26,7 +26,7 @@ from minimax_agent.backends.openai.wire import build_body
 from minimax_agent.dialect import dialect_for
 from minimax_agent.errors import BackendError, ConfigError
 from minimax_agent.events import Event, Finish
-from minimax_agent.providers import Provider, resolve_provider
+from minimax_agent.providers import Provider, known_context_window, model_id, resolve_provider
 
 if TYPE_CHECKING:
     from minimax_agent.config import Settings
@@ -58,7 +58,8 @@ class OpenAIBackend(Backend):
     ) -> None:
         self.provider = provider
         self.name = f"openai:{provider.name}"
-        self._model = model or provider.config.model
+        # `--model M2.5` names the family member; the preset knows its id for it
+        self._model = model_id(provider.name, model or provider.config.model)
         self.temperature, self.top_p, self.top_k = temperature, top_p, top_k
         self.max_retries = max_retries
         self.retry_backoff_s = retry_backoff_s
@@ -116,12 +117,13 @@ class OpenAIBackend(Backend):
 
     @property
     def context_window(self) -> int | None:
-        """Tokens the model takes: the preset's figure for its own model, else what `/models`
+        """Tokens the model takes: the preset's figure for its own model or a family model it
+        knows the id of (`providers.MODEL_IDS`), else what `/models`
         advertises for this one (vLLM and SGLang `max_model_len`, OpenRouter
         `context_length`), else None (unknown: only an overflow error triggers compaction)."""
-        config = self.provider.config
-        if config.context_window and self._model in (None, config.model):
-            return config.context_window
+        known = known_context_window(self.provider, self._model)
+        if known:
+            return known
         try:
             model = self.model
             entries = self.transport.model_entries() or []

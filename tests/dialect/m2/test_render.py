@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from minimax_agent.dialect.chat_template import TemplateError, render_prompt
+from minimax_agent.dialect.chat_template import render_prompt
 from minimax_agent.dialect.m2.template import default_template
+from minimax_agent.errors import TemplateError
 from minimax_agent.messages import (
     AssistantMessage,
     Message,

@@ -1,0 +1,314 @@
+"""Incremental parser for M3 output: reasoning, visible text and `]<]minimax[>[<tool_call>` blocks.
+
+Feed it text as it streams; it returns events as soon as they are certain, and holds back only
+what the text to come can still change. Deltas are verbatim: joined, the reasoning and text
+deltas give back every character outside the tags, and a tag without the namespace prefix
+(`<tool_call>` named in prose, `<path>` inside a string value) is text.
+
+- Where the output starts (`start`): inside the reasoning (the prompt ended with `<mm:think>`),
+  in the visible text (it ended with `</mm:think>`: thinking disabled), or undecided (adaptive
+  thinking, or a remote server's content): then it is reasoning if it opens with `<mm:think>`,
+  or if a `</mm:think>` comes before any `<mm:think>`; until one of them, or a tool call,
+  decides, it is held.
+- The reasoning ends at the first `</mm:think>`; a tool call inside it is reasoning.
+- A block opens at the prefixed `<tool_call>` only when an `<invoke name="...">` (or the block's
+  close) follows it after blanks; otherwise it is text.
+- Inside an invoke every prefixed tag opens or closes an element (`values.py` types them); a
+  close that does not match, text outside any element, an invoke that never closes: the call is
+  an error the model gets back, never a crash, and nothing it wrote is dropped from `raw`.
+
+Time is linear in the output: the lexer looks at each character a bounded number of times, and
+element text is only appended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import Enum
+from typing import Any, Literal
+
+from minimax_agent.dialect.call_ids import new_call_id
+from minimax_agent.dialect.json_args import ArgumentError
+from minimax_agent.dialect.m3.tags import BLOCK, BLOCK_OPEN, INVOKE, INVOKE_CLOSE, Lexer, Tag
+from minimax_agent.dialect.m3.values import Node, type_members
+from minimax_agent.events import Event, ReasoningDelta, TextDelta, ToolCall
+from minimax_agent.messages import AssistantMessage, ToolSpec
+
+Start = Literal["reasoning", "text", "undecided"]
+
+
+class _State(Enum):
+    START = "start"  # not yet known whether the text so far is reasoning
+    REASONING = "reasoning"
+    TEXT = "text"
+    BLOCK = "block"  # inside the block, between invokes
+    INVOKE = "invoke"
+
+
+class _Invoke:
+    """One invoke as it streams: its name, the elements still open, the finished ones."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.open: list[Node] = []
+        self.members: list[Node] = []
+        self.problems: list[str] = []
+
+
+class StreamParser:
+    """Parse one assistant turn of the M3 format."""
+
+    def __init__(self, tools: Sequence[ToolSpec] = (), *, start: Start = "reasoning") -> None:
+        # None: no tools declared, so any name is accepted and every value stays text.
+        self._schemas = {t.name: t.parameters for t in tools} if tools else None
+        self._state = {"reasoning": _State.REASONING, "text": _State.TEXT}.get(start, _State.START)
+        self._leading = start == "reasoning"  # only blanks so far: a stray <mm:think> is a tag
+        self._lexer = Lexer(self._on_text, self._on_tag)
+        self._raw: list[str] = []
+        self._reasoning: list[str] = []
+        self._text: list[str] = []
+        self.calls: list[ToolCall] = []
+        self._events: list[Event] = []
+        self._held: list[str] = []  # START: text whose kind is not decided yet
+        self._held_blank = True
+        self._opener: list[str] | None = None  # a block open and the blanks after it
+        self._invoke: _Invoke | None = None
+        self._finished = False
+
+    @property
+    def raw(self) -> str:
+        return "".join(self._raw)
+
+    @property
+    def reasoning(self) -> str:
+        return "".join(self._reasoning)
+
+    @property
+    def text(self) -> str:
+        return "".join(self._text)
+
+    def feed(self, chunk: str) -> list[Event]:
+        self._raw.append(chunk)
+        events: list[Event] = []
+        self._events = events
+        self._lexer.feed(chunk)
+        return events
+
+    def reasoning_elsewhere(self) -> list[Event]:
+        """The endpoint sends the reasoning in a field of its own, so the content is visible
+        text: what is held back while that was unknown is shown now."""
+        events: list[Event] = []
+        self._events = events
+        self._decide_text()
+        return events
+
+    def finish(self) -> list[Event]:
+        """Decide whatever is held back, with what the stream gave."""
+        events: list[Event] = []
+        if self._finished:
+            return events
+        self._finished = True
+        self._events = events
+        self._lexer.feed("", final=True)
+        if self._invoke is not None:
+            self._end_invoke(closed=False)
+            self._state = _State.TEXT
+        if self._opener is not None:
+            opener, self._opener = self._opener, None
+            self._plain("".join(opener))
+        self._decide_text()
+        return events
+
+    def message(self, **provider_fields: object) -> AssistantMessage:
+        """The assistant turn as it enters history, raw text kept byte for byte. The template
+        writes reasoning and text with no layout around them, so they are kept as generated."""
+        return AssistantMessage(
+            content=self.text,
+            reasoning=self.reasoning,
+            tool_calls=[ToolCall(id=c.id, name=c.name, arguments=c.arguments) for c in self.calls],
+            raw=self.raw,
+            provider_fields=dict(provider_fields),
+        )
+
+    # -- tokens from the lexer ------------------------------------------------------------------
+
+    def _on_text(self, text: str) -> None:
+        self._token(None, text)
+
+    def _on_tag(self, tag: Tag, text: str) -> None:
+        self._token(tag, text)
+
+    def _token(self, tag: Tag | None, text: str) -> None:
+        state = self._state
+        if state is _State.INVOKE:
+            self._invoke_token(tag, text)
+        elif state is _State.REASONING:
+            self._reasoning_token(tag, text)
+        elif state is _State.BLOCK:
+            self._block_token(tag, text)
+        else:
+            self._text_token(tag, text)
+
+    def _reasoning_token(self, tag: Tag | None, text: str) -> None:
+        if tag is not None and tag.think and tag.closing:
+            self._state, self._leading = _State.TEXT, False
+            return
+        if self._leading:
+            if tag is not None and tag.think:  # the prompt already opened the reasoning
+                self._leading = False
+                return
+            self._leading = tag is None and text.isspace()
+        self._reason(text)
+
+    def _text_token(self, tag: Tag | None, text: str) -> None:
+        """START and TEXT: visible text (or, in START, text not yet known to be visible)."""
+        if self._opener is not None:
+            if tag is None and text.isspace():
+                self._opener.append(text)
+                return
+            opener, self._opener = self._opener, None
+            if tag is not None and (_is_invoke_head(tag) or tag.is_close(BLOCK)):
+                self._decide_text()
+                self._state = _State.BLOCK
+                self._block_token(tag, text)
+                return
+            self._plain("".join(opener))  # the block open came before no invoke
+        if tag is not None and tag.is_open(BLOCK):
+            self._opener = [text]
+            return
+        if self._state is _State.START and tag is not None and tag.think:
+            if tag.closing or self._held_blank:
+                held, self._held = "".join(self._held), []
+                if held:
+                    self._reason(held)
+                self._state = _State.TEXT if tag.closing else _State.REASONING
+                return
+            self._decide_text()  # a <mm:think> after text: the text is not reasoning
+        self._plain(text)
+
+    def _block_token(self, tag: Tag | None, text: str) -> None:
+        if tag is None and text.isspace():
+            return  # layout between invokes
+        if tag is not None and _is_invoke_head(tag):
+            self._invoke = _Invoke(tag.attr("name") or "")
+            self._state = _State.INVOKE
+            return
+        self._state = _State.TEXT
+        if tag is not None and tag.is_close(BLOCK):
+            return
+        self._text_token(tag, text)  # text after the calls, in a block that never closed
+
+    def _invoke_token(self, tag: Tag | None, text: str) -> None:
+        invoke = self._invoke
+        assert invoke is not None
+        if tag is None or tag.think:  # element text; a reasoning tag in a value is text too
+            if invoke.open:
+                invoke.open[-1].text.append(text)
+            elif not text.isspace():
+                invoke.problems.append(f"text outside any argument: {text.strip()[:40]!r}")
+            return
+        if _is_invoke_head(tag):  # the next invoke began before this one closed
+            self._end_invoke(closed=False)
+            self._state = _State.BLOCK
+            self._block_token(tag, text)
+            return
+        if not tag.closing:
+            invoke.open.append(Node(tag.name))
+            return
+        if invoke.open and invoke.open[-1].name == tag.name:
+            node = invoke.open.pop()
+            (invoke.open[-1].children if invoke.open else invoke.members).append(node)
+        elif tag.name == INVOKE:
+            if invoke.open:
+                invoke.problems.append(f"<{invoke.open[-1].name}> is never closed")
+            self._end_invoke(closed=True)
+            self._state = _State.BLOCK
+        elif tag.name == BLOCK:
+            self._end_invoke(closed=False)
+            self._state = _State.TEXT
+        else:
+            inside = f"<{invoke.open[-1].name}>" if invoke.open else "the invoke"
+            invoke.problems.append(f"</{tag.name}> closes nothing open in {inside}")
+
+    # -- output ---------------------------------------------------------------------------------
+
+    def _end_invoke(self, *, closed: bool) -> None:
+        invoke = self._invoke
+        assert invoke is not None
+        self._invoke = None
+        call = _build_call(invoke, self._schemas, closed=closed)
+        self.calls.append(call)
+        self._events.append(call)
+
+    def _decide_text(self) -> None:
+        """START ends as visible text."""
+        if self._state is not _State.START:
+            return
+        held, self._held = "".join(self._held), []
+        self._state = _State.TEXT
+        if held:
+            self._show(held)
+
+    def _plain(self, text: str) -> None:
+        if self._state is _State.START:
+            self._held.append(text)
+            self._held_blank = self._held_blank and text.isspace()
+        else:
+            self._show(text)
+
+    def _reason(self, text: str) -> None:
+        self._reasoning.append(text)
+        self._events.append(ReasoningDelta(text))
+
+    def _show(self, text: str) -> None:
+        self._text.append(text)
+        self._events.append(TextDelta(text))
+
+
+def _is_invoke_head(tag: Tag) -> bool:
+    return tag.is_open(INVOKE) and tag.attr("name") is not None
+
+
+def _untyped(members: list[Node]) -> dict[str, Any]:
+    try:
+        return type_members(members, {}, {})
+    except ArgumentError:
+        return {}
+
+
+def _build_call(
+    invoke: _Invoke, schemas: dict[str, dict[str, Any]] | None, *, closed: bool
+) -> ToolCall:
+    name = invoke.name
+    if not closed:
+        what = f"the call to {name!r}" if name else "a tool call"
+        error = (
+            f"malformed tool call: the output ended inside {what} before {INVOKE_CLOSE}; "
+            f"write the complete {BLOCK_OPEN} block again"
+        )
+        return ToolCall(new_call_id(), name, _untyped(invoke.members), error)
+    if not name:
+        error = 'malformed tool call: <invoke> needs name="TOOL"'
+        return ToolCall(new_call_id(), "", _untyped(invoke.members), error)
+    if schemas is not None and name not in schemas:
+        known = ", ".join(sorted(schemas))
+        error = f"unknown tool {name!r}; known: {known}"
+        return ToolCall(new_call_id(), name, _untyped(invoke.members), error)
+    schema = (schemas or {}).get(name) or {}
+    problems = list(invoke.problems)
+    try:
+        arguments = type_members(invoke.members, schema, schema)
+    except (ArgumentError, RecursionError) as exc:
+        arguments = _untyped(invoke.members)
+        problems.append(str(exc) or "arguments nested too deep")
+    bad = f"bad arguments for {name}: " + "; ".join(problems) if problems else None
+    return ToolCall(new_call_id(), name, arguments, bad)
+
+
+def parse_complete(
+    text: str, tools: Sequence[ToolSpec] = (), *, start: Start = "reasoning"
+) -> tuple[list[Event], AssistantMessage]:
+    """Parse a whole turn at once (non-streaming endpoints, tests)."""
+    parser = StreamParser(tools, start=start)
+    events = parser.feed(text) + parser.finish()
+    return events, parser.message()
