@@ -28,7 +28,12 @@ tiny.py: fillers built by their own merges; the grammar's tags as tokens, capped
 as a real model's output does: otherwise a server that re-tokenizes a turn would lose its cache
 inside it for reasons that have nothing to do with the echo.
 
-Run: .venv/bin/python benchmarks/prefix_reuse.py [--model PATH] [--steps 20]
+`--dialect m3` runs the same session in the M3 format, on the tiny `minimax-m3` bench model
+(quantize/tiny_m3.py): columns 1 and 2 only. llama-cpp-python and llama-server render the GGUF's
+template without our `thinking_mode`, so their prompts would not be the ones our M3 grammar and
+parser expect; the output says they were skipped.
+
+Run: .venv/bin/python benchmarks/prefix_reuse.py [--model PATH] [--steps 20] [--dialect m3]
 Target: ours within 1.05x of the tokens added. On the 2-core CPU machine the whole run takes about
 15 minutes, most of it llama-cpp-python, which applies the grammar to the whole vocabulary at
 every token (`--skip-llama-cpp-python` leaves it out).
@@ -251,6 +256,7 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=4096)
     parser.add_argument("--n-ctx", type=int, default=16384)
     parser.add_argument("--skip-llama-cpp-python", action="store_true")
+    parser.add_argument("--dialect", choices=("m2", "m3"), default="m2", help="model format")
     parser.add_argument(
         "--llama-server",
         type=Path,
@@ -262,19 +268,26 @@ def main() -> None:
     from minimax_agent.backends.local import LocalBackend
     from minimax_agent.backends.local.plan import default_threads
     from minimax_agent.config import Settings
-    from minimax_agent.dialect import dialect_for
+    from minimax_agent.dialect import dialect_named
     from minimax_agent.messages import AssistantMessage
-    from quantize.tiny import ARCH, write_tiny_model
+    from quantize.tiny import write_tiny_model
+    from quantize.tiny_m3 import write_tiny_m3_model
     from tools import default_tools
 
     threads = args.threads or default_threads()
     rows: list[tuple[str, int, int, int]] = []
     server_note = ""
-    template = dialect_for(architecture=ARCH).default_template()
-    with tempfile.TemporaryDirectory() as tmp:
-        model = args.model or write_tiny_model(
-            Path(tmp) / "bench.gguf", "bench", chat_template=template
+    skipped: list[str] = []
+    if args.dialect != "m2":
+        # Both peers render the GGUF's template without our thinking_mode (see the docstring).
+        skipped = (
+            ["llama-cpp-python", "llama-server"] if args.llama_server else ["llama-cpp-python"]
         )
+        args.skip_llama_cpp_python, args.llama_server = True, None
+    write = {"m2": write_tiny_model, "m3": write_tiny_m3_model}[args.dialect]
+    template = dialect_named(args.dialect).default_template()
+    with tempfile.TemporaryDirectory() as tmp:
+        model = args.model or write(Path(tmp) / "bench.gguf", "bench", chat_template=template)
         ours = LocalBackend.from_settings(
             Settings(
                 model=str(model),
@@ -352,7 +365,7 @@ def main() -> None:
             print(f"llama-server tokens added per step: {added_per_step(usages)}", file=sys.stderr)
             server_note = f"llama-server /metrics prompt_tokens_total over the run: {metered}"
 
-    print(f"model {model.name}, {threads} threads, up to {args.steps} steps")
+    print(f"model {model.name} ({args.dialect}), {threads} threads, up to {args.steps} steps")
     print(f"{'session':34} {'steps':>5} {'tokens added':>13} {'evaluated':>10} {'ratio':>7}")
     for name, n, add, ev in rows:
         print(f"{name:34} {n:5} {add:13} {ev:10} {ev / max(add, 1):7.3f}")
@@ -362,6 +375,8 @@ def main() -> None:
     )
     if server_note:
         print(server_note)
+    for name in skipped:
+        print(f"{name}: skipped for --dialect {args.dialect} (renders without our thinking_mode)")
     print("target: minimax-agent and llama-server within 1.05x of the tokens added")
 
 

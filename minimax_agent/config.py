@@ -41,6 +41,7 @@ from minimax_agent.config_sections import (
     LocalSettings,
     SafetySettings,
     SandboxLevel,
+    ThinkingMode,
     section_of,
 )
 from minimax_agent.errors import ConfigError
@@ -68,6 +69,10 @@ class Settings(BaseSettings):
     top_p: float = 0.95
     top_k: int = 40
     seed: int | None = Field(default=None, description="Sampling seed (local backend).")
+    # The model's format (a `minimax_agent.dialect.REGISTRY` key: m2, m3) when its GGUF
+    # architecture or endpoint name does not say it right, and M3's thinking_mode.
+    dialect: str | None = Field(default=None, description="Model format: m2 or m3.")
+    thinking: ThinkingMode | None = Field(default=None, description="M3 thinking mode.")
     # The local llama.cpp backend (chosen when `model` is a .gguf file); see
     # minimax_agent/backends/local/. None means: decide from the model and the machine.
     n_ctx: int | None = Field(default=None, ge=256, description="Context size in tokens.")

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 KvType = Literal["f16", "q8_0", "q4_0"]
 SandboxLevel = Literal["read-only", "workspace-write", "off"]
+ThinkingMode = Literal["enabled", "disabled", "adaptive"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,6 +42,8 @@ class GenerationSettings:
     top_p: float
     top_k: int
     seed: int | None
+    dialect: str | None  # the model format (`dialect.REGISTRY` key); None: the model says
+    thinking: ThinkingMode | None  # M3's thinking_mode; None: the dialect's default
 
 
 @dataclass(frozen=True, kw_only=True)

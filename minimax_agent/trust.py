@@ -56,6 +56,8 @@ PROJECT_SAFE = frozenset(
         "top_p",
         "top_k",
         "seed",
+        "dialect",  # how the model's output is read, not where anything goes
+        "thinking",
         "n_ctx",
         "gpu_layers",
         "cpu_moe",

@@ -64,3 +64,47 @@ def model_in(text: str) -> M2Model | None:
         if at >= 0 and (end == len(low) or not (low[end].isalnum() or low[end] == ".")):
             hits.append(m)
     return max(hits, key=lambda m: len(m.name), default=None)
+
+
+# ---- the M3 format (MiniMax-M3, M3.1-Flash) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class M3Shape:
+    """What is published of an M3-format model's shape (MiniMax's model card, and llama.cpp's
+    `minimax-m3.cpp`, which names 60 layers `428B_A23B`)."""
+
+    total_params: int
+    active_params: int
+    n_layer: int
+    n_expert: int
+    n_expert_used: int
+    n_ctx_train: int
+
+
+M3_SHAPES: dict[str, M3Shape | None] = {
+    "MiniMax-M3": M3Shape(428 * 10**9, 23 * 10**9, 60, 128, 4, 1_048_576),
+    # M3.1-Flash (2026-10) speaks the M3 format, but its shape was not published where this
+    # could be checked: the planner says so instead of guessing (plan its GGUF file instead).
+    "MiniMax-M3.1-Flash": None,
+}
+
+
+def m3_name(name: str) -> str | None:
+    """The M3-format model `name` names (any case, with or without `MiniMax-`), else None."""
+    key = _key(name)
+    return next((n for n in M3_SHAPES if _key(n) == key), None)
+
+
+def m3_shape(name: str) -> M3Shape:
+    """The published shape of the M3 model `name`; a QuantizeUsageError when it is unknown."""
+    found = m3_name(name)
+    if found is None:
+        raise QuantizeUsageError(f"unknown model {name!r}; M3 models: {', '.join(M3_SHAPES)}")
+    shape = M3_SHAPES[found]
+    if shape is None:
+        raise QuantizeUsageError(
+            f"{found}: its shape (parameters, layers, experts) is not known to minimax-agent; "
+            "plan its GGUF file instead: models plan FILE.gguf"
+        )
+    return shape

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from quantize.errors import ModelFileError, QuantizeUsageError
-from quantize.family import DEFAULT_MODEL, m2_model
+from quantize.family import DEFAULT_MODEL, m2_model, m3_name, m3_shape
 
 M21_LAYERS = 62
 M21_EMBD = 3072
@@ -155,6 +155,51 @@ def m2_footprint(quant: str, model: str = DEFAULT_MODEL) -> ModelFootprint:
         expert_bytes_per_layer=(weights(M21_EXPERT_PARAMS_PER_LAYER),) * M21_LAYERS,
         quant=quant,
     )
+
+
+def m3_footprint(quant: str, model: str = "MiniMax-M3") -> ModelFootprint:
+    """An M3-format model at a named quant, from the published shape (`family.M3_SHAPES`).
+
+    Only totals are published: 428B parameters, 23B active, 60 layers, 128 routed experts with
+    4 active. So the routed experts' share follows from them (total - active = the 124 unused
+    experts of each layer), and everything else (embeddings, attention, shared experts, the
+    leading dense layers) is the active rest, placed like M2's attention. The KV cache assumes
+    M2's GQA (8 KV heads of 128), which `minimax-m3.cpp` says M3 keeps ("MiniMax-M2 style GQA");
+    its sparse-attention indexer keys (one 128-wide key a token a layer) are counted as a ninth
+    head. The whole file is then about 257 GB at Q4_K_M."""
+    shape = m3_shape(model)
+    quant = normalize_quant(quant)
+    bpw = QUANT_BPW[quant]
+
+    def weights(params: float) -> int:
+        return int(params * bpw / 8)
+
+    unused = shape.n_expert - shape.n_expert_used
+    per_expert_layer = (shape.total_params - shape.active_params) / (unused * shape.n_layer)
+    experts = per_expert_layer * shape.n_expert
+    rest = shape.total_params - experts * shape.n_layer
+    embeddings = M21_VOCAB * M21_EMBD  # M2's vocabulary and width: a small part of the rest
+    return ModelFootprint(
+        name=f"{m3_name(model)}-{quant}",
+        n_layer=shape.n_layer,
+        n_head_kv=M21_KV_HEADS + 1,
+        head_dim=M21_HEAD_DIM,
+        n_expert=shape.n_expert,
+        n_expert_used=shape.n_expert_used,
+        n_ctx_train=shape.n_ctx_train,
+        embeddings=weights(embeddings),
+        output=weights(embeddings),
+        attention=weights(rest - 2 * embeddings),
+        router=4 * (M21_EMBD * shape.n_expert + shape.n_expert) * shape.n_layer,
+        norms=4 * (M21_NORM_PARAMS_PER_LAYER * shape.n_layer + M21_EMBD),
+        expert_bytes_per_layer=(weights(experts),) * shape.n_layer,
+        quant=quant,
+    )
+
+
+def model_footprint(quant: str, model: str = DEFAULT_MODEL) -> ModelFootprint:
+    """A named model at a named quant: the M3 format's by its shape, the M2 family's by M2's."""
+    return m3_footprint(quant, model) if m3_name(model) else m2_footprint(quant, model)
 
 
 def file_footprint(path: str) -> ModelFootprint:

@@ -10,11 +10,13 @@ control tokens, and the chat template is the one the caller passes (the project'
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
+    import gguf
     import numpy as np
 
 ARCH = "minimax-m2"
@@ -36,6 +38,9 @@ _MERGES = (
     ("I", "t"),
     ("Ġ", "It"),
 )
+
+
+S = TypeVar("S", bound="TinyShape")
 
 
 @dataclass(frozen=True)
@@ -113,13 +118,18 @@ def _byte_alphabet() -> list[str]:
     return chars
 
 
-def build_vocab(n_vocab: int = 0) -> tuple[list[str], list[int], list[str]]:
-    """Tokens, token types and merges for the byte-level vocabulary (padded to `n_vocab`)."""
+def build_vocab(
+    n_vocab: int = 0,
+    control: tuple[str, ...] = CONTROL_TOKENS,
+    user_defined: tuple[str, ...] = USER_DEFINED_TOKENS,
+) -> tuple[list[str], list[int], list[str]]:
+    """Tokens, token types and merges for the byte-level vocabulary (padded to `n_vocab`),
+    with `control` and `user_defined` special tokens (M2's unless told; `tiny_m3` passes M3's)."""
     import gguf
 
     tokens = _byte_alphabet()
     types = [int(gguf.TokenType.NORMAL)] * len(tokens)
-    fixed = len(tokens) + len(_MERGES) + len(CONTROL_TOKENS) + len(USER_DEFINED_TOKENS)
+    fixed = len(tokens) + len(_MERGES) + len(control) + len(user_defined)
     fillers = _fillers(max(0, n_vocab - fixed))
     # The fillers' merges rank first, so that text a random model writes with them tokenizes
     # back into the same tokens (below).
@@ -127,10 +137,10 @@ def build_vocab(n_vocab: int = 0) -> tuple[list[str], list[int], list[str]]:
     merges += [f"{left} {right}" for left, right in _MERGES]
     tokens += [left + right for left, right in _MERGES]
     types += [int(gguf.TokenType.NORMAL)] * len(_MERGES)
-    for text in CONTROL_TOKENS:
+    for text in control:
         tokens.append(text)
         types.append(int(gguf.TokenType.CONTROL))
-    for text in USER_DEFINED_TOKENS:
+    for text in user_defined:
         tokens.append(text)
         types.append(int(gguf.TokenType.USER_DEFINED))
     tokens += fillers
@@ -174,29 +184,56 @@ def write_tiny_model(
     import gguf
     import numpy as np
 
+    shape = check_size(size, SIZES)
+    file_type, weight_dtype = weight_type(dtype)
+    rng = np.random.default_rng(seed)
+    tokens, types, merges = build_vocab(shape.n_vocab)
+
+    path = Path(path)
+    writer = gguf.GGUFWriter(path, ARCH)
+    writer.add_name(f"minimax-m2 {size} random (seed {seed})")
+    writer.add_file_type(file_type)
+    # llama.cpp sizes the expert tensors from feed_forward_length, as in the real M2 files.
+    add_shape(writer, shape, n_ff=shape.n_ff_exp)
+    add_tokenizer(writer, tokens, types, merges, chat_template)
+    arrays = _tensors(shape, len(tokens), rng, weight_dtype)
+    finish(writer, arrays, tokens, merges)
+    return path
+
+
+def check_size(size: str, sizes: Mapping[str, S]) -> S:
+    """The shape named `size` (QuantizeUsageError for a name not in `sizes`)."""
     from quantize.errors import QuantizeUsageError
 
-    if size not in SIZES:
-        choices = ", ".join(SIZES)
+    if size not in sizes:
+        choices = ", ".join(sizes)
         raise QuantizeUsageError(f"unknown tiny model size {size!r}; choose one of: {choices}")
+    return sizes[size]
+
+
+def weight_type(dtype: str) -> tuple[int, np.dtype[Any]]:
+    """The GGUF file type and the numpy type of the weight matrices for `dtype`."""
+    import gguf
+    import numpy as np
+
+    from quantize.errors import QuantizeUsageError
+
     file_types = {"f16": gguf.LlamaFileType.MOSTLY_F16, "f32": gguf.LlamaFileType.ALL_F32}
     if dtype not in file_types:
         choices = ", ".join(file_types)
         raise QuantizeUsageError(f"unknown tiny model dtype {dtype!r}; choose one of: {choices}")
-    weight_dtype: np.dtype[Any] = np.dtype(np.float32 if dtype == "f32" else np.float16)
-    shape = SIZES[size]
-    path = Path(path)
-    rng = np.random.default_rng(seed)
-    tokens, types, merges = build_vocab(shape.n_vocab)
+    return int(file_types[dtype]), np.dtype(np.float32 if dtype == "f32" else np.float16)
 
-    writer = gguf.GGUFWriter(path, ARCH)
-    writer.add_name(f"minimax-m2 {size} random (seed {seed})")
-    writer.add_file_type(int(file_types[dtype]))
+
+def add_shape(writer: gguf.GGUFWriter, shape: TinyShape, *, n_ff: int) -> None:
+    """The hyperparameters M2 and M3 share (M3 adds its own after them); `n_ff` is
+    feed_forward_length."""
+    import gguf
+
     writer.add_context_length(shape.n_ctx_train)
     writer.add_embedding_length(shape.n_embd)
     writer.add_block_count(shape.n_layer)
-    # llama.cpp sizes the expert tensors from feed_forward_length, as in the real M2 files.
-    writer.add_feed_forward_length(shape.n_ff_exp)
+    writer.add_feed_forward_length(n_ff)
     writer.add_expert_feed_forward_length(shape.n_ff_exp)
     writer.add_head_count(shape.n_head)
     writer.add_head_count_kv(shape.n_head_kv)
@@ -209,6 +246,15 @@ def write_tiny_model(
     writer.add_expert_used_count(shape.n_expert_used)
     writer.add_expert_gating_func(gguf.ExpertGatingFuncType.SIGMOID)
 
+
+def add_tokenizer(
+    writer: gguf.GGUFWriter,
+    tokens: list[str],
+    types: list[int],
+    merges: list[str],
+    chat_template: str,
+) -> None:
+    """The byte-level BPE tokenizer; M3 shares M2's pre-tokenizer, BOS and EOS texts."""
     writer.add_tokenizer_model("gpt2")
     writer.add_tokenizer_pre(ARCH)
     writer.add_token_list(tokens)
@@ -220,24 +266,29 @@ def write_tiny_model(
     writer.add_add_bos_token(False)
     writer.add_chat_template(chat_template)
 
-    arrays = _tensors(shape, len(tokens), rng, weight_dtype)
-    _silence(arrays, [tokens.index(left) for left in _merge_prefixes(merges)])
+
+def finish(
+    writer: gguf.GGUFWriter,
+    arrays: list[tuple[str, np.ndarray]],
+    tokens: list[str],
+    merges: list[str],
+) -> None:
+    """Silence the merge prefixes (below), write the tensors and close the file."""
+    silence(arrays, [tokens.index(left) for left in merge_prefixes(merges)])
     for name, array in arrays:
         writer.add_tensor(name, array)
-
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
-    return path
 
 
-def _merge_prefixes(merges: list[str]) -> set[str]:
+def merge_prefixes(merges: list[str]) -> set[str]:
     """The tokens a merge extends (`Qab` of `Qab c`), bytes aside."""
     return {left for left, _ in (m.split(" ") for m in merges) if len(left) > 1}
 
 
-def _silence(arrays: list[tuple[str, np.ndarray]], token_ids: list[int]) -> None:
+def silence(arrays: list[tuple[str, np.ndarray]], token_ids: list[int]) -> None:
     """Zero the output rows of `token_ids`, so a random model (top-k sampling) never writes them.
 
     These are the tokens a merge extends: written and followed by the right letter (`Qoz`, `x`),

@@ -21,6 +21,7 @@ from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Annotated, Any, get_type_hints
 
+from minimax_agent.dialect import REGISTRY as DIALECTS
 from tools.modes import ApprovalMode
 
 LOCAL_PANEL = "Local model (llama.cpp)"
@@ -123,6 +124,28 @@ ApiKeyEnv = Annotated[
         ("--api-key-env",),
         "Environment variable holding the API key (keys are never taken as flags).",
     ),
+]
+
+
+class ThinkingChoice(StrEnum):
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+    ADAPTIVE = "adaptive"
+
+
+# A name outside the registry is refused when the backend is built (exit 2), so a new dialect
+# needs no edit here.
+DialectOpt = Annotated[
+    str | None,
+    Flag(
+        ("--dialect",),
+        "Model format (default: from the GGUF's architecture or the model name).",
+        metavar="|".join(DIALECTS),
+    ),
+]
+Thinking = Annotated[
+    ThinkingChoice | None,
+    Flag(("--thinking",), "M3's thinking mode (default: enabled; M2 always reasons)."),
 ]
 
 # --- safety -----------------------------------------------------------------------------------
@@ -278,6 +301,8 @@ class EndpointFlags(FlagGroup):
     base_url: BaseUrl = None
     model: Model = None
     api_key_env: ApiKeyEnv = None
+    dialect: DialectOpt = None
+    thinking: Thinking = None
 
 
 @dataclass(frozen=True)

@@ -292,7 +292,7 @@ def _plan_request(
     # `pull` does not measure: bandwidth changes the predicted speed, never what fits.
     from quantize import hardware as hwmod
     from quantize.family import DEFAULT_MODEL
-    from quantize.footprint import file_footprint, m2_footprint
+    from quantize.footprint import file_footprint, model_footprint
     from quantize.plan import Hardware, PlanRequest
 
     if (file is None) == (quant is None):
@@ -302,7 +302,7 @@ def _plan_request(
     footprint = (
         file_footprint(str(file))
         if file is not None
-        else m2_footprint(str(quant), model or DEFAULT_MODEL)
+        else model_footprint(str(quant), model or DEFAULT_MODEL)
     )
 
     preset = hwmod.gpu_preset(gpu) if gpu else None

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import import_module
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from minimax_agent.events import Event, ToolCall
@@ -92,6 +92,28 @@ class Dialect(Protocol):
     @property
     def before_calls(self) -> str:
         """The layout the template writes between the text and the call block."""
+        ...
+
+    @property
+    def around_reasoning(self) -> tuple[str, str]:
+        """The layout the template writes after `think_open` and before `think_close` (M2:
+        a newline each; a server's reasoning field often keeps the second)."""
+        ...
+
+    @property
+    def thinking_mode(self) -> str | None:
+        """The template's `thinking_mode` this object renders with; None: the format has none
+        (M2 always reasons)."""
+        ...
+
+    def with_thinking(self, mode: str) -> Dialect:
+        """This format rendering with `thinking_mode` `mode` (`--thinking`); ValueError saying
+        why for a mode the format does not have."""
+        ...
+
+    def write_argument(self, value: Any) -> str:
+        """The text the template writes for one tool-call argument value (what the echo
+        compares with what the model wrote)."""
         ...
 
     # -- behaviour ------------------------------------------------------------------------------
@@ -178,6 +200,31 @@ def dialect_for(architecture: str | None = None, model_name: str | None = None) 
     return dialect_named(dialect_name(architecture, model_name))
 
 
+def choose_dialect(
+    architecture: str | None = None,
+    model_name: str | None = None,
+    *,
+    dialect: str | None = None,
+    thinking: str | None = None,
+) -> Dialect:
+    """The dialect a backend speaks: `dialect` (`--dialect`) when given, else the one the
+    architecture or model name picks (`dialect_for`); rendering with `thinking`
+    (`--thinking`) when given. A ConfigError for a name no entry has, or a thinking mode the
+    format does not have: M2 always reasons, so `--thinking disabled` with M2 is refused
+    rather than ignored (the user would pay for reasoning they asked not to get)."""
+    from minimax_agent.errors import ConfigError
+
+    if dialect is not None and dialect not in REGISTRY:
+        raise ConfigError(f"unknown dialect {dialect!r}; known: {', '.join(REGISTRY)}")
+    chosen = dialect_named(dialect or dialect_name(architecture, model_name))
+    if thinking is None:
+        return chosen
+    try:
+        return chosen.with_thinking(thinking)
+    except ValueError as exc:
+        raise ConfigError(f"--thinking {thinking}: {exc}") from None
+
+
 __all__ = [
     "ARCHITECTURES",
     "DEFAULT",
@@ -185,6 +232,7 @@ __all__ = [
     "Dialect",
     "Entry",
     "TurnParser",
+    "choose_dialect",
     "dialect_for",
     "dialect_name",
     "dialect_named",

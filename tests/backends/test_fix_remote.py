@@ -155,7 +155,9 @@ def test_a_transient_fault_is_retried_and_the_run_finishes(
     assert server.chat_requests[0].body == server.chat_requests[1].body
 
 
-def test_a_dead_endpoint_is_a_backend_error_that_says_so(tmp_path: Path, invoke_cli: RunCli) -> None:
+def test_a_dead_endpoint_is_a_backend_error_that_says_so(
+    tmp_path: Path, invoke_cli: RunCli
+) -> None:
     repo = make_repo(tmp_path / "repo", {"notes.txt": "x\n"})
     # port 9 (discard) on localhost: nothing listens, so the connection is refused at once
     dead = "http://127.0.0.1:9/v1"
@@ -166,7 +168,9 @@ def test_a_dead_endpoint_is_a_backend_error_that_says_so(tmp_path: Path, invoke_
 
 def test_a_missing_key_is_a_usage_error(tmp_path: Path, invoke_cli: RunCli) -> None:
     repo = make_repo(tmp_path / "repo", {"notes.txt": "x\n"})
-    proc = invoke_cli("fix", "t", "-C", str(repo), "--provider", "nvidia", env={"NVIDIA_API_KEY": ""})
+    proc = invoke_cli(
+        "fix", "t", "-C", str(repo), "--provider", "nvidia", env={"NVIDIA_API_KEY": ""}
+    )
     assert proc.returncode == 2
     assert "nvidia needs an API key: set NVIDIA_API_KEY" in proc.stderr
 

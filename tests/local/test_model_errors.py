@@ -52,6 +52,8 @@ def bad_models(tmp_path: Path, tiny: Path) -> dict[str, tuple[Path, str]]:
     }
 
 
+# a process of its own: llama.cpp writes its load errors to file descriptor 2, which CliRunner
+# does not capture, and "one error line" is about everything the user sees
 def test_bad_model_files_exit_3(tmp_path: Path, tiny_gguf: Path, run_cli: RunCli) -> None:
     repo = make_repo(tmp_path / "repo", {"a.py": "x = 1\n"})
     for name, (path, message) in bad_models(tmp_path, tiny_gguf).items():
@@ -63,28 +65,28 @@ def test_bad_model_files_exit_3(tmp_path: Path, tiny_gguf: Path, run_cli: RunCli
         assert len(lines) == 1, (name, proc.stderr)
 
 
-def test_doctor_reports_a_broken_model(tmp_path: Path, tiny_gguf: Path, run_cli: RunCli) -> None:
+def test_doctor_reports_a_broken_model(tmp_path: Path, tiny_gguf: Path, invoke_cli: RunCli) -> None:
     path = llama_arch_gguf(tmp_path / "llama.gguf")
-    proc = run_cli("doctor", "-C", str(tmp_path), "--model", str(path), "--no-tiny")
+    proc = invoke_cli("doctor", "-C", str(tmp_path), "--model", str(path), "--no-tiny")
     assert proc.returncode == 3
     assert "not a MiniMax model" in proc.stdout
 
 
 def test_configuration_errors_exit_2(
-    llama: Any, tmp_path: Path, tiny_gguf: Path, run_cli: RunCli
+    llama: Any, tmp_path: Path, tiny_gguf: Path, invoke_cli: RunCli
 ) -> None:
     repo = make_repo(tmp_path / "repo", {"a.py": "x = 1\n"})
     common = ("fix", "x", "-C", str(repo), "--model", str(tiny_gguf))
-    unforced = run_cli(*common, "--tool-choice", "required")
+    unforced = invoke_cli(*common, "--tool-choice", "required")
     assert unforced.returncode == 2 and "--constrain-tools" in unforced.stderr
-    missing = run_cli(*common, "--chat-template", str(tmp_path / "none.jinja"))
+    missing = invoke_cli(*common, "--chat-template", str(tmp_path / "none.jinja"))
     assert missing.returncode == 2 and "cannot read chat template" in missing.stderr
     (tmp_path / "broken.jinja").write_text("{% if %}")
-    broken = run_cli(*common, "--chat-template", str(tmp_path / "broken.jinja"))
+    broken = invoke_cli(*common, "--chat-template", str(tmp_path / "broken.jinja"))
     assert broken.returncode == 2 and "does not compile" in broken.stderr
-    bad_moe = run_cli(*common, "--cpu-moe", "some")
+    bad_moe = invoke_cli(*common, "--cpu-moe", "some")
     assert bad_moe.returncode == 2 and "cpu_moe" in bad_moe.stderr
-    no_fa = run_cli(*common, "--kv-type", "q8_0", "--no-flash-attn")
+    no_fa = invoke_cli(*common, "--kv-type", "q8_0", "--no-flash-attn")
     assert no_fa.returncode == 2 and "needs flash attention" in no_fa.stderr
     runs = (unforced, missing, broken, bad_moe, no_fa)
     assert all("Traceback" not in p.stderr for p in runs)
@@ -109,3 +111,18 @@ def test_missing_template_falls_back_with_a_warning(
     own.write_text(tiny_template().replace("You are a helpful assistant.", "Be brief."))
     backend = make_backend(chat_template=own)
     assert backend.template == own.read_text()
+
+
+def test_a_failed_local_step_says_what_it_sent(make_backend: Any) -> None:
+    """A turn that fails (here: a prompt longer than the context) carries the rendered prompt,
+    so `--trace` records it as it does an endpoint's request body."""
+    from minimax_agent.backends import Request
+    from minimax_agent.errors import ContextOverflowError
+    from tests.local.conftest import conversation
+
+    backend = make_backend(n_ctx=256)
+    task = "a much too long task " * 200
+    with pytest.raises(ContextOverflowError) as caught:
+        list(backend.stream(Request(messages=conversation(task))))
+    assert isinstance(caught.value.request, str)
+    assert task in caught.value.request and caught.value.request.startswith("]~!b[")

@@ -199,7 +199,9 @@ def test_the_summary_input_is_trimmed_to_fit(repo: Path) -> None:
     assert "request 0 " not in transcript  # the oldest go first
 
 
-def test_overflow_from_a_real_endpoint_via_fix(tmp_path: Path, repo: Path, invoke_cli: RunCli) -> None:
+def test_overflow_from_a_real_endpoint_via_fix(
+    tmp_path: Path, repo: Path, invoke_cli: RunCli
+) -> None:
     server = FakeOpenAIServer("vllm-parser", api_key="sk-test-0123456789").start()
     try:
         command = f"{sys.executable} -c \"print('x' * 3000)\""

@@ -27,10 +27,10 @@ from tests.sessions.conftest import CALC, invoke
 DONE = "r</think>\n\nDone."
 
 
-def fix(run_cli: RunCli, workspace: Path, tmp_path: Path, *steps: str) -> None:
+def fix(invoke_cli: RunCli, workspace: Path, tmp_path: Path, *steps: str) -> None:
     script = write_script(tmp_path / f"script-{len(list(tmp_path.glob('script-*')))}.json",
                           [*steps, DONE])  # fmt: skip
-    proc = run_cli(
+    proc = invoke_cli(
         "fix", "do it", "-C", str(workspace), "--backend", f"scripted:{script}", "--sandbox", "off"
     )
     assert proc.returncode == 0, proc.stderr
@@ -79,18 +79,18 @@ def ignored_files_intact(repo: Path) -> None:
     ids=["edited", "removed"],
 )
 def test_undo_keeps_files_that_were_ignored_when_gitignore_changes(
-    tmp_path: Path, ignored_repo: Path, run_cli: RunCli, unignore: str
+    tmp_path: Path, ignored_repo: Path, invoke_cli: RunCli, unignore: str
 ) -> None:
     repo = ignored_repo
     fix(
-        run_cli,
+        invoke_cli,
         repo,
         tmp_path,
         step(unignore),
         step(invoke("write_file", path="n.md", content="x")),
     )
     assert not (repo / ".gitignore").exists() or "nothing" in (repo / ".gitignore").read_text()
-    proc = run_cli("undo", "--to", "2", "-C", str(repo))  # both steps
+    proc = invoke_cli("undo", "--to", "2", "-C", str(repo))  # both steps
     assert proc.returncode == 0, proc.stderr
     ignored_files_intact(repo)
     assert (repo / ".gitignore").read_text() == "data/\n.env\nnode_modules/\n"
@@ -101,33 +101,33 @@ def test_undo_keeps_files_that_were_ignored_when_gitignore_changes(
 
 
 def test_one_step_at_a_time_keeps_them_too(
-    tmp_path: Path, ignored_repo: Path, run_cli: RunCli
+    tmp_path: Path, ignored_repo: Path, invoke_cli: RunCli
 ) -> None:
     repo = ignored_repo
     unignore = invoke("write_file", path=".gitignore", content="")
     fix(
-        run_cli,
+        invoke_cli,
         repo,
         tmp_path,
         step(unignore),
         step(invoke("write_file", path="n.md", content="x")),
     )
-    first = run_cli("undo", "-C", str(repo))
+    first = invoke_cli("undo", "-C", str(repo))
     assert first.returncode == 0 and "deleted n.md" in first.stdout, first.stderr
-    second = run_cli("undo", "-C", str(repo))
+    second = invoke_cli("undo", "-C", str(repo))
     assert second.returncode == 0 and "restored .gitignore" in second.stdout, second.stderr
     ignored_files_intact(repo)
 
 
 def test_an_ignored_file_the_agent_then_edits_goes_back_to_its_content_before_that_edit(
-    tmp_path: Path, ignored_repo: Path, run_cli: RunCli
+    tmp_path: Path, ignored_repo: Path, invoke_cli: RunCli
 ) -> None:
     repo = ignored_repo
     unignore = invoke("write_file", path=".gitignore", content="")
     clobber = invoke("run_command", command="echo overwritten > .env")
-    fix(run_cli, repo, tmp_path, step(unignore), step(clobber))
+    fix(invoke_cli, repo, tmp_path, step(unignore), step(clobber))
     assert (repo / ".env").read_text() == "overwritten\n"
-    proc = run_cli("undo", "--to", "2", "-C", str(repo))
+    proc = invoke_cli("undo", "--to", "2", "-C", str(repo))
     assert proc.returncode == 0, proc.stderr
     ignored_files_intact(repo)  # step 1 had made .env visible, so step 2's edit was recorded
 
@@ -136,7 +136,7 @@ def test_an_ignored_file_the_agent_then_edits_goes_back_to_its_content_before_th
 
 
 def test_undo_touches_nothing_outside_a_subdirectory_workspace(
-    tmp_path: Path, isolated_home: Path, run_cli: RunCli
+    tmp_path: Path, isolated_home: Path, invoke_cli: RunCli
 ) -> None:
     repo = make_repo(
         tmp_path / "mono",
@@ -152,9 +152,9 @@ def test_undo_touches_nothing_outside_a_subdirectory_workspace(
             "echo out > ../outside.txt",
         ]
     )
-    fix(run_cli, workspace, tmp_path, step(invoke("run_command", command=command)))
+    fix(invoke_cli, workspace, tmp_path, step(invoke("run_command", command=command)))
     (repo / "someone.txt").write_text("someone else's work, outside the workspace\n")
-    proc = run_cli("undo", "-C", str(workspace))
+    proc = invoke_cli("undo", "-C", str(workspace))
     assert proc.returncode == 0, proc.stderr
     assert (workspace / "api.py").read_text() == "v1\n" and not (workspace / "made.txt").exists()
     # outside the workspace: exactly as the step and "someone" left it
@@ -168,17 +168,17 @@ def test_undo_touches_nothing_outside_a_subdirectory_workspace(
 # -- the user's work after the step ----------------------------------------------------------
 
 
-def agent_edits(tmp_path: Path, repo: Path, run_cli: RunCli) -> None:
+def agent_edits(tmp_path: Path, repo: Path, invoke_cli: RunCli) -> None:
     edit = invoke("edit_file", path="calc.py", old_string="return a - b", new_string="return a + b")
     make = invoke("write_file", path="gen.py", content="generated\n")
     drop = invoke("run_command", command="rm README.md")
-    fix(run_cli, repo, tmp_path, step(edit, make, drop))
+    fix(invoke_cli, repo, tmp_path, step(edit, make, drop))
 
 
 def test_undo_refuses_over_later_user_work_and_force_keeps_a_backup(
-    tmp_path: Path, repo: Path, run_cli: RunCli
+    tmp_path: Path, repo: Path, invoke_cli: RunCli
 ) -> None:
-    agent_edits(tmp_path, repo, run_cli)
+    agent_edits(tmp_path, repo, invoke_cli)
     ref = git(repo, "for-each-ref", "--format=%(refname)", "refs/minimax-agent/checkpoints/")
     assert "after" in git(repo, "ls-tree", "--name-only", ref.strip())  # the step was sealed
     # the user's own work, after the run
@@ -188,7 +188,7 @@ def test_undo_refuses_over_later_user_work_and_force_keeps_a_backup(
     (repo / "README.md").write_text("user's new readme\n")
     state = {p.name: p.read_text() for p in repo.iterdir() if p.is_file()}
 
-    refused = run_cli("undo", "-C", str(repo))
+    refused = invoke_cli("undo", "-C", str(repo))
     assert refused.returncode == 1
     no_traceback(refused)
     listed = re.findall(r"^  (\S+): (.*)$", refused.stderr, re.M)
@@ -201,7 +201,7 @@ def test_undo_refuses_over_later_user_work_and_force_keeps_a_backup(
     assert {p.name: p.read_text() for p in repo.iterdir() if p.is_file()} == state
     assert events(repo, "undo") == []
 
-    forced = run_cli("undo", "--force", "-C", str(repo))
+    forced = invoke_cli("undo", "--force", "-C", str(repo))
     assert forced.returncode == 0, forced.stderr
     assert (repo / "calc.py").read_text() == CALC
     assert (repo / "README.md").read_text() == "# demo\n"
@@ -209,29 +209,29 @@ def test_undo_refuses_over_later_user_work_and_force_keeps_a_backup(
     assert (repo / "new.txt").read_text() == "user's new file\n"  # never the agent's
     backup = re.search(r"undo --to (\w+) puts them back", forced.stdout)
     assert backup, forced.stdout
-    assert backup.group(1) in run_cli("undo", "--list", "-C", str(repo)).stdout
+    assert backup.group(1) in invoke_cli("undo", "--list", "-C", str(repo)).stdout
     assert events(repo, "undo")[0]["backup"].startswith(backup.group(1))
 
-    redo = run_cli("undo", "--to", backup.group(1), "-C", str(repo))
+    redo = invoke_cli("undo", "--to", backup.group(1), "-C", str(repo))
     assert redo.returncode == 0, redo.stderr
     assert {p.name: p.read_text() for p in repo.iterdir() if p.is_file()} == state
     # the step's checkpoint is back as well: undoing it again meets the same user work
-    again = run_cli("undo", "-C", str(repo))
+    again = invoke_cli("undo", "-C", str(repo))
     assert again.returncode == 1 and "calc.py: changed since the step" in again.stderr
-    assert run_cli("undo", "--force", "-C", str(repo)).returncode == 0
+    assert invoke_cli("undo", "--force", "-C", str(repo)).returncode == 0
     assert git(repo, "for-each-ref", "refs/minimax-agent/backups/")
-    assert run_cli("sessions", "rm", latest_session(repo.resolve()).id).returncode == 0
+    assert invoke_cli("sessions", "rm", latest_session(repo.resolve()).id).returncode == 0
     assert git(repo, "for-each-ref", "refs/minimax-agent/") == ""  # backups go with it
 
 
 def test_user_work_on_other_files_does_not_stop_the_undo(
-    tmp_path: Path, repo: Path, run_cli: RunCli
+    tmp_path: Path, repo: Path, invoke_cli: RunCli
 ) -> None:
     edit = invoke("edit_file", path="calc.py", old_string="return a - b", new_string="return a + b")
-    fix(run_cli, repo, tmp_path, step(edit))
+    fix(invoke_cli, repo, tmp_path, step(edit))
     (repo / "README.md").write_text("the user's edit\n")
     (repo / "notes.txt").write_text("the user's notes\n")
-    proc = run_cli("undo", "-C", str(repo))
+    proc = invoke_cli("undo", "-C", str(repo))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[1:] == ["restored calc.py"]
     assert (repo / "calc.py").read_text() == CALC
@@ -349,7 +349,7 @@ def test_a_forced_undo_never_deletes_through_a_symlinked_directory(
 
 
 def test_non_utf8_file_names_survive_checkpoint_restore_and_the_session_record(
-    tmp_path: Path, repo: Path, run_cli: RunCli
+    tmp_path: Path, repo: Path, invoke_cli: RunCli
 ) -> None:
     old_name = os.path.join(os.fsencode(repo), b"d\xe9j\xe0.txt")  # Latin-1 bytes
     with open(old_name, "wb") as fh:
@@ -361,10 +361,10 @@ def test_non_utf8_file_names_survive_checkpoint_restore_and_the_session_record(
         "printf 'new\\n' > \"$(printf 'caf\\351.txt')\" && "
         "printf 'esc\\n' > \"$(printf 'bell\\007.txt')\""
     )
-    fix(run_cli, repo, tmp_path, step(invoke("run_command", command=command)))
+    fix(invoke_cli, repo, tmp_path, step(invoke("run_command", command=command)))
     created = os.path.join(os.fsencode(repo), b"caf\xe9.txt")
     assert os.path.exists(created)
-    proc = run_cli("undo", "-C", str(repo))
+    proc = invoke_cli("undo", "-C", str(repo))
     assert proc.returncode == 0, proc.stderr
     no_traceback(proc)
     assert not os.path.exists(created)
@@ -375,5 +375,5 @@ def test_non_utf8_file_names_survive_checkpoint_restore_and_the_session_record(
     assert "\x07" not in proc.stdout  # a control character in a name never reaches a terminal
     (undo,) = events(repo, "undo")
     assert sorted(undo["files"]) == ["bell\\x07.txt", "caf\\xe9.txt", "d\\xe9j\\xe0.txt"]
-    shown = run_cli("sessions", "show", latest_session(repo.resolve()).id)
+    shown = invoke_cli("sessions", "show", latest_session(repo.resolve()).id)
     assert shown.returncode == 0 and "caf\\\\xe9.txt" in shown.stdout, shown.stderr

@@ -367,7 +367,9 @@ def test_fix_refuses_in_one_line_without_a_sandbox(tmp_path: Path, invoke_cli: R
     assert (repo / "ran.txt").read_text() == "ran\n"
 
 
-def test_doctor_reports_the_sandbox(tmp_path: Path, invoke_cli: RunCli, isolated_home: Path) -> None:
+def test_doctor_reports_the_sandbox(
+    tmp_path: Path, invoke_cli: RunCli, isolated_home: Path
+) -> None:
     (isolated_home / ".ssh").mkdir()
     proc = invoke_cli("doctor", "-C", str(tmp_path), "--no-tiny", "--json")
     checks = {c["name"]: c for c in json.loads(proc.stdout)["checks"]}

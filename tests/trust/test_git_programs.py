@@ -87,7 +87,9 @@ def test_git_hooks_setting_lets_commits_run_them_without_secrets(
     assert DECOY_SECRET not in marker.read_text()
 
 
-def test_a_rewritten_husky_hook_does_not_run_at_git_commit(tmp_path: Path, invoke_cli: RunCli) -> None:
+def test_a_rewritten_husky_hook_does_not_run_at_git_commit(
+    tmp_path: Path, invoke_cli: RunCli
+) -> None:
     """The replay from the issue: a husky repository (core.hooksPath=.husky, an executable
     .husky/pre-commit), a model in auto-edit that rewrites the hook and commits."""
     repo = make_repo(tmp_path / "repo", {"app.py": "x = 1\n"})

@@ -22,7 +22,7 @@ from minimax_agent.backends.base import Backend
 from minimax_agent.backends.local.native import NativeModel
 from minimax_agent.backends.local.sampling import Sampler, SamplingParams
 from minimax_agent.backends.local.splice import build_prompt, token_record
-from minimax_agent.dialect import Dialect, dialect_for
+from minimax_agent.dialect import Dialect, choose_dialect, dialect_for
 from minimax_agent.errors import BackendError, ConfigError, ContextOverflowError
 from minimax_agent.events import Event, Finish, Usage
 from minimax_agent.messages import SystemMessage, UserMessage
@@ -103,8 +103,11 @@ class LocalBackend(Backend):
         plan = make_plan(local, Path(generation.model).expanduser())
         for note in plan.notes:
             log.info("local model: %s", note)
-        # chosen before the load, so an unknown format never leaves a model in memory
-        dialect = dialect_for(architecture=plan.summary.architecture)
+        # chosen before the load, so an unknown format never leaves a model in memory;
+        # `--dialect` overrides the GGUF's architecture, `--thinking` sets M3's thinking_mode
+        dialect = choose_dialect(
+            plan.summary.architecture, dialect=generation.dialect, thinking=generation.thinking
+        )
         model = NativeModel(plan.params)
         if template is None:
             template = model.chat_template()
@@ -137,8 +140,17 @@ class LocalBackend(Backend):
     # -- one turn -----------------------------------------------------------------------------
 
     def stream(self, request: Request) -> Iterator[Event]:
-        model, opts = self.model, self.options
         prompt, tokens = self._prompt(request.messages, request.tools)
+        try:
+            yield from self._turn(request, prompt, tokens)
+        except BackendError as exc:
+            # `--trace` records what a failed step sent, as for an endpoint's request body
+            if exc.request is None:
+                exc.request = prompt.text
+            raise
+
+    def _turn(self, request: Request, prompt: Prompt, tokens: list[int]) -> Iterator[Event]:
+        model, opts = self.model, self.options
         room = model.n_ctx - len(tokens)
         if room <= 0:
             raise ContextOverflowError(

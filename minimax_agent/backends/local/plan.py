@@ -56,7 +56,7 @@ def inspect_model(path: Path) -> ModelSummary:
         raise ModelFileError(
             f"{path}: architecture {summary.architecture!r} is not a MiniMax model "
             f"(expected {', '.join(MINIMAX_ARCHS)}); minimax-agent speaks the MiniMax-M2.x "
-            "prompt and tool-call format only"
+            "and M3 prompt and tool-call formats only"
         )
     return summary
 

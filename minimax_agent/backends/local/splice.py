@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from minimax_agent.errors import TemplateError
-from minimax_agent.messages import AssistantMessage, Message, ToolSpec
+from minimax_agent.messages import AssistantMessage, Message, ToolCall, ToolSpec
 
 if TYPE_CHECKING:
     from minimax_agent.dialect import Dialect
@@ -119,7 +119,10 @@ def _segments(
             if i in marks and isinstance(m, AssistantMessage):
                 update: dict[str, Any] = {"reasoning": marks[i]}
                 if i in strip:
-                    update |= {"content": "", "tool_calls": []}
+                    # The calls stay, emptied: a template may refuse tool results after a turn
+                    # without calls (M3's does), and a name never holds the end-of-turn text.
+                    calls = [ToolCall(c.id, c.name) for c in m.tool_calls]
+                    update |= {"content": "", "tool_calls": calls}
                 probed.append(m.model_copy(update=update))
             else:
                 probed.append(m)

@@ -23,7 +23,7 @@ from minimax_agent.backends.openai.transport import (
 )
 from minimax_agent.backends.openai.usage import usage_event
 from minimax_agent.backends.openai.wire import build_body
-from minimax_agent.dialect import dialect_for
+from minimax_agent.dialect import Dialect, choose_dialect
 from minimax_agent.errors import BackendError, ConfigError
 from minimax_agent.events import Event, Finish
 from minimax_agent.providers import Provider, known_context_window, model_id, resolve_provider
@@ -55,8 +55,12 @@ class OpenAIBackend(Backend):
         read_timeout_s: float = 120.0,
         turn_timeout_s: float = 1800.0,
         stall_budget_s: float = STALL_BUDGET_S,
+        dialect: str | None = None,
+        thinking: str | None = None,
     ) -> None:
         self.provider = provider
+        # `--dialect` / `--thinking`; without them the model's name picks the format
+        self._dialect_choice = (dialect, thinking)
         self.name = f"openai:{provider.name}"
         # `--model M2.5` names the family member; the preset knows its id for it
         self._model = model_id(provider.name, model or provider.config.model)
@@ -69,6 +73,10 @@ class OpenAIBackend(Backend):
         self.transport = Transport(
             provider, connect_timeout_s=connect_timeout_s, read_timeout_s=read_timeout_s
         )
+        # A choice the format refuses (`--dialect m9`, M2 with `--thinking disabled`) fails
+        # now; with no model named, only the server's answer will tell the format.
+        if dialect is not None or (thinking is not None and self._model is not None):
+            _ = self.dialect
 
     @classmethod
     def from_spec(cls, settings: Settings, arg: str) -> OpenAIBackend:
@@ -96,6 +104,8 @@ class OpenAIBackend(Backend):
             connect_timeout_s=endpoint.connect_timeout_s,
             read_timeout_s=endpoint.read_timeout_s,
             turn_timeout_s=endpoint.turn_timeout_s,
+            dialect=generation.dialect,
+            thinking=generation.thinking,
         )
 
     def secrets(self) -> tuple[str, ...]:
@@ -138,6 +148,14 @@ class OpenAIBackend(Backend):
         return None
 
     @property
+    def dialect(self) -> Dialect:
+        """The model's format: `--dialect` when given, else the one its name says; rendering
+        with `--thinking` (the parser then knows where the content starts)."""
+        dialect, thinking = self._dialect_choice
+        name = self._model if dialect is not None else self.model
+        return choose_dialect(model_name=name, dialect=dialect, thinking=thinking)
+
+    @property
     def model(self) -> str:
         """The model name; a local server that was given none is asked what it serves."""
         if self._model is None:
@@ -164,6 +182,7 @@ class OpenAIBackend(Backend):
             top_p=self.top_p,
             top_k=self.top_k,
             tool_choice=request.tool_choice,
+            dialect=self.dialect,
         )
         try:
             yield from self._turn(request, body)
@@ -180,7 +199,7 @@ class OpenAIBackend(Backend):
             turn = TurnAssembler(
                 request.tools,
                 starts_in_reasoning=self.provider.config.starts_in_reasoning,
-                dialect=dialect_for(model_name=model),  # the format is the model's
+                dialect=self.dialect,  # the format is the model's
             )
             yielded = 0
             began = time.monotonic()

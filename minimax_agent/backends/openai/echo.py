@@ -16,6 +16,11 @@ block in `content`; vLLM keeps the `\\n\\n` after `</think>` in `content`) must 
 the template prints them twice. Tool calls left as XML in the content go back as `tool_calls`:
 the template raises on a tool message after an assistant turn without them, and would print the
 calls twice beside the XML.
+
+The M3 template writes no such layout (`<mm:think>REASONING</mm:think>CONTENT` and the block
+right after), and its arguments as nested elements: every layout string and how a value is
+written comes from the dialect (`after_think`, `before_calls`, `around_reasoning`,
+`write_argument`), so one echo serves both.
 """
 
 from __future__ import annotations
@@ -29,14 +34,9 @@ if TYPE_CHECKING:
     from minimax_agent.dialect import Dialect
 
 
-def _tojson(value: Any) -> str:
-    # the template's `tojson(ensure_ascii=False)`: Python's json.dumps with default separators
-    return json.dumps(value, ensure_ascii=False)
-
-
 def _split_block(
     dialect: Dialect, content: str, count: int, after: int
-) -> tuple[str, list[dict[str, str]]] | None:
+) -> tuple[str, list[dict[str, Any]]] | None:
     """`content` before its trailing tool-call block (searched from `after`, the end of any
     inline reasoning), and the raw value the model wrote for each parameter of the block's
     calls; None when the calls are not one block at the end (two blocks, text after the block):
@@ -47,20 +47,21 @@ def _split_block(
         # A tag named in prose before the block leaves text in this parse, so it is skipped.
         _, parsed = dialect.parse_complete(content[start:], in_reasoning=False)
         if len(parsed.tool_calls) == count and not parsed.content.strip():
-            raw = [{k: str(v) for k, v in c.arguments.items()} for c in parsed.tool_calls]
+            raw = [dict(c.arguments) for c in parsed.tool_calls]
             return content[:start], raw
         start = content.find(dialect.block_open, start + 1)
     return None
 
 
-def _xml_call(record: ToolCall, raw: dict[str, str]) -> dict[str, Any]:
+def _xml_call(record: ToolCall, raw: dict[str, Any], dialect: Dialect) -> dict[str, Any]:
     """A call the model wrote as XML, with each value typed so the template writes it back as
-    written: the typed value where its `tojson` form is the text, else that text as a string
-    (which the template writes raw)."""
+    written: the typed value where the template writes it as the model did (M2: its `tojson`
+    form is the text), else the value as parsed without a schema (M2: the text as a string,
+    which the template writes raw; M3: the element tree with text leaves)."""
     arguments: dict[str, Any] = {}
     for key, text in raw.items():
         value = record.arguments.get(key, text)
-        exact = not isinstance(value, str) and _exact(value, text)
+        exact = not isinstance(value, str) and _exact(dialect, value, text)
         arguments[key] = value if exact else text
     return {
         "id": record.id,
@@ -69,9 +70,9 @@ def _xml_call(record: ToolCall, raw: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _exact(value: Any, text: str) -> bool:
+def _exact(dialect: Dialect, value: Any, raw: Any) -> bool:
     try:
-        return _tojson(value) == text
+        return dialect.write_argument(value) == dialect.write_argument(raw)
     except (ValueError, TypeError, RecursionError):
         return False
 
@@ -84,9 +85,10 @@ def _drop_prefix(text: str, prefix: str) -> str:
     return text[len(prefix) :] if text.startswith(prefix) else text
 
 
-def _details(items: list[Any]) -> list[Any]:
-    """`reasoning_details` as they came, but for the `\\n` before `</think>` at the end of the
-    last text item when nothing is signed or encrypted (a signature covers the text as sent)."""
+def _details(items: list[Any], trail: str) -> list[Any]:
+    """`reasoning_details` as they came, but for the layout before `</think>` (`trail`, M2's
+    `\\n`) at the end of the last text item when nothing is signed or encrypted (a signature
+    covers the text as sent)."""
     sealed = any(
         isinstance(i, dict)
         and (i.get("signature") or i.get("data") or i.get("type") == "reasoning.encrypted")
@@ -99,11 +101,11 @@ def _details(items: list[Any]) -> list[Any]:
         and i.get("type") == "reasoning.text"
         and isinstance(i.get("text"), str)
     ]
-    if sealed or not texts or not items[texts[-1]]["text"].endswith("\n"):
+    if sealed or not texts or not trail or not items[texts[-1]]["text"].endswith(trail):
         return items
     out = list(items)
     last = dict(out[texts[-1]])
-    last["text"] = last["text"][:-1]
+    last["text"] = last["text"][: -len(trail)]
     out[texts[-1]] = last
     return out
 
@@ -124,7 +126,9 @@ def assistant_echo(message: AssistantMessage, dialect: Dialect) -> dict[str, Any
         if split is None:
             return _unsplit(message, native, dialect)
         content, raw = split
-        calls = [_xml_call(r, raw[i]) for i, r in enumerate(message.tool_calls[:xml_count])]
+        calls = [
+            _xml_call(r, raw[i], dialect) for i, r in enumerate(message.tool_calls[:xml_count])
+        ]
     calls += native
     item: dict[str, Any] = {"role": "assistant"}
     if placement in ("field", "reasoning_details"):
@@ -135,21 +139,23 @@ def assistant_echo(message: AssistantMessage, dialect: Dialect) -> dict[str, Any
     # An empty string beside tool calls is rejected by some upstreams (Anthropic through
     # OpenRouter); servers that render the template read null as "" (llama-server, vLLM).
     item["content"] = None if calls and not content else content
-    _reasoning(item, message)
+    _reasoning(item, message, dialect)
     if calls:
         item["tool_calls"] = calls
     return item
 
 
-def _reasoning(item: dict[str, Any], message: AssistantMessage) -> None:
-    """The reasoning in the field it came in, less the `\\n` before `</think>`."""
+def _reasoning(item: dict[str, Any], message: AssistantMessage, dialect: Dialect) -> None:
+    """The reasoning in the field it came in, less the layout the template writes before the
+    think close (M2: the `\\n` before `</think>`; M3: none)."""
     fields = message.provider_fields
+    trail = dialect.around_reasoning[1]
     if fields.get("reasoning_field"):
         for name in [fields["reasoning_field"], *fields.get("reasoning_also", [])]:
-            item[name] = _drop_suffix(message.reasoning, "\n")
+            item[name] = _drop_suffix(message.reasoning, trail)
     if fields.get("reasoning_details"):
         # The whole array, encrypted items and signatures included: it supersedes `reasoning`.
-        item["reasoning_details"] = _details(fields["reasoning_details"])
+        item["reasoning_details"] = _details(fields["reasoning_details"], trail)
 
 
 def _unsplit(
@@ -163,9 +169,10 @@ def _unsplit(
     if message.provider_fields.get("dialect") == "inline":
         # inline it stays: servers differ in the reasoning field they read, the template not
         d = dialect
-        reasoning = f"{d.think_open}\n{message.reasoning}\n{d.think_close}{d.after_think}"
+        lead, trail = d.around_reasoning
+        reasoning = f"{d.think_open}{lead}{message.reasoning}{trail}{d.think_close}{d.after_think}"
         item["content"] = reasoning + message.content
-    _reasoning(item, message)
+    _reasoning(item, message, dialect)
     xml = item.get("tool_calls", [])[: len(message.tool_calls) - len(native)]
     item["tool_calls"] = xml + native  # native ones with the argument strings as they came
     return item

@@ -60,14 +60,16 @@ def build_body(
     top_p: float,
     top_k: int,
     tool_choice: str = "auto",
+    dialect: Dialect | None = None,
 ) -> dict[str, Any]:
     """The request body, secrets excluded (`with_key` adds a body key where the provider needs
-    one, so traces never hold it)."""
+    one, so traces never hold it); `dialect`: the model's format (`--dialect`), else the one
+    its name says."""
     config = provider.config
     body: dict[str, Any] = {
         "model": model,
         config.model_field: model,
-        "messages": wire_messages(messages, dialect_for(model_name=model)),
+        "messages": wire_messages(messages, dialect or dialect_for(model_name=model)),
         "temperature": temperature,
         "top_p": top_p,
     }

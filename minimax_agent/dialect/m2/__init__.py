@@ -10,7 +10,7 @@ Reach it through `minimax_agent.dialect.dialect_for`, never by importing this pa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from minimax_agent.dialect.chat_template import render_prompt
 from minimax_agent.dialect.m2 import tags
@@ -32,6 +32,16 @@ class M2Dialect:
     block_open = tags.BLOCK_OPEN
     after_think = facts.AFTER_THINK
     before_calls = facts.BEFORE_CALLS
+    around_reasoning = facts.AROUND_REASONING
+    thinking_mode = None  # the template has none: every turn starts inside the reasoning
+
+    def with_thinking(self, mode: str) -> M2Dialect:
+        if mode == "enabled":
+            return self  # what M2 always does
+        raise ValueError("MiniMax-M2.x has no thinking mode (it always reasons); only M3 has")
+
+    def write_argument(self, value: Any) -> str:
+        return facts.write_argument(value)
 
     def default_template(self) -> str:
         return facts.default_template()

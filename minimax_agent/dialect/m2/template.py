@@ -7,7 +7,9 @@ project's own `template.jinja` writes the same turns for the tests and the tiny 
 
 from __future__ import annotations
 
+import json
 from importlib import resources
+from typing import Any
 
 BOS = "]~!b["
 EOS = "[e~["  # ends every turn; the model's end-of-turn token
@@ -16,6 +18,14 @@ GENERATION_PROMPT = "]~b]ai\n<think>\n"
 # What the template writes after `</think>` before the visible text, and before the call block.
 AFTER_THINK = "\n\n"
 BEFORE_CALLS = "\n"
+# What it writes after `<think>` and before `</think>` (around the stripped reasoning).
+AROUND_REASONING = ("\n", "\n")
+
+
+def write_argument(value: Any) -> str:
+    """A parameter value as the template writes it: a string raw, anything else `tojson`
+    (Python's json.dumps with default separators, as `tojson(ensure_ascii=False)` prints)."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def default_template() -> str:

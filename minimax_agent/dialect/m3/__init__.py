@@ -16,7 +16,7 @@ Reach it through `minimax_agent.dialect.dialect_for`, never by importing this pa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from minimax_agent.dialect.chat_template import render_prompt
 from minimax_agent.dialect.m3 import tags
@@ -44,15 +44,24 @@ class M3Dialect:
     block_open = tags.BLOCK_OPEN
     after_think = facts.AFTER_THINK
     before_calls = facts.BEFORE_CALLS
+    around_reasoning = facts.AROUND_REASONING
 
     def __init__(self, thinking_mode: ThinkingMode = "enabled") -> None:
         if thinking_mode not in THINKING_MODES:
             raise ValueError(f"thinking_mode must be one of {', '.join(THINKING_MODES)}")
         self.thinking_mode: ThinkingMode = thinking_mode
 
-    def with_thinking(self, mode: ThinkingMode) -> M3Dialect:
-        """This format with another `thinking_mode` (what `--thinking` would choose)."""
-        return self if mode == self.thinking_mode else M3Dialect(mode)
+    def with_thinking(self, mode: str) -> M3Dialect:
+        """This format with another `thinking_mode` (what `--thinking` chooses)."""
+        if mode == self.thinking_mode:
+            return self
+        for known in THINKING_MODES:  # narrowed to the Literal by the loop, not a cast
+            if mode == known:
+                return M3Dialect(known)
+        raise ValueError(f"thinking_mode must be one of {', '.join(THINKING_MODES)}")
+
+    def write_argument(self, value: Any) -> str:
+        return facts.write_argument(value)
 
     @property
     def generation_prompt(self) -> str:

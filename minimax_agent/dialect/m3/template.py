@@ -9,7 +9,7 @@ visible text and the call block.
 from __future__ import annotations
 
 from importlib import resources
-from typing import Literal
+from typing import Any, Literal
 
 ThinkingMode = Literal["enabled", "disabled", "adaptive"]
 THINKING_MODES: tuple[ThinkingMode, ...] = ("enabled", "disabled", "adaptive")
@@ -26,6 +26,27 @@ _THINK_PREFIX: dict[ThinkingMode, str] = {
 }
 AFTER_THINK = ""
 BEFORE_CALLS = ""
+AROUND_REASONING = ("", "")  # `<mm:think>` + reasoning + `</mm:think>`, nothing between
+NS = "]<]minimax[>["
+
+
+def write_argument(value: Any) -> str:
+    """An argument value as the template's `to_xml` writes it: an object one element per key
+    (None values left out), a list one `<item>` per entry, a boolean `tojson`, a string raw,
+    anything else as Jinja prints it (Python's `str`)."""
+    if isinstance(value, dict):
+        return "".join(
+            f"{NS}<{k}>{write_argument(v)}{NS}</{k}>" for k, v in value.items() if v is not None
+        )
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple):
+        return "".join(f"{NS}<item>{write_argument(v)}{NS}</item>" for v in value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def generation_prompt(mode: ThinkingMode) -> str:

@@ -1,0 +1,187 @@
+"""Small random-weight `minimax-m3` GGUF files: the M3 format run by the real llama.cpp in tests
+and benchmarks, without a 428B download.
+
+The installed `gguf` package has no M3 architecture, so the architecture is a plain string and
+the tensors are named here, after what llama.cpp's loader asks of `minimax-m3`
+(`src/models/minimax-m3.cpp` in the vendored llama.cpp): M2-style attention with *per-head*
+q/k norms (one `head_dim` vector, not the whole width), leading dense blocks with a plain FFN,
+then routed experts plus a shared expert, and in each sparse block the MiniMax Sparse Attention
+indexer (its own q/k projections and norms, one indexer head per KV head).
+
+The vocabulary is M2's byte-level one (`tiny.build_vocab`: every byte, fillers rebuilt by their
+own merges) with M3's special tokens: the turn markers and EOS are control tokens, the tag
+namespace `]<]minimax[>[` and the reasoning tags are user-defined, so they come back as text for
+the dialect parser. The chat template is the caller's, as for M2: this library knows no dialect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from quantize.tiny import (
+    TinyShape,
+    add_shape,
+    add_tokenizer,
+    build_vocab,
+    check_size,
+    finish,
+    weight_type,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+
+ARCH = "minimax-m3"
+
+CONTROL_TOKENS = ("]~!b[", "]~b]", "[e~[", "]<]image[>[", "]<]video[>[")
+USER_DEFINED_TOKENS = ("]<]minimax[>[", "<mm:think>", "</mm:think>")
+
+
+@dataclass(frozen=True)
+class TinyM3Shape(TinyShape):
+    """M2's hyperparameters plus M3's: `n_dense` leading dense blocks of width `n_ff`, shared
+    experts, and the sparse-attention indexer (`idx_dim` wide, blocks of `idx_block` positions,
+    the best `idx_top_k` of them attended, the last `idx_local` always)."""
+
+    n_dense: int = 1
+    n_ff: int = 64
+    n_expert_shared: int = 1
+    idx_dim: int = 16
+    idx_block: int = 32
+    idx_top_k: int = 4
+    idx_local: int = 1
+
+
+SIZES: dict[str, TinyM3Shape] = {
+    # One dense and one sparse block, so both paths of the graph run; loads in milliseconds.
+    "tiny": TinyM3Shape(
+        n_layer=2,
+        n_embd=64,
+        n_head=4,
+        n_head_kv=2,
+        head_dim=16,
+        n_rot=8,
+        n_expert=8,
+        n_expert_used=2,
+        n_ff_exp=32,
+    ),
+    # A few hundred MB, like M2's `bench`: for the prefix-reuse benchmark.
+    "bench": TinyM3Shape(
+        n_layer=6,
+        n_embd=1024,
+        n_head=16,
+        n_head_kv=4,
+        head_dim=64,
+        n_rot=32,
+        n_expert=16,
+        n_expert_used=4,
+        n_ff_exp=512,
+        n_vocab=16384,
+        n_ff=1024,
+        idx_dim=64,
+        idx_block=64,
+        idx_top_k=8,
+    ),
+}
+
+
+def write_tiny_m3_model(
+    path: Path | str,
+    size: str = "tiny",
+    seed: int = 0,
+    *,
+    chat_template: str,
+    dtype: str = "f16",
+) -> Path:
+    """Write a random-weight `minimax-m3` GGUF of the named size ("tiny" or "bench") to `path`
+    (overwriting it) and return the path. Same size and seed give the same file; the other
+    arguments are `tiny.write_tiny_model`'s."""
+    import gguf
+    import numpy as np
+
+    shape = check_size(size, SIZES)
+    file_type, weight_dtype = weight_type(dtype)
+    rng = np.random.default_rng(seed)
+    tokens, types, merges = build_vocab(shape.n_vocab, CONTROL_TOKENS, USER_DEFINED_TOKENS)
+
+    path = Path(path)
+    writer = gguf.GGUFWriter(path, ARCH)
+    writer.add_name(f"minimax-m3 {size} random (seed {seed})")
+    writer.add_file_type(file_type)
+    add_shape(writer, shape, n_ff=shape.n_ff)
+    writer.add_leading_dense_block_count(shape.n_dense)
+    writer.add_expert_shared_count(shape.n_expert_shared)
+    writer.add_expert_weights_scale(1.0)
+    writer.add_expert_weights_norm(True)
+    # llama.cpp asserts one indexer head per KV head.
+    writer.add_indexer_head_count(shape.n_head_kv)
+    writer.add_indexer_key_length(shape.idx_dim)
+    writer.add_indexer_top_k(shape.idx_top_k)
+    # No writer method for these two in gguf 0.19: the keys as llama-arch.cpp spells them.
+    writer.add_uint32(f"{ARCH}.attention.indexer.block_size", shape.idx_block)
+    writer.add_uint32(f"{ARCH}.attention.indexer.local_blocks", shape.idx_local)
+    add_tokenizer(writer, tokens, types, merges, chat_template)
+    finish(writer, _tensors(shape, len(tokens), rng, weight_dtype), tokens, merges)
+    return path
+
+
+def _tensors(
+    shape: TinyM3Shape, n_vocab: int, rng: np.random.Generator, dtype: np.dtype[Any]
+) -> list[tuple[str, np.ndarray]]:
+    """(name, array) pairs as llama.cpp names them for `minimax-m3`; numpy shapes are ggml's
+    reversed. Norms, router and indexer stay f32 (the converter forces the indexer to f32)."""
+    import numpy as np
+
+    def weight(*dims: int) -> np.ndarray:
+        return (rng.standard_normal(dims, dtype=np.float32) * 0.02).astype(dtype)
+
+    def f32(*dims: int) -> np.ndarray:
+        return rng.standard_normal(dims, dtype=np.float32) * np.float32(0.02)
+
+    def ones(n: int) -> np.ndarray:
+        return np.ones(n, dtype=np.float32)
+
+    e, n_exp, n_ff_exp = shape.n_embd, shape.n_expert, shape.n_ff_exp
+    q_width, kv_width = shape.n_head * shape.head_dim, shape.n_head_kv * shape.head_dim
+    shared = n_ff_exp * shape.n_expert_shared
+    out: list[tuple[str, np.ndarray]] = [
+        ("token_embd.weight", weight(n_vocab, e)),
+        ("output_norm.weight", ones(e)),
+        ("output.weight", weight(n_vocab, e)),
+    ]
+    for i in range(shape.n_layer):
+        b = f"blk.{i}."
+        out += [
+            (b + "attn_norm.weight", ones(e)),
+            (b + "attn_q.weight", weight(q_width, e)),
+            (b + "attn_k.weight", weight(kv_width, e)),
+            (b + "attn_v.weight", weight(kv_width, e)),
+            (b + "attn_output.weight", weight(e, q_width)),
+            (b + "attn_q_norm.weight", ones(shape.head_dim)),
+            (b + "attn_k_norm.weight", ones(shape.head_dim)),
+            (b + "ffn_norm.weight", ones(e)),
+        ]
+        if i < shape.n_dense:
+            out += [
+                (b + "ffn_gate.weight", weight(shape.n_ff, e)),
+                (b + "ffn_up.weight", weight(shape.n_ff, e)),
+                (b + "ffn_down.weight", weight(e, shape.n_ff)),
+            ]
+            continue
+        out += [
+            (b + "ffn_gate_inp.weight", f32(n_exp, e)),
+            (b + "exp_probs_b.bias", np.zeros(n_exp, dtype=np.float32)),
+            (b + "ffn_gate_exps.weight", weight(n_exp, n_ff_exp, e)),
+            (b + "ffn_up_exps.weight", weight(n_exp, n_ff_exp, e)),
+            (b + "ffn_down_exps.weight", weight(n_exp, e, n_ff_exp)),
+            (b + "ffn_gate_shexp.weight", weight(shared, e)),
+            (b + "ffn_up_shexp.weight", weight(shared, e)),
+            (b + "ffn_down_shexp.weight", weight(e, shared)),
+            (b + "indexer.q_proj.weight", f32(shape.n_head_kv * shape.idx_dim, e)),
+            (b + "indexer.k_proj.weight", f32(shape.idx_dim, e)),
+            (b + "indexer.q_norm.weight", ones(shape.idx_dim)),
+            (b + "indexer.k_norm.weight", ones(shape.idx_dim)),
+        ]
+    return out
