@@ -6,6 +6,9 @@ per block q/k/v/output projections, RMS norms over the *whole* q and k widths (n
 sigmoid router with a per-expert selection bias, and stacked `ffn_{gate,up,down}_exps` tensors.
 The vocabulary is byte-level BPE (every byte has a token, so any text tokenizes) plus the M2
 control tokens, and the chat template is the one the caller passes (the project's own).
+
+`tiny_m3.py` writes `minimax-m3` files from the same pieces (`build_vocab`, `add_shape`,
+`add_tokenizer`, `finish`); the M2 files stay byte for byte what they were.
 """
 
 from __future__ import annotations

@@ -93,9 +93,9 @@ def test_models_plan_takes_the_model_by_name() -> None:
 
 
 def test_models_plan_refuses_an_unknown_model_and_a_model_with_a_file(m21_gguf: Path) -> None:
-    unknown = CliRunner().invoke(models_app, [*PLAN, "--model", "M3"])
+    unknown = CliRunner().invoke(models_app, [*PLAN, "--model", "M9"])
     assert unknown.exit_code == 2
-    assert "unknown model 'M3'" in unknown.output
+    assert "unknown model 'M9'" in unknown.output
     both = CliRunner().invoke(models_app, ["plan", str(m21_gguf), "--model", "M2.5"])
     assert both.exit_code == 2
     assert "--model names the model of --quant" in both.output
