@@ -7,13 +7,14 @@ sigmoid router with a per-expert selection bias, and stacked `ffn_{gate,up,down}
 The vocabulary is byte-level BPE (every byte has a token, so any text tokenizes) plus the M2
 control tokens, and the chat template is the one the caller passes (the project's own).
 
-`tiny_m3.py` writes `minimax-m3` files from the same pieces (`build_vocab`, `add_shape`,
-`add_tokenizer`, `finish`); the M2 files stay byte for byte what they were.
+`tiny_m3.py` writes `minimax-m3` files from the same pieces (`write_gguf`, `add_shape`,
+`Weights`, `attention_tensors`, `expert_tensors`); the M2 files stay byte for byte what they
+were.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -184,23 +185,47 @@ def write_tiny_model(
     `chat_template` is the text stored as `tokenizer.chat_template` (the caller's dialect's,
     or "" for a file without one); this library knows no dialect.
     `dtype` ("f16" or "f32") is the type of the weight matrices; norms and router stay f32."""
+
+    def add_keys(writer: gguf.GGUFWriter, shape: TinyShape) -> None:
+        # llama.cpp sizes the expert tensors from feed_forward_length, as in the real M2 files.
+        add_shape(writer, shape, n_ff=shape.n_ff_exp)
+
+    vocab = (CONTROL_TOKENS, USER_DEFINED_TOKENS)
+    return write_gguf(
+        path, ARCH, size, seed, SIZES, chat_template, dtype, vocab, add_keys, _tensors
+    )
+
+
+def write_gguf(
+    path: Path | str,
+    arch: str,
+    size: str,
+    seed: int,
+    sizes: Mapping[str, S],
+    chat_template: str,
+    dtype: str,
+    vocab: tuple[tuple[str, ...], tuple[str, ...]],
+    add_keys: Callable[[gguf.GGUFWriter, S], None],
+    tensors: Callable[[S, int, Weights], list[tuple[str, np.ndarray]]],
+) -> Path:
+    """What every tiny writer does, in the order the file depends on: the shape named `size`,
+    the name and file type, the architecture's keys (`add_keys`), the tokenizer with `vocab`'s
+    (control, user-defined) tokens, then `tensors` drawn from a generator seeded with `seed`."""
     import gguf
     import numpy as np
 
-    shape = check_size(size, SIZES)
+    shape = check_size(size, sizes)
     file_type, weight_dtype = weight_type(dtype)
     rng = np.random.default_rng(seed)
-    tokens, types, merges = build_vocab(shape.n_vocab)
+    tokens, types, merges = build_vocab(shape.n_vocab, *vocab)
 
     path = Path(path)
-    writer = gguf.GGUFWriter(path, ARCH)
-    writer.add_name(f"minimax-m2 {size} random (seed {seed})")
+    writer = gguf.GGUFWriter(path, arch)
+    writer.add_name(f"{arch} {size} random (seed {seed})")
     writer.add_file_type(file_type)
-    # llama.cpp sizes the expert tensors from feed_forward_length, as in the real M2 files.
-    add_shape(writer, shape, n_ff=shape.n_ff_exp)
+    add_keys(writer, shape)
     add_tokenizer(writer, tokens, types, merges, chat_template)
-    arrays = _tensors(shape, len(tokens), rng, weight_dtype)
-    finish(writer, arrays, tokens, merges)
+    finish(writer, tensors(shape, len(tokens), Weights(rng, weight_dtype)), tokens, merges)
     return path
 
 
@@ -305,51 +330,79 @@ def silence(arrays: list[tuple[str, np.ndarray]], token_ids: list[int]) -> None:
             array[token_ids] = 0
 
 
-def _tensors(
-    shape: TinyShape, n_vocab: int, rng: np.random.Generator, dtype: np.dtype[Any]
-) -> list[tuple[str, np.ndarray]]:
-    """(name, array) pairs named by gguf's own table for the architecture; numpy shapes are
-    llama.cpp's ggml shapes reversed."""
-    import gguf
-    import numpy as np
+class Weights:
+    """Random tensors from one seeded generator. The file depends on the order they are
+    asked for, so a writer asks in a fixed order. Norms are ones; the router stays f32 as in
+    published quants (it is small and routing is sensitive)."""
 
-    t = gguf.MODEL_TENSOR
+    def __init__(self, rng: np.random.Generator, dtype: np.dtype[Any]) -> None:
+        self.rng, self.dtype = rng, dtype
 
-    def name(tensor: gguf.MODEL_TENSOR, suffix: str = "weight", bid: int | None = None) -> str:
-        base = gguf.TENSOR_NAMES[tensor]
-        return (base.format(bid=bid) if bid is not None else base) + "." + suffix
+    def weight(self, *dims: int) -> np.ndarray:
+        import numpy as np
 
-    def weight(*dims: int) -> np.ndarray:
-        return (rng.standard_normal(dims, dtype=np.float32) * 0.02).astype(dtype)
+        return (self.rng.standard_normal(dims, dtype=np.float32) * 0.02).astype(self.dtype)
 
+    def f32(self, *dims: int) -> np.ndarray:
+        import numpy as np
+
+        return self.rng.standard_normal(dims, dtype=np.float32) * np.float32(0.02)
+
+    @staticmethod
     def ones(n: int) -> np.ndarray:
+        import numpy as np
+
         return np.ones(n, dtype=np.float32)
 
-    e, n_exp, n_ff = shape.n_embd, shape.n_expert, shape.n_ff_exp
-    q_width, kv_width = shape.n_head * shape.head_dim, shape.n_head_kv * shape.head_dim
-    out: list[tuple[str, np.ndarray]] = [
-        (name(t.TOKEN_EMBD), weight(n_vocab, e)),
-        (name(t.OUTPUT_NORM), ones(e)),
-        (name(t.OUTPUT), weight(n_vocab, e)),
+
+def outer_tensors(shape: TinyShape, n_vocab: int, w: Weights) -> list[tuple[str, np.ndarray]]:
+    """The embedding, the final norm and the output matrix (numpy shapes are ggml's reversed)."""
+    e = shape.n_embd
+    return [
+        ("token_embd.weight", w.weight(n_vocab, e)),
+        ("output_norm.weight", w.ones(e)),
+        ("output.weight", w.weight(n_vocab, e)),
     ]
+
+
+def attention_tensors(
+    b: str, shape: TinyShape, w: Weights, *, per_head: bool
+) -> list[tuple[str, np.ndarray]]:
+    """Block `b`'s attention and its two norms. The q/k norms span the whole q and k widths
+    (M2) or one head (`per_head`, M3)."""
+    e = shape.n_embd
+    q_width, kv_width = shape.n_head * shape.head_dim, shape.n_head_kv * shape.head_dim
+    q_norm, k_norm = (shape.head_dim, shape.head_dim) if per_head else (q_width, kv_width)
+    return [
+        (b + "attn_norm.weight", w.ones(e)),
+        (b + "attn_q.weight", w.weight(q_width, e)),
+        (b + "attn_k.weight", w.weight(kv_width, e)),
+        (b + "attn_v.weight", w.weight(kv_width, e)),
+        (b + "attn_output.weight", w.weight(e, q_width)),
+        (b + "attn_q_norm.weight", w.ones(q_norm)),
+        (b + "attn_k_norm.weight", w.ones(k_norm)),
+        (b + "ffn_norm.weight", w.ones(e)),
+    ]
+
+
+def expert_tensors(b: str, shape: TinyShape, w: Weights) -> list[tuple[str, np.ndarray]]:
+    """Block `b`'s sigmoid router with its selection bias and the stacked routed experts."""
+    import numpy as np
+
+    e, n_exp, n_ff = shape.n_embd, shape.n_expert, shape.n_ff_exp
+    return [
+        (b + "ffn_gate_inp.weight", w.f32(n_exp, e)),
+        (b + "exp_probs_b.bias", np.zeros(n_exp, dtype=np.float32)),
+        (b + "ffn_gate_exps.weight", w.weight(n_exp, n_ff, e)),
+        (b + "ffn_up_exps.weight", w.weight(n_exp, n_ff, e)),
+        (b + "ffn_down_exps.weight", w.weight(n_exp, e, n_ff)),
+    ]
+
+
+def _tensors(shape: TinyShape, n_vocab: int, w: Weights) -> list[tuple[str, np.ndarray]]:
+    """(name, array) pairs as llama.cpp names them for `minimax-m2` (gguf's own table)."""
+    out = outer_tensors(shape, n_vocab, w)
     for i in range(shape.n_layer):
-        out += [
-            (name(t.ATTN_NORM, bid=i), ones(e)),
-            (name(t.ATTN_Q, bid=i), weight(q_width, e)),
-            (name(t.ATTN_K, bid=i), weight(kv_width, e)),
-            (name(t.ATTN_V, bid=i), weight(kv_width, e)),
-            (name(t.ATTN_OUT, bid=i), weight(e, q_width)),
-            (name(t.ATTN_Q_NORM, bid=i), ones(q_width)),
-            (name(t.ATTN_K_NORM, bid=i), ones(kv_width)),
-            (name(t.FFN_NORM, bid=i), ones(e)),
-            # The router stays f32 as in published quants: it is small and routing is sensitive.
-            (
-                name(t.FFN_GATE_INP, bid=i),
-                rng.standard_normal((n_exp, e), dtype=np.float32) * np.float32(0.02),
-            ),
-            (name(t.FFN_EXP_PROBS_B, "bias", bid=i), np.zeros(n_exp, dtype=np.float32)),
-            (name(t.FFN_GATE_EXP, bid=i), weight(n_exp, n_ff, e)),
-            (name(t.FFN_UP_EXP, bid=i), weight(n_exp, n_ff, e)),
-            (name(t.FFN_DOWN_EXP, bid=i), weight(n_exp, e, n_ff)),
-        ]
+        out += attention_tensors(f"blk.{i}.", shape, w, per_head=False)
+        out += expert_tensors(f"blk.{i}.", shape, w)
     return out

@@ -18,19 +18,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from quantize.tiny import (
     TinyShape,
+    Weights,
     add_shape,
-    add_tokenizer,
-    build_vocab,
-    check_size,
-    finish,
-    weight_type,
+    attention_tensors,
+    expert_tensors,
+    outer_tensors,
+    write_gguf,
 )
 
 if TYPE_CHECKING:
+    import gguf
     import numpy as np
 
 ARCH = "minimax-m3"
@@ -98,18 +99,12 @@ def write_tiny_m3_model(
     """Write a random-weight `minimax-m3` GGUF of the named size ("tiny" or "bench") to `path`
     (overwriting it) and return the path. Same size and seed give the same file; the other
     arguments are `tiny.write_tiny_model`'s."""
-    import gguf
-    import numpy as np
+    vocab = (CONTROL_TOKENS, USER_DEFINED_TOKENS)
+    return write_gguf(path, ARCH, size, seed, SIZES, chat_template, dtype, vocab, _keys, _tensors)
 
-    shape = check_size(size, SIZES)
-    file_type, weight_dtype = weight_type(dtype)
-    rng = np.random.default_rng(seed)
-    tokens, types, merges = build_vocab(shape.n_vocab, CONTROL_TOKENS, USER_DEFINED_TOKENS)
 
-    path = Path(path)
-    writer = gguf.GGUFWriter(path, ARCH)
-    writer.add_name(f"minimax-m3 {size} random (seed {seed})")
-    writer.add_file_type(file_type)
+def _keys(writer: gguf.GGUFWriter, shape: TinyM3Shape) -> None:
+    """M3's hyperparameters after the shared ones."""
     add_shape(writer, shape, n_ff=shape.n_ff)
     writer.add_leading_dense_block_count(shape.n_dense)
     writer.add_expert_shared_count(shape.n_expert_shared)
@@ -122,66 +117,32 @@ def write_tiny_m3_model(
     # No writer method for these two in gguf 0.19: the keys as llama-arch.cpp spells them.
     writer.add_uint32(f"{ARCH}.attention.indexer.block_size", shape.idx_block)
     writer.add_uint32(f"{ARCH}.attention.indexer.local_blocks", shape.idx_local)
-    add_tokenizer(writer, tokens, types, merges, chat_template)
-    finish(writer, _tensors(shape, len(tokens), rng, weight_dtype), tokens, merges)
-    return path
 
 
-def _tensors(
-    shape: TinyM3Shape, n_vocab: int, rng: np.random.Generator, dtype: np.dtype[Any]
-) -> list[tuple[str, np.ndarray]]:
-    """(name, array) pairs as llama.cpp names them for `minimax-m3`; numpy shapes are ggml's
-    reversed. Norms, router and indexer stay f32 (the converter forces the indexer to f32)."""
-    import numpy as np
-
-    def weight(*dims: int) -> np.ndarray:
-        return (rng.standard_normal(dims, dtype=np.float32) * 0.02).astype(dtype)
-
-    def f32(*dims: int) -> np.ndarray:
-        return rng.standard_normal(dims, dtype=np.float32) * np.float32(0.02)
-
-    def ones(n: int) -> np.ndarray:
-        return np.ones(n, dtype=np.float32)
-
-    e, n_exp, n_ff_exp = shape.n_embd, shape.n_expert, shape.n_ff_exp
-    q_width, kv_width = shape.n_head * shape.head_dim, shape.n_head_kv * shape.head_dim
-    shared = n_ff_exp * shape.n_expert_shared
-    out: list[tuple[str, np.ndarray]] = [
-        ("token_embd.weight", weight(n_vocab, e)),
-        ("output_norm.weight", ones(e)),
-        ("output.weight", weight(n_vocab, e)),
-    ]
+def _tensors(shape: TinyM3Shape, n_vocab: int, w: Weights) -> list[tuple[str, np.ndarray]]:
+    """(name, array) pairs as llama.cpp names them for `minimax-m3`: M2's attention with
+    per-head q/k norms, then a dense FFN or routed plus shared experts and the indexer. The
+    indexer stays f32 (the converter forces it to f32)."""
+    e, shared = shape.n_embd, shape.n_ff_exp * shape.n_expert_shared
+    out = outer_tensors(shape, n_vocab, w)
     for i in range(shape.n_layer):
         b = f"blk.{i}."
-        out += [
-            (b + "attn_norm.weight", ones(e)),
-            (b + "attn_q.weight", weight(q_width, e)),
-            (b + "attn_k.weight", weight(kv_width, e)),
-            (b + "attn_v.weight", weight(kv_width, e)),
-            (b + "attn_output.weight", weight(e, q_width)),
-            (b + "attn_q_norm.weight", ones(shape.head_dim)),
-            (b + "attn_k_norm.weight", ones(shape.head_dim)),
-            (b + "ffn_norm.weight", ones(e)),
-        ]
+        out += attention_tensors(b, shape, w, per_head=True)
         if i < shape.n_dense:
             out += [
-                (b + "ffn_gate.weight", weight(shape.n_ff, e)),
-                (b + "ffn_up.weight", weight(shape.n_ff, e)),
-                (b + "ffn_down.weight", weight(e, shape.n_ff)),
+                (b + "ffn_gate.weight", w.weight(shape.n_ff, e)),
+                (b + "ffn_up.weight", w.weight(shape.n_ff, e)),
+                (b + "ffn_down.weight", w.weight(e, shape.n_ff)),
             ]
             continue
+        out += expert_tensors(b, shape, w)
         out += [
-            (b + "ffn_gate_inp.weight", f32(n_exp, e)),
-            (b + "exp_probs_b.bias", np.zeros(n_exp, dtype=np.float32)),
-            (b + "ffn_gate_exps.weight", weight(n_exp, n_ff_exp, e)),
-            (b + "ffn_up_exps.weight", weight(n_exp, n_ff_exp, e)),
-            (b + "ffn_down_exps.weight", weight(n_exp, e, n_ff_exp)),
-            (b + "ffn_gate_shexp.weight", weight(shared, e)),
-            (b + "ffn_up_shexp.weight", weight(shared, e)),
-            (b + "ffn_down_shexp.weight", weight(e, shared)),
-            (b + "indexer.q_proj.weight", f32(shape.n_head_kv * shape.idx_dim, e)),
-            (b + "indexer.k_proj.weight", f32(shape.idx_dim, e)),
-            (b + "indexer.q_norm.weight", ones(shape.idx_dim)),
-            (b + "indexer.k_norm.weight", ones(shape.idx_dim)),
+            (b + "ffn_gate_shexp.weight", w.weight(shared, e)),
+            (b + "ffn_up_shexp.weight", w.weight(shared, e)),
+            (b + "ffn_down_shexp.weight", w.weight(e, shared)),
+            (b + "indexer.q_proj.weight", w.f32(shape.n_head_kv * shape.idx_dim, e)),
+            (b + "indexer.k_proj.weight", w.f32(shape.idx_dim, e)),
+            (b + "indexer.q_norm.weight", w.ones(shape.idx_dim)),
+            (b + "indexer.k_norm.weight", w.ones(shape.idx_dim)),
         ]
     return out

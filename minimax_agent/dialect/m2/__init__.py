@@ -10,20 +10,21 @@ Reach it through `minimax_agent.dialect.dialect_for`, never by importing this pa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from minimax_agent.dialect.chat_template import render_prompt
 from minimax_agent.dialect.m2 import tags
 from minimax_agent.dialect.m2 import template as facts
 from minimax_agent.dialect.m2.parser import StreamParser, parse_complete
+from minimax_agent.dialect.template_dialect import TemplateDialect
 
 if TYPE_CHECKING:
     from minimax_agent.dialect import Dialect
     from minimax_agent.events import Event
-    from minimax_agent.messages import AssistantMessage, Message, ToolSpec
+    from minimax_agent.messages import AssistantMessage, ToolSpec
 
 
-class M2Dialect:
+class M2Dialect(TemplateDialect):
+    _facts = facts
     name = "m2"
     eos = facts.EOS
     generation_prompt = facts.GENERATION_PROMPT
@@ -39,22 +40,6 @@ class M2Dialect:
         if mode == "enabled":
             return self  # what M2 always does
         raise ValueError("MiniMax-M2.x has no thinking mode (it always reasons); only M3 has")
-
-    def write_argument(self, value: Any) -> str:
-        return facts.write_argument(value)
-
-    def default_template(self) -> str:
-        return facts.default_template()
-
-    def render(
-        self,
-        template: str,
-        messages: list[Message],
-        tools: list[ToolSpec] | None = None,
-        *,
-        add_generation_prompt: bool = True,
-    ) -> str:
-        return render_prompt(template, messages, tools, add_generation_prompt=add_generation_prompt)
 
     def stream_parser(
         self, tools: Sequence[ToolSpec] = (), *, in_reasoning: bool = True

@@ -21,7 +21,6 @@ inside a value with no `<` in it is only appended.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from enum import Enum
 
 from minimax_agent.dialect.m2.invoke import InvokeScan, build_call
 from minimax_agent.dialect.m2.tags import (
@@ -36,7 +35,8 @@ from minimax_agent.dialect.m2.tags import (
     Lexer,
     Tag,
 )
-from minimax_agent.events import Event, ReasoningDelta, TextDelta, ToolCall
+from minimax_agent.dialect.turn import Kind, State, TurnParserBase
+from minimax_agent.events import Event
 from minimax_agent.messages import AssistantMessage, ToolSpec
 
 __all__ = [
@@ -53,33 +53,26 @@ __all__ = [
 ]
 
 
-class _State(Enum):
-    START = "start"  # not yet known whether the text so far is reasoning
-    REASONING = "reasoning"
-    TEXT = "text"
-    BLOCK = "block"  # inside <minimax:tool_call>, between invokes
-    INVOKE = "invoke"
+# Outside an invoke, the role of each of the lexer's tags (the rest are `Kind.OTHER`).
+_KINDS = {
+    Tag.THINK_OPEN: Kind.THINK_OPEN,
+    Tag.THINK_CLOSE: Kind.THINK_CLOSE,
+    Tag.BLOCK_OPEN: Kind.BLOCK_OPEN,
+    Tag.BLOCK_CLOSE: Kind.BLOCK_CLOSE,
+    Tag.INVOKE_HEAD: Kind.INVOKE_HEAD,
+}
 
 
-class StreamParser:
+class StreamParser(TurnParserBase[Tag]):
     """Parse one assistant turn. `in_reasoning` is True when the prompt ended with `<think>\\n`
     (local generation); remote inline-think content may or may not open with `<think>`."""
 
+    _layout = "\n"  # the template writes a newline around the reasoning and the text
+
     def __init__(self, tools: Sequence[ToolSpec] = (), *, in_reasoning: bool = True) -> None:
-        # None: no tools declared, so any name is accepted and every value stays text.
-        self._schemas = {t.name: t.parameters for t in tools} if tools else None
-        self._state = _State.REASONING if in_reasoning else _State.START
-        self._leading = in_reasoning  # only whitespace so far: a stray <think> is still a tag
+        state = State.REASONING if in_reasoning else State.START
+        super().__init__(tools, state, leading=in_reasoning)
         self._lexer = Lexer(self._on_text, self._on_tag)
-        # Lists, not strings: a long turn arrives in thousands of chunks.
-        self._raw: list[str] = []
-        self._reasoning: list[str] = []
-        self._text: list[str] = []
-        self.calls: list[ToolCall] = []
-        self._events: list[Event] = []
-        self._held: list[str] = []  # START: text whose kind is not decided yet
-        self._held_blank = True
-        self._opener: list[str] | None = None  # a <minimax:tool_call> and the blanks after it
         self._loose = False  # a block whose invoke ended at the end of the stream, unclosed
         self._scan: InvokeScan | None = None
         # Offsets into the stream: where the lexer's next token starts, how much of `_raw`
@@ -88,19 +81,6 @@ class StreamParser:
         self._fed = 0
         self._counted = 0
         self._quiet = False  # inside a value, where text without `<` changes nothing
-        self._finished = False
-
-    @property
-    def raw(self) -> str:
-        return "".join(self._raw)
-
-    @property
-    def reasoning(self) -> str:
-        return "".join(self._reasoning)
-
-    @property
-    def text(self) -> str:
-        return "".join(self._text)
 
     def feed(self, chunk: str) -> list[Event]:
         self._raw.append(chunk)
@@ -113,16 +93,6 @@ class StreamParser:
         self._counted += 1
         self._lexer.feed(chunk)
         self._settle()
-        return events
-
-    def reasoning_elsewhere(self) -> list[Event]:
-        """The endpoint sends the reasoning in a field of its own, so the content is visible
-        text: what is held back while that was unknown is shown now."""
-        if self._state is not _State.START:
-            return []
-        events: list[Event] = []
-        self._events = events
-        self._decide_text()
         return events
 
     def finish(self) -> list[Event]:
@@ -142,57 +112,43 @@ class StreamParser:
             self._open_invoke(hold)
             self._pos += len(hold)
         self._lexer.feed("", final=True)
-        while self._state is _State.INVOKE and self._scan is not None:
+        while self._state is State.INVOKE and self._scan is not None:
             scan = self._scan
             end = scan.finish()
             text = self._invoke_text(scan, self._pos - scan.base)
             if end < 0:
                 self._end_invoke(scan, text, closed=False)
-                self._state = _State.TEXT
+                self._state = State.TEXT
                 break
             self._end_invoke(scan, text[:end], closed=True)
             # What followed the end goes through again, outside the invoke; a block close in
             # it closes the block, the rest is text.
-            self._state, self._loose = _State.BLOCK, True
+            self._state, self._loose = State.BLOCK, True
             self._pos = scan.base + end
             Lexer(self._on_text, self._on_tag).feed(text[end:], final=True)
-        if self._opener is not None:
-            opener, self._opener = self._opener, None
-            self._plain("".join(opener))
-        self._decide_text()
+        self._end_text()
         return events
-
-    def message(self, **provider_fields: object) -> AssistantMessage:
-        """The assistant turn as it enters history, raw text kept byte for byte."""
-        return AssistantMessage(
-            content=self.text.strip("\n"),
-            reasoning=self.reasoning.strip("\n"),
-            tool_calls=[
-                # History keeps no `error`: the tool result that follows says it.
-                ToolCall(id=c.id, name=c.name, arguments=c.arguments)
-                for c in self.calls
-            ],
-            raw=self.raw,
-            provider_fields=dict(provider_fields),
-        )
 
     # -- tokens from the lexer ------------------------------------------------------------------
 
-    def _on_text(self, text: str) -> None:
-        self._token(None, text)
+    def _kind(self, tag: Tag) -> Kind:
+        return _KINDS.get(tag, Kind.OTHER)
 
-    def _on_tag(self, tag: Tag, text: str) -> None:
-        self._token(tag, text)
+    def _swallow(self, kind: Kind | None) -> bool:
+        if self._loose and kind is Kind.BLOCK_CLOSE:
+            self._loose = False  # closes the block whose invoke the end of the stream ended
+            return True
+        return False
 
     def _token(self, tag: Tag | None, text: str) -> None:
         start = self._pos
         self._pos = start + len(text)
         state = self._state
-        if state is _State.INVOKE:
+        if state is State.INVOKE:
             self._invoke_token(tag, text, start)
-        elif state is _State.REASONING:
+        elif state is State.REASONING:
             self._reasoning_token(tag, text)
-        elif state is _State.BLOCK:
+        elif state is State.BLOCK:
             self._block_token(tag, text)
         else:
             self._text_token(tag, text)
@@ -207,52 +163,8 @@ class StreamParser:
     def _settle(self) -> None:
         scan = self._scan
         self._quiet = (
-            self._state is _State.INVOKE
-            and scan is not None
-            and scan.quiet
-            and not self._lexer.hold
+            self._state is State.INVOKE and scan is not None and scan.quiet and not self._lexer.hold
         )
-
-    def _reasoning_token(self, tag: Tag | None, text: str) -> None:
-        if tag is Tag.THINK_CLOSE:
-            self._state, self._leading = _State.TEXT, False
-            return
-        if self._leading:
-            if tag is Tag.THINK_OPEN:  # the prompt already opened the reasoning
-                self._leading = False
-                return
-            self._leading = tag is None and text.isspace()
-        self._reason(text)
-
-    def _text_token(self, tag: Tag | None, text: str) -> None:
-        """START and TEXT: visible text (or, in START, text not yet known to be visible)."""
-        if self._opener is not None:
-            if tag is None and text.isspace():
-                self._opener.append(text)
-                return
-            opener, self._opener = self._opener, None
-            if tag is Tag.INVOKE_HEAD or tag is Tag.BLOCK_CLOSE:
-                self._decide_text()
-                self._state = _State.BLOCK
-                self._block_token(tag, text)
-                return
-            self._plain("".join(opener))  # the tag was named in prose
-        if tag is Tag.BLOCK_OPEN:
-            self._opener = [text]
-            return
-        if self._state is _State.START:
-            if tag is Tag.THINK_CLOSE or (tag is Tag.THINK_OPEN and self._held_blank):
-                held, self._held = "".join(self._held), []
-                if held:
-                    self._reason(held)
-                self._state = _State.TEXT if tag is Tag.THINK_CLOSE else _State.REASONING
-                return
-            if tag is Tag.THINK_OPEN:  # a <think> inside text: the text is not reasoning
-                self._decide_text()
-        elif self._loose and tag is Tag.BLOCK_CLOSE:
-            self._loose = False  # closes the block whose invoke the end of the stream ended
-            return
-        self._plain(text)
 
     def _block_token(self, tag: Tag | None, text: str) -> None:
         if tag is None and text.isspace():
@@ -260,7 +172,7 @@ class StreamParser:
         if tag is Tag.INVOKE_HEAD:
             self._open_invoke(text, self._pos - len(text))
             return
-        self._state = _State.TEXT
+        self._state = State.TEXT
         if tag is Tag.BLOCK_CLOSE:
             self._loose = False
             return
@@ -273,7 +185,7 @@ class StreamParser:
         if end < 0:
             return
         self._end_invoke(scan, self._invoke_text(scan, end), closed=True)
-        self._state = _State.BLOCK
+        self._state = State.BLOCK
         # What told the end (the next invoke, or text) goes through again, outside it.
         self._pos = scan.base + end
         for look_tag, look_text in scan.look:
@@ -287,15 +199,13 @@ class StreamParser:
         while scan.chunk_at > scan.base and scan.chunk > 0:
             scan.chunk -= 1
             scan.chunk_at -= len(raw[scan.chunk])
-        self._scan, self._state = scan, _State.INVOKE
+        self._scan, self._state = scan, State.INVOKE
 
     # -- output ---------------------------------------------------------------------------------
 
     def _end_invoke(self, scan: InvokeScan, text: str, *, closed: bool) -> None:
         """Emit the call of `scan`, whose text is `text`."""
-        call = build_call(text, scan.head_end, scan.marks, self._schemas, closed=closed)
-        self.calls.append(call)
-        self._events.append(call)
+        self._emit_call(build_call(text, scan.head_end, scan.marks, self._schemas, closed=closed))
         self._scan = None
 
     def _invoke_text(self, scan: InvokeScan, length: int) -> str:
@@ -309,30 +219,6 @@ class StreamParser:
             at -= len(raw[index])
         start = scan.base - scan.chunk_at
         return "".join(raw[scan.chunk : index])[start : start + length]
-
-    def _decide_text(self) -> None:
-        """START ends as visible text."""
-        if self._state is not _State.START:
-            return
-        held, self._held = "".join(self._held), []
-        self._state = _State.TEXT
-        if held:
-            self._show(held)
-
-    def _plain(self, text: str) -> None:
-        if self._state is _State.START:
-            self._held.append(text)
-            self._held_blank = self._held_blank and text.isspace()
-        else:
-            self._show(text)
-
-    def _reason(self, text: str) -> None:
-        self._reasoning.append(text)
-        self._events.append(ReasoningDelta(text))
-
-    def _show(self, text: str) -> None:
-        self._text.append(text)
-        self._events.append(TextDelta(text))
 
 
 def _cut_head(hold: str) -> bool:

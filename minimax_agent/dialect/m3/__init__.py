@@ -16,18 +16,18 @@ Reach it through `minimax_agent.dialect.dialect_for`, never by importing this pa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from minimax_agent.dialect.chat_template import render_prompt
 from minimax_agent.dialect.m3 import tags
 from minimax_agent.dialect.m3 import template as facts
 from minimax_agent.dialect.m3.parser import Start, StreamParser
 from minimax_agent.dialect.m3.template import THINKING_MODES, ThinkingMode
+from minimax_agent.dialect.template_dialect import TemplateDialect
 
 if TYPE_CHECKING:
     from minimax_agent.dialect import Dialect
     from minimax_agent.events import Event
-    from minimax_agent.messages import AssistantMessage, Message, ToolSpec
+    from minimax_agent.messages import AssistantMessage, ToolSpec
 
 _STARTS: dict[ThinkingMode, Start] = {
     "enabled": "reasoning",
@@ -36,7 +36,10 @@ _STARTS: dict[ThinkingMode, Start] = {
 }
 
 
-class M3Dialect:
+class M3Dialect(TemplateDialect):
+    """`render` passes the template this object's `thinking_mode`."""
+
+    _facts = facts
     name = "m3"
     eos = facts.EOS
     think_open = tags.THINK_OPEN
@@ -60,31 +63,9 @@ class M3Dialect:
                 return M3Dialect(known)
         raise ValueError(f"thinking_mode must be one of {', '.join(THINKING_MODES)}")
 
-    def write_argument(self, value: Any) -> str:
-        return facts.write_argument(value)
-
     @property
     def generation_prompt(self) -> str:
         return facts.generation_prompt(self.thinking_mode)
-
-    def default_template(self) -> str:
-        return facts.default_template()
-
-    def render(
-        self,
-        template: str,
-        messages: list[Message],
-        tools: list[ToolSpec] | None = None,
-        *,
-        add_generation_prompt: bool = True,
-    ) -> str:
-        return render_prompt(
-            template,
-            messages,
-            tools,
-            add_generation_prompt=add_generation_prompt,
-            thinking_mode=self.thinking_mode,
-        )
 
     def _start(self, in_reasoning: bool) -> Start:
         # False: the content of a server that may or may not have opened the reasoning.

@@ -24,25 +24,17 @@ element text is only appended.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from enum import Enum
 from typing import Any, Literal
 
 from minimax_agent.dialect.call_ids import new_call_id
 from minimax_agent.dialect.json_args import ArgumentError
 from minimax_agent.dialect.m3.tags import BLOCK, BLOCK_OPEN, INVOKE, INVOKE_CLOSE, Lexer, Tag
 from minimax_agent.dialect.m3.values import Node, type_members
-from minimax_agent.events import Event, ReasoningDelta, TextDelta, ToolCall
+from minimax_agent.dialect.turn import Kind, State, TurnParserBase
+from minimax_agent.events import Event, ToolCall
 from minimax_agent.messages import AssistantMessage, ToolSpec
 
 Start = Literal["reasoning", "text", "undecided"]
-
-
-class _State(Enum):
-    START = "start"  # not yet known whether the text so far is reasoning
-    REASONING = "reasoning"
-    TEXT = "text"
-    BLOCK = "block"  # inside the block, between invokes
-    INVOKE = "invoke"
 
 
 class _Invoke:
@@ -55,51 +47,21 @@ class _Invoke:
         self.problems: list[str] = []
 
 
-class StreamParser:
-    """Parse one assistant turn of the M3 format."""
+class StreamParser(TurnParserBase[Tag]):
+    """Parse one assistant turn of the M3 format. The template writes reasoning and text with
+    no layout around them, so `message()` keeps them as generated."""
 
     def __init__(self, tools: Sequence[ToolSpec] = (), *, start: Start = "reasoning") -> None:
-        # None: no tools declared, so any name is accepted and every value stays text.
-        self._schemas = {t.name: t.parameters for t in tools} if tools else None
-        self._state = {"reasoning": _State.REASONING, "text": _State.TEXT}.get(start, _State.START)
-        self._leading = start == "reasoning"  # only blanks so far: a stray <mm:think> is a tag
+        state = {"reasoning": State.REASONING, "text": State.TEXT}.get(start, State.START)
+        super().__init__(tools, state, leading=start == "reasoning")
         self._lexer = Lexer(self._on_text, self._on_tag)
-        self._raw: list[str] = []
-        self._reasoning: list[str] = []
-        self._text: list[str] = []
-        self.calls: list[ToolCall] = []
-        self._events: list[Event] = []
-        self._held: list[str] = []  # START: text whose kind is not decided yet
-        self._held_blank = True
-        self._opener: list[str] | None = None  # a block open and the blanks after it
         self._invoke: _Invoke | None = None
-        self._finished = False
-
-    @property
-    def raw(self) -> str:
-        return "".join(self._raw)
-
-    @property
-    def reasoning(self) -> str:
-        return "".join(self._reasoning)
-
-    @property
-    def text(self) -> str:
-        return "".join(self._text)
 
     def feed(self, chunk: str) -> list[Event]:
         self._raw.append(chunk)
         events: list[Event] = []
         self._events = events
         self._lexer.feed(chunk)
-        return events
-
-    def reasoning_elsewhere(self) -> list[Event]:
-        """The endpoint sends the reasoning in a field of its own, so the content is visible
-        text: what is held back while that was unknown is shown now."""
-        events: list[Event] = []
-        self._events = events
-        self._decide_text()
         return events
 
     def finish(self) -> list[Event]:
@@ -112,88 +74,40 @@ class StreamParser:
         self._lexer.feed("", final=True)
         if self._invoke is not None:
             self._end_invoke(closed=False)
-            self._state = _State.TEXT
-        if self._opener is not None:
-            opener, self._opener = self._opener, None
-            self._plain("".join(opener))
-        self._decide_text()
+            self._state = State.TEXT
+        self._end_text()
         return events
-
-    def message(self, **provider_fields: object) -> AssistantMessage:
-        """The assistant turn as it enters history, raw text kept byte for byte. The template
-        writes reasoning and text with no layout around them, so they are kept as generated."""
-        return AssistantMessage(
-            content=self.text,
-            reasoning=self.reasoning,
-            tool_calls=[ToolCall(id=c.id, name=c.name, arguments=c.arguments) for c in self.calls],
-            raw=self.raw,
-            provider_fields=dict(provider_fields),
-        )
 
     # -- tokens from the lexer ------------------------------------------------------------------
 
-    def _on_text(self, text: str) -> None:
-        self._token(None, text)
-
-    def _on_tag(self, tag: Tag, text: str) -> None:
-        self._token(tag, text)
+    def _kind(self, tag: Tag) -> Kind:
+        if tag.think:
+            return Kind.THINK_CLOSE if tag.closing else Kind.THINK_OPEN
+        if _is_invoke_head(tag):
+            return Kind.INVOKE_HEAD
+        if tag.is_open(BLOCK):
+            return Kind.BLOCK_OPEN
+        return Kind.BLOCK_CLOSE if tag.is_close(BLOCK) else Kind.OTHER
 
     def _token(self, tag: Tag | None, text: str) -> None:
         state = self._state
-        if state is _State.INVOKE:
+        if state is State.INVOKE:
             self._invoke_token(tag, text)
-        elif state is _State.REASONING:
+        elif state is State.REASONING:
             self._reasoning_token(tag, text)
-        elif state is _State.BLOCK:
+        elif state is State.BLOCK:
             self._block_token(tag, text)
         else:
             self._text_token(tag, text)
-
-    def _reasoning_token(self, tag: Tag | None, text: str) -> None:
-        if tag is not None and tag.think and tag.closing:
-            self._state, self._leading = _State.TEXT, False
-            return
-        if self._leading:
-            if tag is not None and tag.think:  # the prompt already opened the reasoning
-                self._leading = False
-                return
-            self._leading = tag is None and text.isspace()
-        self._reason(text)
-
-    def _text_token(self, tag: Tag | None, text: str) -> None:
-        """START and TEXT: visible text (or, in START, text not yet known to be visible)."""
-        if self._opener is not None:
-            if tag is None and text.isspace():
-                self._opener.append(text)
-                return
-            opener, self._opener = self._opener, None
-            if tag is not None and (_is_invoke_head(tag) or tag.is_close(BLOCK)):
-                self._decide_text()
-                self._state = _State.BLOCK
-                self._block_token(tag, text)
-                return
-            self._plain("".join(opener))  # the block open came before no invoke
-        if tag is not None and tag.is_open(BLOCK):
-            self._opener = [text]
-            return
-        if self._state is _State.START and tag is not None and tag.think:
-            if tag.closing or self._held_blank:
-                held, self._held = "".join(self._held), []
-                if held:
-                    self._reason(held)
-                self._state = _State.TEXT if tag.closing else _State.REASONING
-                return
-            self._decide_text()  # a <mm:think> after text: the text is not reasoning
-        self._plain(text)
 
     def _block_token(self, tag: Tag | None, text: str) -> None:
         if tag is None and text.isspace():
             return  # layout between invokes
         if tag is not None and _is_invoke_head(tag):
             self._invoke = _Invoke(tag.attr("name") or "")
-            self._state = _State.INVOKE
+            self._state = State.INVOKE
             return
-        self._state = _State.TEXT
+        self._state = State.TEXT
         if tag is not None and tag.is_close(BLOCK):
             return
         self._text_token(tag, text)  # text after the calls, in a block that never closed
@@ -209,7 +123,7 @@ class StreamParser:
             return
         if _is_invoke_head(tag):  # the next invoke began before this one closed
             self._end_invoke(closed=False)
-            self._state = _State.BLOCK
+            self._state = State.BLOCK
             self._block_token(tag, text)
             return
         if not tag.closing:
@@ -222,10 +136,10 @@ class StreamParser:
             if invoke.open:
                 invoke.problems.append(f"<{invoke.open[-1].name}> is never closed")
             self._end_invoke(closed=True)
-            self._state = _State.BLOCK
+            self._state = State.BLOCK
         elif tag.name == BLOCK:
             self._end_invoke(closed=False)
-            self._state = _State.TEXT
+            self._state = State.TEXT
         else:
             inside = f"<{invoke.open[-1].name}>" if invoke.open else "the invoke"
             invoke.problems.append(f"</{tag.name}> closes nothing open in {inside}")
@@ -236,33 +150,7 @@ class StreamParser:
         invoke = self._invoke
         assert invoke is not None
         self._invoke = None
-        call = _build_call(invoke, self._schemas, closed=closed)
-        self.calls.append(call)
-        self._events.append(call)
-
-    def _decide_text(self) -> None:
-        """START ends as visible text."""
-        if self._state is not _State.START:
-            return
-        held, self._held = "".join(self._held), []
-        self._state = _State.TEXT
-        if held:
-            self._show(held)
-
-    def _plain(self, text: str) -> None:
-        if self._state is _State.START:
-            self._held.append(text)
-            self._held_blank = self._held_blank and text.isspace()
-        else:
-            self._show(text)
-
-    def _reason(self, text: str) -> None:
-        self._reasoning.append(text)
-        self._events.append(ReasoningDelta(text))
-
-    def _show(self, text: str) -> None:
-        self._text.append(text)
-        self._events.append(TextDelta(text))
+        self._emit_call(_build_call(invoke, self._schemas, closed=closed))
 
 
 def _is_invoke_head(tag: Tag) -> bool:
