@@ -7,17 +7,23 @@ sigmoid router with a per-expert selection bias, and stacked `ffn_{gate,up,down}
 The vocabulary is byte-level BPE (every byte has a token, so any text tokenizes) plus the M2
 control tokens, and the chat template is the one the caller passes (the project's own).
 
-`tiny_m3.py` writes `minimax-m3` files from the same pieces (`write_gguf`, `add_shape`,
-`Weights`, `attention_tensors`, `expert_tensors`); the M2 files stay byte for byte what they
-were.
+`tiny_m3.py` writes `minimax-m3` files from the same pieces (`write_gguf`, `add_shape`, the
+tensors of `tiny_tensors.py`); the M2 files stay byte for byte what they were.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from quantize.tiny_tensors import (
+    TinyShape,
+    Weights,
+    attention_tensors,
+    expert_tensors,
+    outer_tensors,
+)
 
 if TYPE_CHECKING:
     import gguf
@@ -45,24 +51,6 @@ _MERGES = (
 
 
 S = TypeVar("S", bound="TinyShape")
-
-
-@dataclass(frozen=True)
-class TinyShape:
-    """Hyperparameters of a generated model. `n_vocab` pads the real vocabulary with filler
-    tokens so the embedding and output matrices can have a realistic weight."""
-
-    n_layer: int
-    n_embd: int
-    n_head: int
-    n_head_kv: int
-    head_dim: int
-    n_rot: int
-    n_expert: int
-    n_expert_used: int
-    n_ff_exp: int
-    n_ctx_train: int = 4096
-    n_vocab: int = 0
 
 
 SIZES: dict[str, TinyShape] = {
@@ -328,75 +316,6 @@ def silence(arrays: list[tuple[str, np.ndarray]], token_ids: list[int]) -> None:
     for name, array in arrays:
         if name == output:
             array[token_ids] = 0
-
-
-class Weights:
-    """Random tensors from one seeded generator. The file depends on the order they are
-    asked for, so a writer asks in a fixed order. Norms are ones; the router stays f32 as in
-    published quants (it is small and routing is sensitive)."""
-
-    def __init__(self, rng: np.random.Generator, dtype: np.dtype[Any]) -> None:
-        self.rng, self.dtype = rng, dtype
-
-    def weight(self, *dims: int) -> np.ndarray:
-        import numpy as np
-
-        return (self.rng.standard_normal(dims, dtype=np.float32) * 0.02).astype(self.dtype)
-
-    def f32(self, *dims: int) -> np.ndarray:
-        import numpy as np
-
-        return self.rng.standard_normal(dims, dtype=np.float32) * np.float32(0.02)
-
-    @staticmethod
-    def ones(n: int) -> np.ndarray:
-        import numpy as np
-
-        return np.ones(n, dtype=np.float32)
-
-
-def outer_tensors(shape: TinyShape, n_vocab: int, w: Weights) -> list[tuple[str, np.ndarray]]:
-    """The embedding, the final norm and the output matrix (numpy shapes are ggml's reversed)."""
-    e = shape.n_embd
-    return [
-        ("token_embd.weight", w.weight(n_vocab, e)),
-        ("output_norm.weight", w.ones(e)),
-        ("output.weight", w.weight(n_vocab, e)),
-    ]
-
-
-def attention_tensors(
-    b: str, shape: TinyShape, w: Weights, *, per_head: bool
-) -> list[tuple[str, np.ndarray]]:
-    """Block `b`'s attention and its two norms. The q/k norms span the whole q and k widths
-    (M2) or one head (`per_head`, M3)."""
-    e = shape.n_embd
-    q_width, kv_width = shape.n_head * shape.head_dim, shape.n_head_kv * shape.head_dim
-    q_norm, k_norm = (shape.head_dim, shape.head_dim) if per_head else (q_width, kv_width)
-    return [
-        (b + "attn_norm.weight", w.ones(e)),
-        (b + "attn_q.weight", w.weight(q_width, e)),
-        (b + "attn_k.weight", w.weight(kv_width, e)),
-        (b + "attn_v.weight", w.weight(kv_width, e)),
-        (b + "attn_output.weight", w.weight(e, q_width)),
-        (b + "attn_q_norm.weight", w.ones(q_norm)),
-        (b + "attn_k_norm.weight", w.ones(k_norm)),
-        (b + "ffn_norm.weight", w.ones(e)),
-    ]
-
-
-def expert_tensors(b: str, shape: TinyShape, w: Weights) -> list[tuple[str, np.ndarray]]:
-    """Block `b`'s sigmoid router with its selection bias and the stacked routed experts."""
-    import numpy as np
-
-    e, n_exp, n_ff = shape.n_embd, shape.n_expert, shape.n_ff_exp
-    return [
-        (b + "ffn_gate_inp.weight", w.f32(n_exp, e)),
-        (b + "exp_probs_b.bias", np.zeros(n_exp, dtype=np.float32)),
-        (b + "ffn_gate_exps.weight", w.weight(n_exp, n_ff, e)),
-        (b + "ffn_up_exps.weight", w.weight(n_exp, n_ff, e)),
-        (b + "ffn_down_exps.weight", w.weight(n_exp, e, n_ff)),
-    ]
 
 
 def _tensors(shape: TinyShape, n_vocab: int, w: Weights) -> list[tuple[str, np.ndarray]]:

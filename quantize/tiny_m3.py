@@ -16,18 +16,18 @@ the dialect parser. The chat template is the caller's, as for M2: this library k
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from quantize.tiny import (
+from quantize.tiny import SIZES as M2_SIZES
+from quantize.tiny import add_shape, write_gguf
+from quantize.tiny_tensors import (
     TinyShape,
     Weights,
-    add_shape,
     attention_tensors,
     expert_tensors,
     outer_tensors,
-    write_gguf,
 )
 
 if TYPE_CHECKING:
@@ -56,34 +56,11 @@ class TinyM3Shape(TinyShape):
 
 
 SIZES: dict[str, TinyM3Shape] = {
-    # One dense and one sparse block, so both paths of the graph run; loads in milliseconds.
-    "tiny": TinyM3Shape(
-        n_layer=2,
-        n_embd=64,
-        n_head=4,
-        n_head_kv=2,
-        head_dim=16,
-        n_rot=8,
-        n_expert=8,
-        n_expert_used=2,
-        n_ff_exp=32,
-    ),
-    # A few hundred MB, like M2's `bench`: for the prefix-reuse benchmark.
+    # M2's tiny widths; one dense and one sparse block, so both paths of the graph run.
+    "tiny": TinyM3Shape(**asdict(M2_SIZES["tiny"])),
+    # M2's bench (a few hundred MB): for the prefix-reuse benchmark.
     "bench": TinyM3Shape(
-        n_layer=6,
-        n_embd=1024,
-        n_head=16,
-        n_head_kv=4,
-        head_dim=64,
-        n_rot=32,
-        n_expert=16,
-        n_expert_used=4,
-        n_ff_exp=512,
-        n_vocab=16384,
-        n_ff=1024,
-        idx_dim=64,
-        idx_block=64,
-        idx_top_k=8,
+        **asdict(M2_SIZES["bench"]), n_ff=1024, idx_dim=64, idx_block=64, idx_top_k=8
     ),
 }
 

@@ -5,7 +5,7 @@ them, and what lies inside a block, differ between formats. `TurnParserBase` kee
 bookkeeping: the text held while it is unknown whether it is reasoning (`State.START`), the
 block open held until what follows it shows it is one, the deltas and the finished message.
 A format's parser subclasses it, says which of its tags is which (`_kind`) and handles the
-inside of a block itself (`_block_token`, `_token`).
+inside of a block itself (`_block_token`, `_invoke_token`, `_close_stream`).
 """
 
 from __future__ import annotations
@@ -84,6 +84,17 @@ class TurnParserBase(Generic[T]):
         self._decide_text()
         return events
 
+    def finish(self) -> list[Event]:
+        """Decide whatever is held back, with what the stream gave."""
+        events: list[Event] = []
+        if self._finished:
+            return events
+        self._finished = True
+        self._events = events
+        self._close_stream()
+        self._end_text()
+        return events
+
     def message(self, **provider_fields: object) -> AssistantMessage:
         """The assistant turn as it enters history, raw text kept byte for byte."""
         layout = self._layout
@@ -104,10 +115,14 @@ class TurnParserBase(Generic[T]):
     def _kind(self, tag: T) -> Kind:
         raise NotImplementedError
 
-    def _token(self, tag: T | None, text: str) -> None:
+    def _invoke_token(self, tag: T | None, text: str) -> None:
         raise NotImplementedError
 
     def _block_token(self, tag: T | None, text: str) -> None:
+        raise NotImplementedError
+
+    def _close_stream(self) -> None:
+        """The stream ended: end what is open inside a block (the text comes after)."""
         raise NotImplementedError
 
     def _swallow(self, kind: Kind | None) -> bool:
@@ -121,6 +136,17 @@ class TurnParserBase(Generic[T]):
 
     def _on_tag(self, tag: T, text: str) -> None:
         self._token(tag, text)
+
+    def _token(self, tag: T | None, text: str) -> None:
+        state = self._state
+        if state is State.INVOKE:
+            self._invoke_token(tag, text)
+        elif state is State.REASONING:
+            self._reasoning_token(tag, text)
+        elif state is State.BLOCK:
+            self._block_token(tag, text)
+        else:
+            self._text_token(tag, text)
 
     def _reasoning_token(self, tag: T | None, text: str) -> None:
         kind = None if tag is None else self._kind(tag)
@@ -166,8 +192,8 @@ class TurnParserBase(Generic[T]):
     # -- output ---------------------------------------------------------------------------------
 
     def _end_text(self) -> None:
-        """At the end of the stream: a block open held for what follows is text after all,
-        and text still undecided is visible."""
+        """A block open held for what follows is text after all, and text still undecided
+        is visible."""
         if self._opener is not None:
             opener, self._opener = self._opener, None
             self._plain("".join(opener))

@@ -24,16 +24,9 @@ if TYPE_CHECKING:
 
 
 class M2Dialect(TemplateDialect):
-    _facts = facts
+    _facts, _tags = facts, tags
     name = "m2"
-    eos = facts.EOS
     generation_prompt = facts.GENERATION_PROMPT
-    think_open = tags.THINK_OPEN
-    think_close = tags.THINK_CLOSE
-    block_open = tags.BLOCK_OPEN
-    after_think = facts.AFTER_THINK
-    before_calls = facts.BEFORE_CALLS
-    around_reasoning = facts.AROUND_REASONING
     thinking_mode = None  # the template has none: every turn starts inside the reasoning
 
     def with_thinking(self, mode: str) -> M2Dialect:

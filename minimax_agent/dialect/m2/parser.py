@@ -78,6 +78,7 @@ class StreamParser(TurnParserBase[Tag]):
         # Offsets into the stream: where the lexer's next token starts, how much of `_raw`
         # is counted (up to index `_counted`). Chunks that skip the lexer are counted later.
         self._pos = 0
+        self._start = 0
         self._fed = 0
         self._counted = 0
         self._quiet = False  # inside a value, where text without `<` changes nothing
@@ -95,13 +96,7 @@ class StreamParser(TurnParserBase[Tag]):
         self._settle()
         return events
 
-    def finish(self) -> list[Event]:
-        """Decide whatever is held back, with what the stream gave."""
-        events: list[Event] = []
-        if self._finished:
-            return events
-        self._finished = True
-        self._events = events
+    def _close_stream(self) -> None:
         self._quiet = False
         self._catch_up(len(self._raw))
         hold = self._lexer.hold
@@ -126,8 +121,6 @@ class StreamParser(TurnParserBase[Tag]):
             self._state, self._loose = State.BLOCK, True
             self._pos = scan.base + end
             Lexer(self._on_text, self._on_tag).feed(text[end:], final=True)
-        self._end_text()
-        return events
 
     # -- tokens from the lexer ------------------------------------------------------------------
 
@@ -141,17 +134,10 @@ class StreamParser(TurnParserBase[Tag]):
         return False
 
     def _token(self, tag: Tag | None, text: str) -> None:
-        start = self._pos
-        self._pos = start + len(text)
-        state = self._state
-        if state is State.INVOKE:
-            self._invoke_token(tag, text, start)
-        elif state is State.REASONING:
-            self._reasoning_token(tag, text)
-        elif state is State.BLOCK:
-            self._block_token(tag, text)
-        else:
-            self._text_token(tag, text)
+        # Where this token starts in the stream (`_invoke_token` reads it first thing).
+        self._start = self._pos
+        self._pos += len(text)
+        super()._token(tag, text)
 
     def _catch_up(self, upto: int) -> None:
         """Count `_raw[_counted:upto]`, chunks that skipped the lexer: text inside a value."""
@@ -178,10 +164,10 @@ class StreamParser(TurnParserBase[Tag]):
             return
         self._text_token(tag, text)  # only after an invoke the end of the stream ended
 
-    def _invoke_token(self, tag: Tag | None, text: str, start: int) -> None:
+    def _invoke_token(self, tag: Tag | None, text: str) -> None:
         scan = self._scan
         assert scan is not None
-        end = scan.feed(tag, text, start - scan.base)
+        end = scan.feed(tag, text, self._start - scan.base)
         if end < 0:
             return
         self._end_invoke(scan, self._invoke_text(scan, end), closed=True)

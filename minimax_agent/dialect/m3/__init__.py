@@ -39,15 +39,8 @@ _STARTS: dict[ThinkingMode, Start] = {
 class M3Dialect(TemplateDialect):
     """`render` passes the template this object's `thinking_mode`."""
 
-    _facts = facts
+    _facts, _tags = facts, tags
     name = "m3"
-    eos = facts.EOS
-    think_open = tags.THINK_OPEN
-    think_close = tags.THINK_CLOSE
-    block_open = tags.BLOCK_OPEN
-    after_think = facts.AFTER_THINK
-    before_calls = facts.BEFORE_CALLS
-    around_reasoning = facts.AROUND_REASONING
 
     def __init__(self, thinking_mode: ThinkingMode = "enabled") -> None:
         if thinking_mode not in THINKING_MODES:

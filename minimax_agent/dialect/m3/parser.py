@@ -64,19 +64,11 @@ class StreamParser(TurnParserBase[Tag]):
         self._lexer.feed(chunk)
         return events
 
-    def finish(self) -> list[Event]:
-        """Decide whatever is held back, with what the stream gave."""
-        events: list[Event] = []
-        if self._finished:
-            return events
-        self._finished = True
-        self._events = events
+    def _close_stream(self) -> None:
         self._lexer.feed("", final=True)
         if self._invoke is not None:
             self._end_invoke(closed=False)
             self._state = State.TEXT
-        self._end_text()
-        return events
 
     # -- tokens from the lexer ------------------------------------------------------------------
 
@@ -88,17 +80,6 @@ class StreamParser(TurnParserBase[Tag]):
         if tag.is_open(BLOCK):
             return Kind.BLOCK_OPEN
         return Kind.BLOCK_CLOSE if tag.is_close(BLOCK) else Kind.OTHER
-
-    def _token(self, tag: Tag | None, text: str) -> None:
-        state = self._state
-        if state is State.INVOKE:
-            self._invoke_token(tag, text)
-        elif state is State.REASONING:
-            self._reasoning_token(tag, text)
-        elif state is State.BLOCK:
-            self._block_token(tag, text)
-        else:
-            self._text_token(tag, text)
 
     def _block_token(self, tag: Tag | None, text: str) -> None:
         if tag is None and text.isspace():
