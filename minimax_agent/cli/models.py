@@ -161,9 +161,9 @@ def quantize_cmd(
     try:
         import llama_cpp  # noqa: F401
     except ImportError:
-        raise UsageError(
-            "quantizing needs llama-cpp-python: pip install 'minimax-agent[local]'"
-        ) from None
+        from minimax_agent.backends.local.library import INSTALL_LLAMA
+
+        raise UsageError(f"quantizing needs llama-cpp-python: {INSTALL_LLAMA}") from None
     with tensor_progress() as on_tensor:
         run(job, on_tensor=on_tensor)
     typer.echo(f"wrote {dst} ({dst.stat().st_size} bytes)")

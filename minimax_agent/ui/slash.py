@@ -93,12 +93,14 @@ def dispatch(repl: Repl, line: str) -> bool:
 
 def _help(repl: Repl, arg: str) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(show_header=False, box=None, padding=(0, 2))
+    # Text, not markup: rich would read `[focus]` or `[list|N|checkpoint]` as tags and drop them.
     for name, text in COMMANDS.items():
-        table.add_row(f"/{name}", text)
+        table.add_row(Text(f"/{name}"), Text(text))
     for key, text in KEYS:
-        table.add_row(key, text, style="dim")
+        table.add_row(Text(key), Text(text), style="dim")
     repl.console.print(table)
 
 

@@ -335,3 +335,23 @@ def test_text_streamed_before_a_failure_is_not_replayed(
             seen.append(event)
     assert any(isinstance(e, ReasoningDelta) for e in seen)
     assert len(server.chat_requests) == 1
+
+
+def test_a_host_that_does_not_resolve_is_not_retried(caplog: pytest.LogCaptureFixture) -> None:
+    """A DNS answer that the name does not exist will not change in 15 seconds: one attempt and a
+    clear line, not four retries (`.invalid` never resolves, RFC 6761)."""
+    import logging
+
+    from minimax_agent.backends import Request
+    from minimax_agent.backends.openai import OpenAIBackend
+    from minimax_agent.errors import BackendError
+    from minimax_agent.messages import UserMessage
+    from minimax_agent.providers import PRESETS, Provider
+
+    provider = Provider("vllm", "http://no-such-host.invalid:9/v1", PRESETS["vllm"], None, None)
+    backend = OpenAIBackend(provider, model="MiniMax-M2.1", max_retries=4, retry_backoff_s=60.0)
+    with caplog.at_level(logging.WARNING), pytest.raises(BackendError) as caught:
+        list(backend.stream(Request(messages=[UserMessage(content="hi")])))
+    backend.close()
+    assert "cannot resolve the host of http://no-such-host.invalid:9/v1" in str(caught.value)
+    assert not [r for r in caplog.records if "retrying" in r.getMessage()]

@@ -14,7 +14,7 @@ from minimax_agent.config import Settings
 from minimax_agent.events import Event, Finish, Usage
 from minimax_agent.messages import Message, SystemMessage, UserMessage
 
-NEEDS_LLAMA = "the local backend needs llama-cpp-python (pip install 'minimax-agent[local]')"
+NEEDS_LLAMA = "the local backend needs llama-cpp-python (pip install '.[local]')"
 
 
 @pytest.fixture(scope="session")

@@ -126,3 +126,20 @@ def test_a_failed_local_step_says_what_it_sent(make_backend: Any) -> None:
         list(backend.stream(Request(messages=conversation(task))))
     assert isinstance(caught.value.request, str)
     assert task in caught.value.request and caught.value.request.startswith("]~!b[")
+
+
+def test_missing_llama_cpp_names_an_install_that_works() -> None:
+    """`minimax-agent` on PyPI is an unrelated project: the hint names llama-cpp-python itself
+    (and the checkout's extra), never `pip install 'minimax-agent[local]'`."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['llama_cpp'] = None\n"
+        "from minimax_agent.backends.local.library import llama\n"
+        "from minimax_agent.errors import ConfigError\n"
+        "try:\n    llama()\nexcept ConfigError as exc:\n    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pip install 'llama-cpp-python>=0.3.36'" in out.stdout
+    assert "minimax-agent[local]" not in out.stdout

@@ -19,6 +19,9 @@ from typing import Any
 
 from minimax_agent.errors import ConfigError
 
+# `minimax-agent` on PyPI is another project: name the package itself, and the checkout's extra.
+INSTALL_LLAMA = "pip install 'llama-cpp-python>=0.3.36' (from a checkout: pip install '.[local]')"
+
 log = logging.getLogger("minimax_agent.llama")
 
 # ggml log levels (enum ggml_log_level); CONT continues the previous line.
@@ -38,8 +41,7 @@ def llama() -> Any:
                 import llama_cpp
             except ImportError as exc:
                 raise ConfigError(
-                    "the local backend needs llama-cpp-python: pip install 'minimax-agent[local]'"
-                    f" ({exc})"
+                    f"the local backend needs llama-cpp-python: {INSTALL_LLAMA} ({exc})"
                 ) from None
             llama_cpp.llama_backend_init()
 

@@ -248,6 +248,11 @@ class Transport:
             ) from None
         except httpx.TransportError as exc:
             why = str(exc) or type(exc).__name__
+            if _unresolvable(exc):
+                # a name that does not resolve will not resolve in 15 s either
+                raise BackendError(
+                    f"cannot resolve the host of {self.provider.base_url}: {why}"
+                ) from None
             raise Retryable(f"connection to {self.provider.base_url} failed: {why}") from None
 
     def _timeout(self, deadline: Deadline | None) -> httpx.Timeout:
@@ -298,6 +303,21 @@ class Transport:
             wait = retry_after_seconds(response.headers.get("retry-after"))
             return Retryable(f"HTTP {status} from {name}: {message}", retry_after=wait)
         return BackendError(f"{name} refused the request: HTTP {status}: {message}")
+
+
+def _unresolvable(exc: BaseException) -> bool:
+    """Whether a connection failed because the host name does not resolve (a DNS answer, not a
+    network hiccup): a `socket.gaierror` somewhere in the exception's chain."""
+    import socket
+
+    seen: BaseException | None = exc
+    for _ in range(8):  # httpx wraps httpcore, which wraps the OSError
+        if seen is None:
+            return False
+        if isinstance(seen, socket.gaierror):
+            return seen.errno != socket.EAI_AGAIN  # "temporary failure" may pass
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _no_check() -> None:
