@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -193,3 +194,55 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if is_slow(item):
             item.add_marker(pytest.mark.slow)
+
+
+LLAMA_SDIST = "llama_cpp_python-0.3.36.tar.gz"
+
+
+def sdist_template(name: str) -> str:
+    """An official chat template (`MiniMax-M2.jinja`, `MiniMax-M3.jinja`) read from the
+    llama-cpp-python sdist at test time, never copied into the repo: MINIMAX_AGENT_LLAMA_SDIST, the
+    copy scripts/build_llama_server.sh keeps beside the llama-server it builds, or the test cache.
+    Skips when no sdist is here."""
+    import glob
+    import tarfile
+
+    member_name = f"llama_cpp_python-0.3.36/vendor/llama.cpp/models/templates/{name}"
+    candidates = [os.environ.get("MINIMAX_AGENT_LLAMA_SDIST", "")]
+    server = os.environ.get("MINIMAX_AGENT_LLAMA_SERVER")
+    if server:
+        candidates.append(str(Path(server).parent / LLAMA_SDIST))
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    candidates += sorted(glob.glob(f"{cache}/minimax-agent-tests/llama-server-*/{LLAMA_SDIST}"))
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            with tarfile.open(candidate) as tar:
+                member = tar.extractfile(member_name)
+                assert member is not None, f"{member_name} is not in {candidate}"
+                return member.read().decode()
+    pytest.skip(
+        "the llama-cpp-python 0.3.36 sdist is not here: set MINIMAX_AGENT_LLAMA_SDIST, or build "
+        "llama-server with scripts/build_llama_server.sh (it keeps the sdist)"
+    )
+
+
+def grammar_checker(model: Any) -> Callable[..., bool]:
+    """`check(grammar, text, complete=True)`: whether llama.cpp's grammar engine lets `model`
+    write `text` token by token (and then end the turn, or, with complete=False, not yet)."""
+    from minimax_agent.backends.local.sampling import Sampler, SamplingParams
+
+    eos = model.tokenize("[e~[")[0]
+
+    def check(grammar: str, text: str, *, complete: bool = True) -> bool:
+        sampler = Sampler(model, SamplingParams())
+        sampler.constrain(grammar)
+        try:
+            for token in model.tokenize(text):
+                if not sampler.allows(token):
+                    return False
+                sampler.accept(token)
+            return sampler.allows(eos) if complete else not sampler.allows(eos)
+        finally:
+            sampler.close()
+
+    return check

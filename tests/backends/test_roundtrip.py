@@ -19,11 +19,7 @@ MiniMax platform that renders with this template reads the `reasoning_details` t
 
 from __future__ import annotations
 
-import glob
 import json
-import os
-import tarfile
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,10 +29,8 @@ from minimax_agent.backends.openai import OpenAIBackend
 from minimax_agent.events import Finish, ToolCall
 from minimax_agent.messages import Message, SystemMessage, ToolMessage, ToolSpec, UserMessage
 from tests.backends.conftest import BackendFactory, ServerFactory
+from tests.conftest import sdist_template
 from tests.fakes.openai_server import Scripted
-
-SDIST = "llama_cpp_python-0.3.36.tar.gz"
-TEMPLATE = "llama_cpp_python-0.3.36/vendor/llama.cpp/models/templates/MiniMax-M2.jinja"
 
 TOOLS = [
     ToolSpec(
@@ -204,24 +198,7 @@ SERVERS = {
 
 
 def official_template() -> str:
-    """The official template, read from the sdist: MINIMAX_AGENT_LLAMA_SDIST, or the copy that
-    scripts/build_llama_server.sh keeps beside the llama-server it builds."""
-    candidates = [os.environ.get("MINIMAX_AGENT_LLAMA_SDIST", "")]
-    server = os.environ.get("MINIMAX_AGENT_LLAMA_SERVER")
-    if server:
-        candidates.append(str(Path(server).parent / SDIST))
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    candidates += sorted(glob.glob(f"{cache}/minimax-agent-tests/llama-server-*/{SDIST}"))
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file():
-            with tarfile.open(candidate) as tar:
-                member = tar.extractfile(TEMPLATE)
-                assert member is not None, f"{TEMPLATE} is not in {candidate}"
-                return member.read().decode()
-    pytest.skip(
-        "the llama-cpp-python 0.3.36 sdist is not here: set MINIMAX_AGENT_LLAMA_SDIST, or build "
-        "llama-server with scripts/build_llama_server.sh (it keeps the sdist)"
-    )
+    return sdist_template("MiniMax-M2.jinja")
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from minimax_agent.dialect import dialect_named
+from tests.conftest import grammar_checker
 from tools import default_tools
 
 # The M2 dialect's grammars (the texts below are M2's tags).
@@ -20,24 +21,7 @@ BLOCK = "<minimax:tool_call>\n" + READ + "</minimax:tool_call>"
 
 @pytest.fixture
 def accepts(make_backend: Any) -> Any:
-    from minimax_agent.backends.local.sampling import Sampler, SamplingParams
-
-    model = make_backend().model
-    eos = model.tokenize("[e~[")[0]
-
-    def check(grammar: str, text: str, *, complete: bool = True) -> bool:
-        sampler = Sampler(model, SamplingParams())
-        sampler.constrain(grammar)
-        try:
-            for token in model.tokenize(text):
-                if not sampler.allows(token):
-                    return False
-                sampler.accept(token)
-            return sampler.allows(eos) if complete else not sampler.allows(eos)
-        finally:
-            sampler.close()
-
-    return check
+    return grammar_checker(make_backend().model)
 
 
 def test_whole_turn_shape(accepts: Any) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from minimax_agent.dialect import dialect_named
 from minimax_agent.dialect.m3.tags import NS
+from tests.conftest import grammar_checker
 from tools import default_tools
 
 M3 = dialect_named("m3")
@@ -62,23 +63,7 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 @pytest.fixture
 def accepts(model: Any) -> Any:
-    from minimax_agent.backends.local.sampling import Sampler, SamplingParams
-
-    eos = model.tokenize("[e~[")[0]
-
-    def check(grammar: str, text: str, *, complete: bool = True) -> bool:
-        sampler = Sampler(model, SamplingParams())
-        sampler.constrain(grammar)
-        try:
-            for token in model.tokenize(text):
-                if not sampler.allows(token):
-                    return False
-                sampler.accept(token)
-            return sampler.allows(eos) if complete else not sampler.allows(eos)
-        finally:
-            sampler.close()
-
-    return check
+    return grammar_checker(model)
 
 
 def test_the_call_block(accepts: Any) -> None:

@@ -10,11 +10,7 @@ scripts/build_llama_server.sh keeps it); without it those tests skip.
 
 from __future__ import annotations
 
-import glob
 import json
-import os
-import tarfile
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,9 +26,8 @@ from minimax_agent.messages import (
     ToolSpec,
     UserMessage,
 )
+from tests.conftest import sdist_template
 
-SDIST = "llama_cpp_python-0.3.36.tar.gz"
-TEMPLATE = "llama_cpp_python-0.3.36/vendor/llama.cpp/models/templates/MiniMax-M3.jinja"
 MODES = ("enabled", "disabled", "adaptive")
 M3 = dialect_named("m3")
 
@@ -67,19 +62,7 @@ TOOLS = [READ, EDIT]
 
 
 def official_template() -> str:
-    candidates = [os.environ.get("MINIMAX_AGENT_LLAMA_SDIST", "")]
-    server = os.environ.get("MINIMAX_AGENT_LLAMA_SERVER")
-    if server:
-        candidates.append(str(Path(server).parent / SDIST))
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    candidates += sorted(glob.glob(f"{cache}/minimax-agent-tests/llama-server-*/{SDIST}"))
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file():
-            with tarfile.open(candidate) as tar:
-                member = tar.extractfile(TEMPLATE)
-                assert member is not None, f"{TEMPLATE} is not in {candidate}"
-                return member.read().decode()
-    pytest.skip("the llama-cpp-python 0.3.36 sdist is not here: set MINIMAX_AGENT_LLAMA_SDIST")
+    return sdist_template("MiniMax-M3.jinja")
 
 
 @pytest.fixture(scope="module")
