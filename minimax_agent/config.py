@@ -1,7 +1,8 @@
 """One settings object, read from (lowest priority first):
 
 1. the user's `config.toml` in the platform config dir (`~/.config/minimax-agent/` on Linux);
-2. the project's `.minimax-agent.toml` at the workspace root;
+2. the project's `.minimax-agent.toml` files: at the git root, then in each directory down to
+   the one the run started in (a deeper file overrides a shallower one);
 3. `MINIMAX_AGENT_*` environment variables;
 4. command-line flags.
 
@@ -46,7 +47,14 @@ from minimax_agent.config_sections import (
 )
 from minimax_agent.errors import ConfigError
 from minimax_agent.providers import ProviderConfig
-from minimax_agent.trust import PROJECT_FILE, is_trusted, printable, split_project, warning_for
+from minimax_agent.trust import (
+    PROJECT_FILE,
+    is_trusted,
+    printable,
+    project_dirs,
+    split_project,
+    warning_for,
+)
 from tools.modes import ApprovalMode
 
 # the config files' contents for the Settings being built, lowest priority first
@@ -117,6 +125,10 @@ class Settings(BaseSettings):
     )
     base_url: str | None = Field(default=None, description="OpenAI-compatible base URL.")
     api_key_env: str | None = Field(default=None, description="Variable holding the API key.")
+    # the API the endpoint speaks (None: its preset's, OpenAI Chat Completions by default)
+    api: Literal["openai", "anthropic"] | None = Field(
+        default=None, description="Endpoint API: openai or anthropic (Messages API)."
+    )
     providers: dict[str, ProviderConfig] = Field(default_factory=dict)
     connect_timeout_s: float = Field(default=10.0, gt=0)
     # Deadlines (minimax_agent/backends/openai/backend.py). A read may wait read_timeout_s for
@@ -133,11 +145,18 @@ class Settings(BaseSettings):
     # what load_settings wants the user told (the keys it ignored from an untrusted project)
     _warnings: list[str] = PrivateAttr(default_factory=list)
     _ignored: list[str] = PrivateAttr(default_factory=list)
+    # what load_settings chose for the user and says once (a provider picked by its env key)
+    _notices: list[str] = PrivateAttr(default_factory=list)
 
     @property
     def warnings(self) -> list[str]:
         """One-line warnings for the user (stderr in fix, a notice in the REPL)."""
         return list(self._warnings)
+
+    @property
+    def notices(self) -> list[str]:
+        """One-line notes on a choice made for the user (stderr in fix, a notice in the REPL)."""
+        return list(self._notices)
 
     @property
     def ignored_project_keys(self) -> list[str]:
@@ -209,41 +228,68 @@ def _build(layers: list[tuple[Path, dict[str, Any]]], flags: dict[str, Any]) -> 
         _layers.reset(token)
 
 
-def load_settings(workspace: Path, **flags: Any) -> Settings:
-    """Settings for a run in `workspace`; flags left as None do not override anything.
+def load_settings(workspace: Path, *, here: Path | None = None, **flags: Any) -> Settings:
+    """Settings for a run in `workspace` started in `here` (default: the workspace); flags
+    left as None do not override anything.
 
     The user's own settings (config.toml, environment, flags) are built first: they say
-    whether the project is trusted and what an untrusted project may lower."""
+    whether the project is trusted and what an untrusted project may lower. Then each project
+    file from the git root down to `here` (trust.project_dirs) is one layer, deeper ones
+    overriding shallower ones, every one filtered with the trust of the workspace root."""
     given = {k: v for k, v in flags.items() if v is not None}
     user_path = user_config_file()
     user = _read(user_path)
     layers = [(user_path, user)] if user is not None else []
     base = _build(layers, given)
-    project_path = workspace / PROJECT_FILE
-    project = _read(project_path)
-    if project is None:
-        return base
+    projects = [
+        (path, data)
+        for path in (d / PROJECT_FILE for d in project_dirs(workspace, here))
+        if (data := _read(path)) is not None
+    ]
+    if not projects:
+        return _with_env_key(base)
     trusted = base.trust_project or is_trusted(workspace, base.trusted_projects)
     fields = Settings.model_fields
-    kept, ignored = split_project(project, base, workspace, trusted=trusted, fields=fields)
-    settings = _build([*layers, (project_path, kept)], given)
-    if ignored:
-        settings._ignored = ignored
-        settings._warnings = [warning_for(project_path, ignored)]
-    return settings
+    ignored: list[str] = []
+    warnings: list[str] = []
+    for path, data in projects:
+        kept, dropped = split_project(data, base, workspace, trusted=trusted, fields=fields)
+        layers.append((path, kept))
+        if dropped:
+            ignored += [k for k in dropped if k not in ignored]
+            warnings.append(warning_for(path, dropped))
+    settings = _build(layers, given)
+    settings._ignored = ignored
+    settings._warnings = warnings
+    return _with_env_key(settings)
 
 
-def trust_question(workspace: Path, flags: dict[str, Any]) -> list[str] | None:
+def _with_env_key(settings: Settings) -> Settings:
+    """`settings` with the provider a lone key in the environment selects, when they name no
+    backend at all (minimax_agent/keys.py); said once through `notices`. Never asks."""
+    from minimax_agent.keys import chosen_notice, env_choice
+
+    found = env_choice(settings, settings.ignored_project_keys)
+    if found is None:
+        return settings
+    chosen = settings.model_copy(update={"provider": found.provider})
+    chosen._notices = [*settings._notices, chosen_notice(found)]
+    return chosen
+
+
+def trust_question(
+    workspace: Path, flags: dict[str, Any], here: Path | None = None
+) -> list[str] | None:
     """For the REPL, before anything loads: the keys the project file sets that an untrusted
     directory ignores, when the user has not answered for this directory yet; else None.
     (The REPL asks `trust.may_need_trust` first, which needs no pydantic.)"""
     from minimax_agent.errors import MinimaxAgentError
     from minimax_agent.trust import may_need_trust
 
-    if not may_need_trust(workspace):
+    if not may_need_trust(workspace, here):
         return None
     try:
-        ignored = load_settings(workspace, **flags).ignored_project_keys
+        ignored = load_settings(workspace, here=here, **flags).ignored_project_keys
     except MinimaxAgentError:
         return None  # the session's own load reports it
     return [printable(k) for k in ignored] or None

@@ -53,6 +53,7 @@ class EndpointSettings:
     provider: str | None
     base_url: str | None
     api_key_env: str | None
+    api: Literal["openai", "anthropic"] | None  # the Messages API or Chat Completions
     providers: Mapping[str, ProviderConfig]
     connect_timeout_s: float
     read_timeout_s: float

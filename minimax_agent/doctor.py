@@ -41,7 +41,8 @@ def _failed(name: str, exc: UserError, data: dict[str, Any] | None = None) -> Ch
 
 def wants_endpoint(settings: Settings) -> bool:
     backend = (settings.backend or "").split(":", 1)[0]
-    return backend == "openai" or (not backend and bool(settings.provider or settings.base_url))
+    endpoint = backend in ("openai", "anthropic")
+    return endpoint or (not backend and bool(settings.provider or settings.base_url))
 
 
 def check_llama(needed: bool) -> tuple[Check, list[Device]]:
@@ -182,6 +183,10 @@ def check_endpoint(settings: Settings, needed: bool) -> Check:
     except MinimaxAgentError as exc:
         return _failed("endpoint", exc) if needed else Check("endpoint", "warn", str(exc))
     url = f"{provider.base_url}/models"
+    if "anthropic" in (provider.config.api, (settings.backend or "").partition(":")[0]):
+        from minimax_agent.backends.anthropic.wire import api_url
+
+        url = api_url(provider.base_url, "models")  # the Messages API's own paths
     key = f"key from ${provider.api_key_env}" if provider.api_key else "no API key set"
     # Only reachability is tested: no key is sent, so a 401 still proves the server answers.
     try:
@@ -273,12 +278,43 @@ def check_sandbox(settings: Settings, root: Path) -> Check:
     return Check("sandbox", "ok" if level != "off" else "warn", detail, data)
 
 
+def check_keys(settings: Settings) -> Check:
+    """Which known key variables are set (names only, never values), which provider each
+    would select, and which keys `setup` stored."""
+    from minimax_agent.keys import (
+        CHOICE_FIELDS,
+        CLOUD_KEYS,
+        credentials_file,
+        keys_in_env,
+        stored_keys,
+    )
+
+    found = keys_in_env()
+    stored = [k.env for k in CLOUD_KEYS if k.env in stored_keys()]
+    parts = [", ".join(f"{k.env} set (selects {k.provider})" for k in found)] if found else []
+    if not found:
+        names = ", ".join(k.env for k in CLOUD_KEYS)
+        parts.append(f"none of {names} is set")
+    selects = found[0].provider if settings.notices and len(found) == 1 else None
+    if selects:
+        parts.append(f"in use: {selects}, as nothing else is configured")
+    elif len(found) > 1 and not any(getattr(settings, f) for f in CHOICE_FIELDS):
+        parts.append("more than one: choose with --provider")
+    if stored:
+        parts.append(f"stored by setup in {credentials_file()}: {', '.join(stored)}")
+    elif not found:
+        parts.append("`minimax-agent setup` stores one")
+    data = {"set": [k.env for k in found], "stored": stored, "selects": selects}
+    return Check("api keys", "info", "; ".join(parts), data)
+
+
 def run_checks(settings: Settings, *, tiny: bool = True, root: Path | None = None) -> list[Check]:
     from minimax_agent.backends import chooses_local
 
     local = chooses_local(settings)
     llama, found = check_llama(local)
     checks = [llama, check_gpus(found), check_ram(), check_model(settings, found, bool(found))]
+    checks.append(check_keys(settings))
     checks.append(check_endpoint(settings, wants_endpoint(settings)))
     checks.append(check_sandbox(settings, root or Path.cwd()))
     if not found:

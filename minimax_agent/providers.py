@@ -3,7 +3,8 @@ each endpoint's quirks.
 
 Presets are plain data. A `[providers.NAME]` table in config.toml overrides the fields it names
 of a preset, or defines a new provider, so a user can reach an endpoint this file does not know
-without a code change. The API key itself is only ever read from the environment.
+without a code change. The API key itself is read from the environment, else from the
+credentials file `minimax-agent setup` writes (minimax_agent/keys.py), never from config.
 
 `PRESETS` is the registry: adding a preset is one entry there (and, for a cloud host, one line
 in `_HOSTS`). This module imports nothing of the settings: it reads them through
@@ -13,6 +14,7 @@ from here without a cycle.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field
 
 from minimax_agent.errors import ConfigError
+from minimax_agent.keys import stored_key
 
 
 class ProviderConfig(BaseModel):
@@ -41,10 +44,15 @@ class ProviderConfig(BaseModel):
         "(`max_model_len`, `context_length`).",
     )
     headers: dict[str, str] = Field(default_factory=dict)
-    auth: Literal["bearer", "body", "both", "none"] = Field(
+    auth: Literal["bearer", "body", "both", "x-api-key", "none"] = Field(
         default="bearer",
         description="bearer: Authorization header; body: the key goes in the JSON body; "
-        "both: the two at once.",
+        "both: the two at once; x-api-key: that header (Anthropic's API).",
+    )
+    api: Literal["openai", "anthropic"] = Field(
+        default="openai",
+        description="The API the endpoint speaks: OpenAI Chat Completions, or the Anthropic "
+        "Messages API (`--api`).",
     )
     key_field: str = Field(default="key", description="Body field for the key when auth=body.")
     model_field: str = Field(
@@ -105,6 +113,9 @@ MODEL_IDS: dict[str, dict[str, str]] = {
     "nvidia": {n: f"minimaxai/minimax-{n.lower()}" for n in _M2},
     "modelslab": {"M2.1": "MiniMax-M2.1"},
 }
+# The same hosts through their Anthropic Messages API take the same model ids.
+MODEL_IDS["minimax-anthropic"] = MODEL_IDS["minimax"]
+MODEL_IDS["modelslab-anthropic"] = MODEL_IDS["modelslab"]
 
 PRESETS: dict[str, ProviderConfig] = {
     "openrouter": ProviderConfig(
@@ -171,6 +182,28 @@ PRESETS: dict[str, ProviderConfig] = {
         tool_choice_none=True,
     ),
     "openai": ProviderConfig(api_key_env="OPENAI_API_KEY"),
+    # The Anthropic Messages API (backends/anthropic/): the base URL is what ANTHROPIC_BASE_URL
+    # would be, without `/v1` (the backend adds `/v1/messages`). MiniMax's reasoning comes as
+    # thinking blocks with signatures there.
+    "minimax-anthropic": ProviderConfig(
+        api="anthropic",
+        base_url="https://api.minimax.io/anthropic",
+        api_key_env="MINIMAX_API_KEY",
+        api_key_required=True,
+        model="MiniMax-M2.1",
+        context_window=M21_CONTEXT,
+        auth="x-api-key",
+    ),
+    "modelslab-anthropic": ProviderConfig(
+        api="anthropic",
+        base_url="https://modelslab.com/api/v7/llm",  # …/v1/messages, /v1/messages/count_tokens
+        api_key_env="MODELSLAB_API_KEY",
+        api_key_required=True,
+        model="MiniMax-M2.1",
+        context_window=M21_CONTEXT,
+    ),
+    # `--api anthropic --base-url URL` on a host no preset knows (LiteLLM, Claude-Code routers)
+    "anthropic": ProviderConfig(api="anthropic", api_key_env="ANTHROPIC_API_KEY", auth="x-api-key"),
 }
 
 # A bare --base-url on a known host gets that host's preset, so its key and quirks apply and a
@@ -195,6 +228,8 @@ class EndpointChoice(Protocol):
     def api_key_env(self) -> str | None: ...
     @property
     def providers(self) -> Mapping[str, ProviderConfig]: ...
+    @property
+    def api(self) -> Literal["openai", "anthropic"] | None: ...
 
 
 @dataclass(frozen=True)
@@ -216,24 +251,45 @@ def provider_names(settings: EndpointChoice | None = None) -> list[str]:
     return sorted({*PRESETS, *extra})
 
 
-def guess_provider(base_url: str) -> str:
+def guess_provider(base_url: str, api: str | None = None) -> str:
+    """The preset for a bare --base-url, by its host; through the Anthropic API (`api`, or a
+    `/anthropic` path as MiniMax's has) that host's `-anthropic` preset, or `anthropic`."""
     try:
-        host = (urlsplit(base_url).hostname or "").lower()
+        parts = urlsplit(base_url)
+        host = (parts.hostname or "").lower()
     except ValueError:  # `http://[::1`: resolve_provider says what is wrong with it
         return "openai"
-    for suffix, name in _HOSTS.items():
-        if host == suffix or host.endswith("." + suffix):
-            return name
-    return "openai"
+    name = next(
+        (n for suffix, n in _HOSTS.items() if host == suffix or host.endswith("." + suffix)),
+        "openai",
+    )
+    if api == "anthropic" or (api is None and "anthropic" in parts.path.lower().split("/")):
+        sibling = "anthropic" if name == "openai" else f"{name}-anthropic"
+        return sibling if sibling in PRESETS else name
+    return name
+
+
+def endpoint_api(settings: EndpointChoice) -> Literal["openai", "anthropic"]:
+    """The API the chosen endpoint speaks: `--api`, else its preset's (`openai` when the
+    settings name no endpoint, or one no preset or table knows: resolving it says so)."""
+    if settings.api:
+        return settings.api
+    name = settings.provider or (guess_provider(settings.base_url) if settings.base_url else None)
+    if name is None or (name not in PRESETS and name not in settings.providers):
+        return "openai"
+    return _merged(name, settings).api
 
 
 def _merged(name: str, settings: EndpointChoice) -> ProviderConfig:
     preset = PRESETS.get(name)
     user = settings.providers.get(name)
     if preset is None and user is None:
-        known = ", ".join(provider_names(settings))
+        names = provider_names(settings)
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
         raise ConfigError(
-            f"unknown provider {name!r}; known: {known} (or add a [providers.{name}] table)"
+            f"unknown provider {name!r}; {hint}known: {', '.join(names)} "
+            f"(or add a [providers.{name}] table)"
         )
     if user is None:
         return preset or ProviderConfig()
@@ -245,6 +301,12 @@ def _merged(name: str, settings: EndpointChoice) -> ProviderConfig:
         if key in update:
             update[key] = {**getattr(preset, key), **update[key]}
     return preset.model_copy(update=update)
+
+
+def provider_config(name: str, settings: EndpointChoice) -> ProviderConfig:
+    """Preset `name` with the user's `[providers.NAME]` table over it (a ConfigError, with a
+    close name if there is one, for a name neither knows)."""
+    return _merged(name, settings)
 
 
 def check_base_url(base_url: str) -> None:
@@ -262,22 +324,28 @@ def check_base_url(base_url: str) -> None:
 
 def resolve_provider(settings: EndpointChoice) -> Provider:
     """The provider a run uses, from --provider / --base-url / --api-key-env and config tables."""
-    name = settings.provider or (guess_provider(settings.base_url) if settings.base_url else None)
+    api = settings.api
+    name = settings.provider or (
+        guess_provider(settings.base_url, api) if settings.base_url else None
+    )
     if name is None:
         raise ConfigError("no endpoint: pass --provider NAME or --base-url URL")
     config = _merged(name, settings)
+    if api and api != config.api:  # `--api` says how this endpoint is spoken to
+        config = config.model_copy(update={"api": api})
     base_url = (settings.base_url or config.base_url or "").rstrip("/")
     if not base_url:
         raise ConfigError(f"provider {name!r} has no base URL: pass --base-url URL")
     check_base_url(base_url)
     env = settings.api_key_env or config.api_key_env
-    key = os.environ.get(env) if env else None
+    # the environment first, else the key `minimax-agent setup` stored (minimax_agent/keys.py)
+    key = (os.environ.get(env) or stored_key(env)) if env else None
     if settings.api_key_env and not key:
         raise ConfigError(f"--api-key-env {settings.api_key_env}: that variable is not set")
     if config.api_key_required and not key and config.auth != "none":
         raise ConfigError(
-            f"{name} needs an API key: set {env or 'a variable'} in the environment "
-            "(or name another variable with --api-key-env)"
+            f"{name} needs an API key: set {env or 'a variable'} in the environment, run "
+            "`minimax-agent setup`, or name another variable with --api-key-env"
         )
     return Provider(name=name, base_url=base_url, config=config, api_key=key, api_key_env=env)
 

@@ -25,7 +25,10 @@ harmless (tests/trust/test_trust_rules.py asserts that every field is placed).
 Trust comes from `--trust-project` (or `trust_project` in the user's config or environment),
 from `trusted_projects` in the user's config.toml, or from `trusted-projects.json` beside it,
 which the REPL's trust prompt writes. A directory is trusted by its exact resolved path: a
-trusted parent does not make its subdirectories' project files trusted.
+trusted parent does not make a subdirectory trusted when that subdirectory is the workspace
+(`-C sub`). The project files that apply (`project_dirs`: from the git root down to where the
+run started) are all judged with the trust of the workspace root, so the agent's write tools
+refuse a project file at any depth (`Workspace.protected_names`, set by session/runner.py).
 """
 
 from __future__ import annotations
@@ -108,7 +111,8 @@ RULED = frozenset(
     }
 )
 # Only from a trusted project: where the key goes, and files read.
-RESTRICTED = frozenset({"backend", "base_url", "api_key_env", "chat_template"})
+# `api` picks the backend and the header the key goes in, as `backend` does.
+RESTRICTED = frozenset({"backend", "base_url", "api_key_env", "api", "chat_template"})
 # Never from a project file, trusted or not.
 USER_ONLY = frozenset({"trust_project", "trusted_projects"})
 
@@ -305,18 +309,38 @@ def warning_for(path: Path, ignored: list[str]) -> str:
     )
 
 
-def may_need_trust(workspace: Path) -> bool:
-    """A cheap first look for the REPL (no pydantic): whether the project file sets anything
-    beyond the always-safe keys and no answer is on record for this directory. When True,
-    `load_settings` decides what is really ignored."""
-    path = workspace / PROJECT_FILE
+def project_dirs(workspace: Path, here: Path | None = None) -> list[Path]:
+    """The directories whose project file applies to a run in `workspace` started in `here`
+    (default: the workspace), outermost first: from the top of the git repository holding
+    the workspace (the workspace itself outside git) down to `here`, so a deeper file
+    overrides a shallower one. A `here` outside the workspace counts as the workspace."""
+    root = Path(workspace)
+    inner = Path(here) if here is not None else root
+    if inner != root and root not in inner.parents:
+        inner = root
+    top = next((d for d in (root, *root.parents) if (d / ".git").exists()), root)
+    chain = [inner]
+    while chain[-1] != top and chain[-1].parent != chain[-1]:
+        chain.append(chain[-1].parent)
+    return list(reversed(chain))
+
+
+def _sets_more_than_safe(path: Path) -> bool:
     if not path.is_file():
         return False
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return False  # load_settings reports it
-    if all(key in PROJECT_SAFE for key in data):
+    return not all(key in PROJECT_SAFE for key in data)
+
+
+def may_need_trust(workspace: Path, here: Path | None = None) -> bool:
+    """A cheap first look for the REPL (no pydantic): whether a project file that applies
+    (`project_dirs`) sets anything beyond the always-safe keys and no answer is on record for
+    this workspace. When True, `load_settings` decides what is really ignored."""
+    dirs = project_dirs(workspace, here)
+    if not any(_sets_more_than_safe(d / PROJECT_FILE) for d in dirs):
         return False
     store = _read_store()
     key = _key(workspace)

@@ -223,6 +223,23 @@ def bandwidth_note(plan: FitPlan) -> str:
     return text
 
 
+# A measured RAM bandwidth under a third of a typical desktop's is more likely a busy machine
+# (or a throttled container) than the memory itself: the prediction would be far too low.
+SLOW_MEASURE_SHARE = 1 / 3
+
+
+def bandwidth_warning(plan: FitPlan, typical: float) -> str | None:
+    """A warning when the RAM bandwidth was measured far below `typical` (bytes/s)."""
+    hw = plan.request.hardware
+    if hw.cpu_bandwidth_source != "measured" or hw.cpu_bandwidth >= typical * SLOW_MEASURE_SHARE:
+        return None
+    return (
+        f"RAM bandwidth measured {hw.cpu_bandwidth / 1e9:.1f} GB/s, far below the "
+        f"{typical / 1e9:.0f} GB/s typical of a desktop: is the machine busy? The speed "
+        "predicted from it is too low; pass --cpu-bw GB/s"
+    )
+
+
 def _model_arg(m: ModelFootprint, server: bool = False) -> str:
     # The agent treats a value ending in .gguf as a path, so a named quant must stay a bare
     # name for it to find what `models pull` stored; llama-server only takes a file.

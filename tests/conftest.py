@@ -63,6 +63,9 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for var in list(os.environ):
         if var.startswith("MINIMAX_AGENT_"):
             monkeypatch.delenv(var)
+    # a cloud key of the real environment would choose a provider where none is configured
+    for var in ("OPENROUTER_API_KEY", "MINIMAX_API_KEY", "NVIDIA_API_KEY", "MODELSLAB_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
     return home
 
 

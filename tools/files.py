@@ -123,7 +123,8 @@ def write_file(
     real.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(real, content)
     verb = "overwrote" if existed else "created"
-    return f"{verb} {ws.relative(real)} ({_count_lines(content)} lines)"
+    lines = _count_lines(content)
+    return f"{verb} {ws.relative(real)} ({lines} line{'' if lines == 1 else 's'})"
 
 
 def _squash(text: str) -> str:
@@ -162,6 +163,45 @@ def edit_file(
 ) -> str:
     """Replace an exact piece of text in a file. old_string must occur exactly once (add
     surrounding lines to make it unique) unless replace_all is true. Returns a diff."""
+    real, text, updated, count = _planned_edit(ws, path, old_string, new_string, replace_all)
+    atomic_write(real, updated, convert_endings=False)
+    rel = ws.relative(real)
+    what = f"{count} occurrences" if count > 1 else "1 occurrence"
+    return f"edited {rel}: replaced {what}\n{_short_diff(rel, text, EndingMap(updated).lf)}"
+
+
+def preview_diff(ws: Workspace, name: str, arguments: dict[str, object]) -> str | None:
+    """The diff an edit_file or write_file call would make, computed without writing, with the
+    file's own line numbers and context (for an approval question); None when the call
+    would fail or is not one of these."""
+    path = str(arguments.get("path", ""))
+    try:
+        if name == "edit_file":
+            real, text, updated, _ = _planned_edit(
+                ws,
+                path,
+                str(arguments.get("old_string", "")),
+                str(arguments.get("new_string", "")),
+                bool(arguments.get("replace_all", False)),
+            )
+            return _short_diff(ws.relative(real), text, EndingMap(updated).lf)
+        if name == "write_file":
+            real = ws.resolve(path, write=True)
+            if lstat_or_none(real) is None:
+                return None  # a new file: its content is the preview, not a diff
+            _, data = _text_bytes(ws, path)
+            before = data.decode("utf-8", errors="replace").replace("\r\n", "\n")
+            return _short_diff(ws.relative(real), before, str(arguments.get("content", "")))
+    except (ToolError, OSError):
+        return None
+    return None
+
+
+def _planned_edit(
+    ws: Workspace, path: str, old_string: str, new_string: str, replace_all: bool
+) -> tuple[Path, str, str, int]:
+    """(the file, its text in LF terms, its whole new content, occurrences replaced): what
+    edit_file would write, or the ToolError it would give the model."""
     real = ws.resolve(path, write=True)
     if lstat_or_none(real) is None:
         raise ToolError(f"{path!r} does not exist; use write_file to create it")
@@ -193,8 +233,4 @@ def edit_file(
             f"old_string found {count} times in {path!r}; add surrounding context to make it "
             "unique, or set replace_all to replace every occurrence"
         )
-    updated = endings.replace(old_string, new_string, count)
-    atomic_write(real, updated, convert_endings=False)
-    rel = ws.relative(real)
-    what = f"{count} occurrences" if count > 1 else "1 occurrence"
-    return f"edited {rel}: replaced {what}\n{_short_diff(rel, text, EndingMap(updated).lf)}"
+    return real, text, endings.replace(old_string, new_string, count), count

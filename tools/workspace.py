@@ -43,6 +43,9 @@ class Workspace:
         self.command_env: dict[str, str] | None = None
         self.git_hooks: bool = False
         self.protected: tuple[Path, ...] = ()
+        # file names refused at any depth (casefolded): a project config the agent wrote in
+        # a subdirectory would apply, with the root's trust, to a run started there
+        self.protected_names: frozenset[str] = frozenset()
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
@@ -94,6 +97,8 @@ class Workspace:
     def _is_protected(self, real: Path) -> bool:
         """Whether `real` is, or lies inside, one of `protected`. Compared case-folded: on a
         case-insensitive file system `.MINIMAX-AGENT.toml` is the same file."""
+        if real.name.casefold() in self.protected_names:
+            return True
         name = str(real).casefold()
         for guarded in self.protected:
             other = str(guarded).casefold()

@@ -22,8 +22,10 @@ __all__ = ["BACKENDS", "Backend", "Request", "chooses_local", "load_backend", "l
 
 BACKENDS: dict[str, str] = {
     "scripted": "minimax_agent.backends.scripted:ScriptedBackend",
+    "demo": "minimax_agent.backends.demo:DemoBackend",  # the shipped script
     "local": "minimax_agent.backends.local.backend:LocalBackend",
     "openai": "minimax_agent.backends.openai.backend:OpenAIBackend",
+    "anthropic": "minimax_agent.backends.anthropic.backend:AnthropicBackend",
 }
 
 
@@ -61,20 +63,20 @@ def local_model(settings: Settings) -> str | None:
 
 
 def backend_spec(settings: Settings) -> str:
-    """`KIND[:ARG]`: `--backend` as given, else `openai` for a named endpoint, else `local`
+    """`KIND[:ARG]`: `--backend` as given, else `openai` (or `anthropic`, as `--api` or the
+    preset says) for a named endpoint, else `local`
     for a model; a ConfigError when the settings name none of these."""
     from minimax_agent.errors import ConfigError
+    from minimax_agent.keys import no_backend_message
+    from minimax_agent.providers import endpoint_api, provider_names
 
     spec = settings.backend
     if not spec and (settings.provider or settings.base_url):
-        spec = "openai"
+        spec = endpoint_api(settings)  # `openai`, or `anthropic` for the Messages API
     if not spec and settings.model:
         spec = "local"
     if not spec:
-        raise ConfigError(
-            "no backend configured: pass --model PATH.gguf, or --backend (e.g. "
-            "scripted:FILE.json), or set `backend` in .minimax-agent.toml"
-        )
+        raise ConfigError(no_backend_message(provider_names(settings)))
     return spec
 
 
@@ -97,7 +99,7 @@ def load_backend(settings: Settings) -> Backend:
     cls = backend_class(kind)
     if cls is None:
         raise ConfigError(
-            f"unknown backend {spec!r}; expected scripted:FILE, openai[:PROVIDER] or "
-            "local[:PATH.gguf]"
+            f"unknown backend {spec!r}; expected scripted:FILE, demo, openai[:PROVIDER], "
+            "anthropic[:PROVIDER] or local[:PATH.gguf]"
         )
     return cls.from_spec(settings, arg)

@@ -40,6 +40,12 @@ class Backend(Protocol):
 
     name: str
 
+    @property
+    def model_name(self) -> str | None:
+        """The model's name as far as known without asking the endpoint (sessions record
+        it); None when only the settings say (a local GGUF path) or nothing does."""
+        return None
+
     def stream(self, request: Request) -> Iterator[Event]:
         """Stream one assistant turn; the last event is always `Finish`."""
         ...
@@ -48,6 +54,11 @@ class Backend(Protocol):
     def context_window(self) -> int | None:
         """Tokens the model takes, or None when unknown (then only a reported overflow
         triggers compaction)."""
+        return None
+
+    def longer_context_hint(self, tokens: int) -> str | None:
+        """How the user gives this backend a context of at least `tokens` (say, a flag to
+        pass), or None when only another model has one."""
         return None
 
     def count_tokens(self, messages: Sequence[Message], tools: Sequence[ToolSpec]) -> int | None:

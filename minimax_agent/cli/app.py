@@ -11,12 +11,15 @@ import sys
 
 import typer
 
+from minimax_agent.cli.command import Command, Group
+from minimax_agent.cli.demo import demo
 from minimax_agent.cli.doctor import doctor
 from minimax_agent.cli.fix import fix
 from minimax_agent.cli.models import models_app
 from minimax_agent.cli.review import review
 from minimax_agent.cli.root import root
 from minimax_agent.cli.sessions import sessions_app, undo
+from minimax_agent.cli.setup import setup
 from minimax_agent.errors import ExitCode
 
 app = typer.Typer(
@@ -25,14 +28,17 @@ app = typer.Typer(
     invoke_without_command=True,  # no subcommand: the interactive session
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=Group,
 )
 app.callback()(root)
-app.command()(fix)
-app.command()(review)
+app.command(cls=Command)(fix)
+app.command(cls=Command)(review)
 app.add_typer(models_app, name="models")
 app.add_typer(sessions_app, name="sessions")
-app.command()(undo)
-app.command()(doctor)
+app.command(cls=Command)(undo)
+app.command(cls=Command)(doctor)
+app.command(cls=Command)(demo)
+app.command(cls=Command)(setup)
 
 
 def run() -> None:

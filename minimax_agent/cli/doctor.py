@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -22,7 +21,7 @@ STYLES = {"ok": "green", "info": "", "warn": "yellow", "fail": "red", "skip": "d
 @command
 def doctor(
     *,  # keyword-only: a flag group (cli/flags.py) has no default to give
-    directory: flags.Directory = Path("."),
+    directory: flags.Directory = None,
     endpoint: flags.EndpointFlags,
     local: flags.LocalFlags,
     tiny: Annotated[
@@ -40,9 +39,11 @@ def doctor(
 
     from minimax_agent.config import load_settings
     from minimax_agent.doctor import exit_code, run_checks
+    from minimax_agent.session.workspace import find_workspace
 
-    root = directory.resolve()
-    settings = load_settings(root, **endpoint.settings(), **local.settings())
+    workspace = find_workspace(directory)
+    root = workspace.root
+    settings = load_settings(root, here=workspace.here, **endpoint.settings(), **local.settings())
     for warning in settings.warnings:
         typer.echo(f"minimax-agent: warning: {warning}", err=True)
     checks = run_checks(settings, tiny=tiny, root=root)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-from pathlib import Path
+import sys
+import time
 from typing import Annotated
 
 import typer
 
 from minimax_agent.cli import flags
 from minimax_agent.cli.command import command
-from minimax_agent.errors import UsageError, WorkspaceError
+from minimax_agent.errors import UsageError
 from tools.modes import ApprovalMode
 
 
@@ -19,7 +20,7 @@ from tools.modes import ApprovalMode
 def fix(
     task: Annotated[str, typer.Argument(help="What to do, in plain words.")],
     *,  # keyword-only: a flag group (cli/flags.py) has no default to give
-    directory: flags.Directory = Path("."),
+    directory: flags.Directory = None,
     endpoint: flags.EndpointFlags,
     max_steps: Annotated[int | None, flags.max_steps_option("Stop after this many steps.")] = None,
     approval: flags.HeadlessApproval = ApprovalMode.FULL_AUTO,
@@ -39,14 +40,16 @@ def fix(
     Exit codes: 0 done, 1 not done, 2 usage, 3 backend failure, 130 interrupted.
     """
     from minimax_agent.config import load_settings
-    from minimax_agent.events import RunStatus
     from minimax_agent.redact import current
     from minimax_agent.session.conversation import Conversation
     from minimax_agent.session.runner import EXIT_FOR_STATUS, result_json
     from minimax_agent.session.trace import TraceWriter
+    from minimax_agent.session.workspace import NO_CHECKPOINTS, find_workspace
+    from minimax_agent.ui.fix_report import RunFacts, report_text
     from minimax_agent.ui.headless import HeadlessHooks
+    from minimax_agent.ui.log_notices import notices_from_log
     from minimax_agent.ui.stream_json import StreamJsonHooks
-    from minimax_agent.ui.terminal_safe import SafeConsole, terminal_safe
+    from minimax_agent.ui.terminal_safe import SafeConsole, is_terminal
 
     OutputFormat = flags.OutputFormat
     tracer = None
@@ -54,11 +57,11 @@ def fix(
     try:
         if not task.strip():
             raise UsageError('the task is empty: say what to do, e.g. fix "make the tests pass"')
-        root = directory.resolve()
-        if not root.is_dir():
-            raise WorkspaceError(f"workspace {directory} is not a directory")
+        workspace = find_workspace(directory)
+        root = workspace.root
         settings = load_settings(
             root,
+            here=workspace.here,
             **endpoint.settings(),
             max_steps=max_steps,
             approval=approval,
@@ -70,9 +73,16 @@ def fix(
         )
         for warning in settings.warnings:  # stderr even with json output: stdout is the result
             typer.echo(f"minimax-agent: warning: {warning}", err=True)
+        for notice in settings.notices:  # a provider chosen for the user: said once
+            typer.echo(f"minimax-agent: {notice}", err=True)
+        if settings.checkpoints and not workspace.in_git:
+            typer.echo(f"minimax-agent: {NO_CHECKPOINTS}", err=True)
         quiet = output_format is not OutputFormat.TEXT
+        stderr = SafeConsole(stderr=True, highlight=False)
         hooks = HeadlessHooks(
-            None if quiet else SafeConsole(stderr=True), show_reasoning=show_reasoning
+            None if quiet else stderr,
+            show_reasoning=show_reasoning,
+            hold_text=not quiet and is_terminal(sys.stdout),  # the answer goes there once
         )
         stream = StreamJsonHooks() if output_format is OutputFormat.STREAM_JSON else None
         tracer = TraceWriter(trace) if trace else None
@@ -84,10 +94,20 @@ def fix(
             trace=tracer,
             resume=resume,
             continue_latest=continue_latest,
+            subdir=workspace.subdir,
         )
         if stream:
             stream.start(conversation, task)
-        result = conversation.run(task)
+        started = time.monotonic()
+        # logged warnings (a retry) as lines of the run's own, on stderr in every format
+        with notices_from_log((HeadlessHooks(stderr) if quiet else hooks).on_event):
+            result = conversation.run(task)
+        facts = RunFacts(
+            seconds=time.monotonic() - started,
+            session_id=conversation.session_id,
+            directory=directory,
+            checkpoints=conversation.checkpoints is not None,
+        )
     except BaseException:
         # the session is saved and the model freed on every path (an error, Ctrl-C, a signal);
         # the error that ended the run is the one reported, not one from closing after it
@@ -106,13 +126,5 @@ def fix(
     elif output_format is OutputFormat.JSON:
         typer.echo(current().text(json.dumps(result_json(result), indent=2)))
     else:
-        hooks.end_line()
-        if result.final_text:
-            # the answer shown, not the answer kept: json output and the session have it raw
-            typer.echo(terminal_safe(current().text(result.final_text.strip())))
-        if result.status is RunStatus.GAVE_UP:
-            typer.echo("minimax-agent: not done: the model gave up (see its answer)", err=True)
-        elif result.status is not RunStatus.DONE:
-            problem = f"minimax-agent: {result.status}: {result.error or 'not done'}"
-            typer.echo(terminal_safe(current().text(problem)), err=True)
+        report_text(hooks, result, facts)
     raise typer.Exit(code)

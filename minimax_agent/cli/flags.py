@@ -52,7 +52,10 @@ class Flag:
         )
 
 
-def directory_option(help: str = "Workspace root (default: current dir).") -> Flag:
+def directory_option(
+    help: str = "Workspace root (default: the git root above the current dir, else the "
+    "current dir).",
+) -> Flag:
     """-C/--directory; a command whose directory means something narrower says so in `help`."""
     return Flag(("-C", "--directory"), help)
 
@@ -66,7 +69,9 @@ def max_steps_option(help: str) -> Flag:
     return Flag(help=help, min=1)
 
 
-Directory = Annotated[Path, directory_option()]
+# None: not given, so the workspace is the git root above the current directory
+# (session/workspace.py); given, the directory is the workspace as it stands
+Directory = Annotated[Path | None, directory_option()]
 AsJson = Annotated[bool, json_option()]
 
 
@@ -107,13 +112,17 @@ HeadlessApproval = Annotated[
 
 Backend = Annotated[
     str | None,
-    Flag(help="Backend: openai[:PROVIDER], local[:PATH.gguf] or scripted:FILE.json."),
+    Flag(
+        help="Backend: openai[:PROVIDER], anthropic[:PROVIDER], local[:PATH.gguf] or "
+        "scripted:FILE.json."
+    ),
 ]
 Provider = Annotated[
     str | None,
     Flag(
-        help="OpenAI-compatible provider: openrouter, minimax, nvidia, modelslab, vllm, "
-        "sglang, llamacpp-server, openai, or one defined in config.toml."
+        help="Provider: openrouter, minimax, nvidia, modelslab, vllm, sglang, "
+        "llamacpp-server, openai; minimax-anthropic, modelslab-anthropic, anthropic "
+        "(Messages API); or one defined in config.toml."
     ),
 ]
 BaseUrl = Annotated[str | None, Flag(("--base-url",), "OpenAI-compatible base URL (…/v1).")]
@@ -123,6 +132,21 @@ ApiKeyEnv = Annotated[
     Flag(
         ("--api-key-env",),
         "Environment variable holding the API key (keys are never taken as flags).",
+    ),
+]
+
+
+class EndpointApi(StrEnum):
+    OPENAI = "openai"
+    ANTHROPIC = "anthropic"
+
+
+ApiOpt = Annotated[
+    EndpointApi | None,
+    Flag(
+        ("--api",),
+        "The endpoint's API: openai (Chat Completions) or anthropic (Messages API; with "
+        "--base-url for any compatible gateway). Default: the provider's.",
     ),
 ]
 
@@ -301,6 +325,7 @@ class EndpointFlags(FlagGroup):
     base_url: BaseUrl = None
     model: Model = None
     api_key_env: ApiKeyEnv = None
+    api: ApiOpt = None
     dialect: DialectOpt = None
     thinking: Thinking = None
 
@@ -334,7 +359,7 @@ class SessionFlags(FlagGroup):
     """Everything the interactive session takes (the root command): one declaration that both
     typer and the fast start (cli/fast_start.py) read."""
 
-    directory: Directory = Path(".")
+    directory: Directory = None
     continue_latest: ContinueLatest = False
     resume: Resume = None
     endpoint: EndpointFlags = field(default_factory=EndpointFlags)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from minimax_agent.cli import flags
-from minimax_agent.cli.command import command
+from minimax_agent.cli.command import Command, Group, command
 from minimax_agent.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -26,10 +26,11 @@ models_app = typer.Typer(
     help="Inspect GGUF files, plan how an M2 model (M2.1, M2.5, M2.7) fits a machine, "
     "requantise, write tiny test models.",
     no_args_is_help=True,
+    cls=Group,
 )
 
 
-@models_app.command()
+@models_app.command(cls=Command)
 @command
 def tiny(
     out: Annotated[Path, typer.Argument(help="Where to write the GGUF file.")],
@@ -53,7 +54,7 @@ def tiny(
     typer.echo(f"wrote {out} ({out.stat().st_size} bytes)")
 
 
-@models_app.command()
+@models_app.command(cls=Command)
 @command
 def inspect(
     file: Annotated[Path, typer.Argument(help="A .gguf file (any shard of a split model).")],
@@ -73,11 +74,12 @@ def inspect(
     Console().print(summary_table(summary))
 
 
-@models_app.command()
+@models_app.command(cls=Command)
 @command
 def plan(
     file: Annotated[
-        Path | None, typer.Argument(help="A .gguf file; or give --quant instead.")
+        Path | None,
+        typer.Argument(help="A .gguf file; or --quant; neither: the largest quant that fits."),
     ] = None,
     quant: Annotated[
         str | None, typer.Option(help="A named quant of the model, e.g. Q4_K_M, IQ2_M, Q8_0.")
@@ -105,31 +107,60 @@ def plan(
     ] = None,
     cpu_bw: Annotated[
         float | None,
-        typer.Option(help="System RAM bandwidth in GB/s (default: measured, ~0.3 s)."),
+        typer.Option(
+            help="System RAM bandwidth in GB/s (default: measured, ~0.3 s, when planning "
+            "this machine; 80 for another)."
+        ),
     ] = None,
     as_json: flags.AsJson = False,
 ) -> None:
     """Where an M2 model's tensors go on this machine (M2.1 unless --model), the flags to run it,
-    and the decode speed."""
-    request = _plan_request(
-        file, quant, gpu, gpu_mem, ram, ctx, kv.value, gpu_bw, cpu_bw, measure=True, model=model
-    )
-    from quantize.plan import plan_fit
+    and the decode speed. Without a file or --quant: the largest quant that fits."""
+    from quantize.family import DEFAULT_MODEL
 
-    result = plan_fit(request)
+    pick_one = file is None and quant is None
+    request = _plan_request(
+        file,
+        quant or ("Q4_K_M" if pick_one else None),
+        gpu,
+        gpu_mem,
+        ram,
+        ctx,
+        kv.value,
+        gpu_bw,
+        cpu_bw,
+        measure=True,
+        model=model,
+    )
+    from quantize.hardware import DEFAULT_CPU_BANDWIDTH
+    from quantize.plan import bandwidth_warning, plan_fit
+
+    if pick_one:
+        from quantize.plan_pick import pick_quant
+
+        picked = pick_quant(request, model or DEFAULT_MODEL)
+        result = picked.plan
+    else:
+        result = plan_fit(request)
+    warning = bandwidth_warning(result, DEFAULT_CPU_BANDWIDTH)
     if as_json:
         from dataclasses import asdict
 
-        typer.echo(json.dumps(asdict(result), indent=2))
+        data = {**asdict(result), "warnings": [warning] if warning else []}
+        if pick_one:
+            data["picked"] = {q: p.fits for q, p in picked.assessed}
+        typer.echo(json.dumps(data, indent=2))
     else:
-        from minimax_agent.ui.models_view import print_plan
+        from minimax_agent.ui.models_view import print_pick, print_plan
 
-        print_plan(result)
+        if pick_one:
+            print_pick(picked.chosen, picked.assessed)
+        print_plan(result, warning)
     if not result.fits:
         raise typer.Exit(ExitCode.NOT_DONE)
 
 
-@models_app.command("quantize")
+@models_app.command("quantize", cls=Command)
 @command
 def quantize_cmd(
     src: Annotated[Path, typer.Argument(help="The GGUF to quantize (F16/BF16 ideally).")],
@@ -169,7 +200,7 @@ def quantize_cmd(
     typer.echo(f"wrote {dst} ({dst.stat().st_size} bytes)")
 
 
-@models_app.command()
+@models_app.command(cls=Command)
 @command
 def pull(
     quant: Annotated[
@@ -245,7 +276,7 @@ def pull(
     typer.echo(f"run it with: minimax-agent --model {model_cache.cached_name(paths[0])}")
 
 
-@models_app.command("list")
+@models_app.command("list", cls=Command)
 @command
 def list_models(
     as_json: Annotated[bool, flags.json_option("A JSON array on stdout.")] = False,
@@ -295,7 +326,7 @@ def _plan_request(
     from quantize.footprint import file_footprint, model_footprint
     from quantize.plan import Hardware, PlanRequest
 
-    if (file is None) == (quant is None):
+    if file is not None and quant is not None:
         raise UsageError("give either a model file or --quant NAME (e.g. --quant Q4_K_M)")
     if file is not None and model is not None:
         raise UsageError("--model names the model of --quant; a file says what it holds")
@@ -319,7 +350,11 @@ def _plan_request(
     cpu_bandwidth, cpu_source = hwmod.DEFAULT_CPU_BANDWIDTH, "default"
     if cpu_bw:
         cpu_bandwidth, cpu_source = cpu_bw * hwmod.GB_S, "given"
-    elif measure and (measured := hwmod.measure_cpu_bandwidth()) is not None:
+    elif (
+        measure
+        and _describes_this_machine(gpu, gpu_mem, ram)
+        and (measured := hwmod.measure_cpu_bandwidth()) is not None
+    ):  # another machine's speed is not this one's: it keeps the typical figure
         cpu_bandwidth, cpu_source = measured, "measured"
     hardware = Hardware(
         gpu_name=name,
@@ -331,3 +366,22 @@ def _plan_request(
         cpu_bandwidth_source=cpu_source,
     )
     return PlanRequest(model=footprint, hardware=hardware, ctx=ctx, kv_type=kv)
+
+
+def _describes_this_machine(gpu: str | None, gpu_mem: str | None, ram: str | None) -> bool:
+    """Whether the flags describe this machine (none given, or each matching what is here):
+    only then is a bandwidth measured here the plan's."""
+    from quantize import hardware as hwmod
+
+    def near(given: int, here: int, share: float) -> bool:
+        return here > 0 and abs(given - here) <= share * here
+
+    detected = hwmod.detect_gpu() if gpu or gpu_mem else None
+    if gpu:
+        wanted = hwmod.preset_key(hwmod.gpu_preset(gpu).name)
+        if detected is None or hwmod.preset_key(detected.name) != wanted:
+            return False
+    if gpu_mem and (detected is None or not near(hwmod.parse_size(gpu_mem), detected.memory, 0.05)):
+        return False
+    # `free` and a board's marketing round differently: within a tenth is the same machine
+    return not ram or near(hwmod.parse_size(ram), hwmod.detect_ram(), 0.1)

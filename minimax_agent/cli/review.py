@@ -84,16 +84,16 @@ def _write_outputs(report: ReviewReport, plan: dict[ReviewFormat, str]) -> None:
     from minimax_agent.errors import UsageError
     from minimax_agent.review.formats import render
     from minimax_agent.review.formats.github import write_step_summary
-    from minimax_agent.ui.terminal_safe import terminal_safe
 
     started = time.perf_counter()
     rendered = {fmt: render(fmt, report) for fmt in plan}
     report.timings["format"] = round(time.perf_counter() - started, 4)
     for fmt, target in plan.items():
         if target == STDOUT:
-            # findings quote the model; on a terminal its escape sequences are shown, not run
-            shown = terminal_safe(rendered[fmt]) if sys.stdout.isatty() else rendered[fmt]
-            typer.echo(shown, nl=False)
+            if sys.stdout.isatty():
+                _show_on_terminal(fmt, rendered[fmt])
+            else:
+                typer.echo(rendered[fmt], nl=False)
             continue
         try:
             Path(target).write_text(rendered[fmt], encoding="utf-8")
@@ -105,6 +105,23 @@ def _write_outputs(report: ReviewReport, plan: dict[ReviewFormat, str]) -> None:
             write_step_summary(markdown)
         except OSError as exc:
             typer.echo(f"minimax-agent: warning: no job summary: {exc}", err=True)
+
+
+def _show_on_terminal(fmt: ReviewFormat, text: str) -> None:
+    """A format for a person: markdown drawn by rich, without the hidden marker that CI's
+    comment upserts look for; the others as written. Findings quote the model: on a terminal
+    its escape sequences are shown, not run."""
+    from minimax_agent.ui.terminal_safe import SafeConsole, terminal_safe
+
+    if fmt is not ReviewFormat.MARKDOWN:
+        typer.echo(terminal_safe(text), nl=False)
+        return
+    from rich.markdown import Markdown
+
+    from minimax_agent.review.formats.markdown import MARKER
+
+    lines = [line for line in text.splitlines() if line.strip() != MARKER]
+    SafeConsole().print(Markdown("\n".join(lines)))
 
 
 @command
@@ -161,7 +178,15 @@ def review(
     ] = False,
     trace: flags.Trace = None,
     show_reasoning: flags.ShowReasoning = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="Nothing on stderr but warnings and errors: no progress, no closing line "
+            "(the exit code says how it went).",
+        ),
+    ] = False,
 ) -> None:
     """Review the changes on a branch (or a commit, or uncommitted work) and report findings.
 
@@ -185,10 +210,16 @@ def review(
         plan = plan_outputs(output_formats, outputs)
         root = repo_root(directory.resolve())
         settings = load_settings(
-            root, **endpoint.settings(), max_steps=max_steps, trust_project=trust_project
+            root,
+            here=directory.resolve(),
+            **endpoint.settings(),
+            max_steps=max_steps,
+            trust_project=trust_project,
         )
         for warning in settings.warnings:
             typer.echo(f"minimax-agent: warning: {warning}", err=True)
+        for notice in settings.notices:  # a provider chosen for the user: said once
+            typer.echo(f"minimax-agent: {notice}", err=True)
         clock = Clock()
         prepared = prepare(
             root,
@@ -228,6 +259,5 @@ def review(
     finally:
         if tracer:
             tracer.close()
-    line = f"minimax-agent review: {report.headline()} (exit {report.exit_code})"
-    typer.echo(line, err=True)
+    note(f"{report.headline()} (exit {report.exit_code})")
     raise typer.Exit(report.exit_code)

@@ -11,11 +11,12 @@ from typing import Annotated
 import typer
 
 from minimax_agent.cli import flags
-from minimax_agent.cli.command import command
+from minimax_agent.cli.command import Command, Group, command
 
 sessions_app = typer.Typer(
     help="Saved conversations: list, show, remove. Resume one with --continue or --resume ID.",
     no_args_is_help=True,
+    cls=Group,
 )
 
 
@@ -23,17 +24,21 @@ def _when(seconds: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(seconds))
 
 
-@sessions_app.command("list")
+@sessions_app.command("list", cls=Command)
 @command
 def list_sessions_command(
-    directory: flags.Directory = Path("."),
+    directory: flags.Directory = None,
     every: Annotated[bool, typer.Option("--all", help="Sessions of every workspace.")] = False,
     as_json: Annotated[bool, flags.json_option("One JSON array on stdout.")] = False,
 ) -> None:
-    """List sessions of this workspace, newest first."""
+    """List sessions of this workspace, newest first: when, how the last task ended (done,
+    not done, failed, interrupted), steps, backend and model, and the first request."""
     from minimax_agent.session.store import list_sessions
+    from minimax_agent.session.workspace import find_workspace
+    from minimax_agent.ui.terminal_safe import terminal_safe  # titles quote the user's text
 
-    found = list_sessions(None if every else directory.resolve())
+    root = find_workspace(directory).root
+    found = list_sessions(None if every else root)
     if as_json:
         rows = [
             {
@@ -42,19 +47,27 @@ def list_sessions_command(
                 "created": s.created,
                 "updated": s.updated,
                 "title": s.title,
+                "status": s.status.value if s.status else None,
+                "steps": s.steps,
+                "backend": s.backend,
+                "model": s.model,
             }
             for s in found
         ]
         typer.echo(json.dumps(rows, indent=2))
         return
     if not found:
-        typer.echo("no sessions" + ("" if every else f" for {directory.resolve()}"))
+        typer.echo("no sessions" + ("" if every else f" for {root}"))
     for info in found:
         where = f"  {info.root}" if every else ""
-        typer.echo(f"{info.id}  {_when(info.updated)}  {info.title}{where}")
+        status = info.status.value if info.status else "-"
+        steps = f"{info.steps} steps" if info.steps is not None else "- steps"
+        ran = f"{info.backend or '-'} {info.model or '-'}"
+        line = f"{info.id}  {_when(info.updated)}  {status:<11}  {steps:>9}  {ran}  {info.title}"
+        typer.echo(terminal_safe(line + where))
 
 
-@sessions_app.command("show")
+@sessions_app.command("show", cls=Command)
 @command
 def show_session(
     session_id: Annotated[str, typer.Argument(help="Session id (a unique prefix is enough).")],
@@ -101,7 +114,7 @@ def show_session(
         typer.echo(f"\n{len(loaded.usage)} requests · {tokens_in:,} tokens in · {tokens_out:,} out")
 
 
-@sessions_app.command("rm")
+@sessions_app.command("rm", cls=Command)
 @command
 def remove_sessions(
     session_ids: Annotated[list[str], typer.Argument(help="Session ids (unique prefixes).")],
@@ -122,7 +135,7 @@ def remove_sessions(
 
 @command
 def undo(
-    directory: flags.Directory = Path("."),
+    directory: flags.Directory = None,
     session: Annotated[
         str | None,
         typer.Option("--session", "-s", help="Session id (default: this workspace's latest)."),
@@ -159,9 +172,10 @@ def undo(
         load_session,
     )
     from minimax_agent.session.undo_record import restore_checkpoint, undo_event, undo_note
+    from minimax_agent.session.workspace import find_workspace
     from minimax_agent.ui.terminal_safe import terminal_safe  # labels quote the model
 
-    root = directory.resolve()
+    root = find_workspace(directory).root
     try:
         info = find_session(session) if session else latest_session(root)
         checkpoints = Checkpoints.open(Path(info.root), info.id)

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from minimax_agent.backends import Backend, Request
-from minimax_agent.errors import BackendError, ContextOverflowError
+from minimax_agent.errors import BackendError, ConfigError, ContextOverflowError
 from minimax_agent.events import Finish, Usage
 from minimax_agent.messages import (
     AssistantMessage,
@@ -138,6 +138,24 @@ class ContextKeeper:
         if counted is not None:
             return ContextMeasure(counted, self.window, estimated=False)
         return ContextMeasure(estimate_tokens(messages, tools), self.window, estimated=True)
+
+    def require_room(self, system: Message, tools: Sequence[ToolSpec]) -> None:
+        """Refuse a window that the system prompt and tools all but fill: compaction keeps
+        them whole, so with them over the threshold it would run before every step and never
+        make room. The advice is a window where they take half (the backend says how)."""
+        if not self.window:
+            return
+        measured = self.measure([system], tools)
+        if measured.tokens <= self.window * self.threshold:
+            return
+        about = "about " if measured.estimated else ""
+        hint = self.backend.longer_context_hint(2 * measured.tokens) or (
+            "use a model with a longer context (or set context_window, if that figure is wrong)"
+        )
+        raise ConfigError(
+            f"the system prompt and tools take {about}{measured.tokens} tokens but the model's "
+            f"context is {self.window}: {hint}"
+        )
 
     def over_threshold(self, messages: Sequence[Message], tools: Sequence[ToolSpec]) -> bool:
         fraction = self.measure(messages, tools).fraction

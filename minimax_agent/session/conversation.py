@@ -62,6 +62,11 @@ class Conversation(ConversationControls, Hooks):
     """The agent's hooks: `agent` builds the Agent around them (the conversation is its hooks
     object from the start); `display` gets every event, notice and trace record."""
 
+    # where in the workspace the user started (session/workspace.py): the system prompt says
+    subdir: Path = Path(".")
+    # steps of every task in this session so far (recorded with each `run` event)
+    total_steps: int = 0
+
     def __init__(
         self,
         settings: Settings,
@@ -81,6 +86,7 @@ class Conversation(ConversationControls, Hooks):
         try:
             window = self._window()
             self.keeper = ContextKeeper(self.agent.backend, window, settings.compact_threshold)
+            self.keeper.require_room(self.agent.messages[0], self.agent.tools.specs())
             self.checkpoints = self._open_checkpoints()
         except BaseException:
             self.agent.backend.close()  # loaded for this conversation, which never came to be
@@ -103,6 +109,7 @@ class Conversation(ConversationControls, Hooks):
         trace: Hooks | None = None,
         resume: str | None = None,
         continue_latest: bool = False,
+        subdir: Path = Path("."),
     ) -> Conversation:
         """A new conversation, or the one `resume` (a session id) or `continue_latest` names;
         `trace` gets the trace records beside the display."""
@@ -119,13 +126,19 @@ class Conversation(ConversationControls, Hooks):
         messages = loaded.messages if loaded else []
 
         def make_agent(hooks: Hooks) -> Agent:
-            agent = build_agent(settings, root, hooks, interactive=interactive)
+            agent = build_agent(settings, root, hooks, interactive=interactive, subdir=subdir)
             if messages:
                 agent.messages = messages
             return agent
 
         conversation = cls(settings, root, writer, display=display, agent=make_agent, trace=trace)
+        conversation.subdir = subdir
+        # what was resolved (`openai:openrouter`, the preset's model), not only what was given
+        writer.describe(backend=conversation.backend_name, model=conversation.model_label)
         if loaded:
+            conversation.total_steps = sum(
+                e["steps"] for e in loaded.events if e.get("kind") == "run" and _count(e)
+            )
             conversation._warm_start()
             conversation.notes = list(loaded.notes)
             conversation.usage = [Usage(**_usage_fields(u)) for u in loaded.usage]
@@ -188,14 +201,37 @@ class Conversation(ConversationControls, Hooks):
         self._usage_seen = 0
         try:
             result = self.agent.run(task)
-        finally:
+        except BaseException as exc:
             self._seal()
+            stopped = isinstance(exc, KeyboardInterrupt)
+            self._record_run(RunStatus.INTERRUPTED if stopped else RunStatus.BACKEND_ERROR, 0)
+            raise
+        self._seal()
         self._record_usage(result)
+        self._record_run(result.status, result.steps)
         self.writer.sync(self.agent.messages)
         self._save_kv_state()
         if result.status is RunStatus.INTERRUPTED:
             self.add_note(INTERRUPTED_NOTE)
         return result
+
+    @property
+    def model_label(self) -> str | None:
+        """The model's name as far as known without asking the endpoint."""
+        return self.agent.backend.model_name or self.settings.model
+
+    def _record_run(self, status: RunStatus, steps: int) -> None:
+        """The task's end, for `sessions list`: status, steps, and what ran it."""
+        self.total_steps += steps
+        self.writer.sync(self.agent.messages)
+        self.writer.event(
+            "run",
+            status=status.value,
+            steps=steps,
+            total_steps=self.total_steps,
+            backend=self.backend_name,
+            model=self.model_label,
+        )
 
     def add_note(self, text: str) -> None:
         """Tell the model `text` with the next user message (and persist it until then)."""
@@ -283,7 +319,7 @@ class Conversation(ConversationControls, Hooks):
         from minimax_agent.session.prompt import system_prompt
 
         # a fresh conversation picks up a changed AGENTS.md (say, from /init)
-        system = SystemMessage(content=system_prompt(self.agent.workspace.root))
+        system = SystemMessage(content=system_prompt(self.agent.workspace.root, self.subdir))
         self.agent.messages[:] = [system]
         self.notes.clear()
         self.keeper.forget()
@@ -325,6 +361,11 @@ class Conversation(ConversationControls, Hooks):
             self.writer.close()
         finally:
             self.agent.backend.close()
+
+
+def _count(event: dict[str, Any]) -> bool:
+    steps = event.get("steps")
+    return isinstance(steps, int) and not isinstance(steps, bool)
 
 
 def _usage_fields(values: dict[str, Any]) -> dict[str, Any]:

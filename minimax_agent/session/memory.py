@@ -92,6 +92,9 @@ def project_instructions(workspace: Path, limit: int = MEMORY_CHARS) -> list[str
 _MARKERS = {
     "pyproject.toml": ("Python", "pip install -e .", "pytest"),
     "setup.py": ("Python", "pip install -e .", "pytest"),
+    "setup.cfg": ("Python", "pip install -e .", "pytest"),
+    "requirements.txt": ("Python", "pip install -r requirements.txt", "pytest"),
+    "Pipfile": ("Python", "pipenv install", "pipenv run pytest"),
     "package.json": ("JavaScript/TypeScript", "npm install", "npm test"),
     "Cargo.toml": ("Rust", "cargo build", "cargo test"),
     "go.mod": ("Go", "go build ./...", "go test ./..."),
@@ -99,7 +102,39 @@ _MARKERS = {
     "build.gradle": ("Java/Kotlin (Gradle)", "./gradlew build", "./gradlew test"),
     "Gemfile": ("Ruby", "bundle install", "bundle exec rake test"),
     "CMakeLists.txt": ("C/C++ (CMake)", "cmake -B build && cmake --build build", "ctest"),
+    "build.gradle.kts": ("Java/Kotlin (Gradle)", "./gradlew build", "./gradlew test"),
+    "composer.json": ("PHP", "composer install", "composer test"),
+    "mix.exs": ("Elixir", "mix deps.get", "mix test"),
+    "Package.swift": ("Swift", "swift build", "swift test"),
+    "deno.json": ("TypeScript (Deno)", "deno cache main.ts", "deno test"),
 }
+# without a marker file, the language of the source files at the top (a folder of scripts)
+_EXTENSIONS = {
+    ".py": "Python",
+    ".js": "JavaScript",
+    ".ts": "TypeScript",
+    ".go": "Go",
+    ".rs": "Rust",
+    ".rb": "Ruby",
+    ".java": "Java",
+    ".c": "C",
+    ".cpp": "C++",
+    ".sh": "Shell",
+}
+
+
+def _stacks(root: Path) -> list[tuple[str, str, str, str]]:
+    """(marker, language, build, test) per language found; one per language, the first
+    marker in `_MARKERS` order (pyproject.toml before requirements.txt)."""
+    found: dict[str, tuple[str, str, str, str]] = {}
+    for name, (lang, build, test) in _MARKERS.items():
+        if (root / name).is_file() and lang not in found:
+            found[lang] = (name, lang, build, test)
+    return list(found.values())
+
+
+def _source_languages(root: Path) -> list[str]:
+    return sorted({_EXTENSIONS[p.suffix] for p in root.iterdir() if p.suffix in _EXTENSIONS})
 
 
 def _npm_scripts(root: Path) -> dict[str, str]:
@@ -114,7 +149,7 @@ def _npm_scripts(root: Path) -> dict[str, str]:
 def starter_agents_md(root: Path) -> str:
     """A first AGENTS.md built from what the repository shows: languages, build and test
     commands, top-level layout. Deliberately short: the user is expected to edit it."""
-    stacks = [(name, *info) for name, info in _MARKERS.items() if (root / name).is_file()]
+    stacks = _stacks(root)
     entries = sorted(
         p.name + ("/" if p.is_dir() else "")
         for p in root.iterdir()
@@ -122,7 +157,11 @@ def starter_agents_md(root: Path) -> str:
     )
     lines = [f"# {root.name}", "", "Notes for coding agents working in this repository.", ""]
     lines += ["## Stack", ""]
-    lines += [f"- {lang} (`{name}`)" for name, lang, _, _ in stacks] or ["- (not detected)"]
+    lines += (
+        [f"- {lang} (`{name}`)" for name, lang, _, _ in stacks]
+        or [f"- {lang} (source files)" for lang in _source_languages(root)]
+        or ["- (not detected)"]
+    )
     lines += ["", "## Commands", ""]
     scripts = _npm_scripts(root) if (root / "package.json").is_file() else {}
     for name, _, build, test in stacks:

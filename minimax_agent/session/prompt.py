@@ -32,15 +32,21 @@ def _git_branch(root: Path) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def system_prompt(root: Path) -> str:
+def system_prompt(root: Path, subdir: Path = Path(".")) -> str:
+    """`subdir`: where in the workspace the user started (named when it is not the root)."""
     branch = _git_branch(root)
-    facts = [
-        f"Workspace root: {root}",
+    facts = [f"Workspace root: {root}"]
+    if subdir != Path("."):
+        facts.append(
+            f"Current directory: {subdir.as_posix()} (the user started here; the request "
+            "is probably about it, but paths stay relative to the workspace root)"
+        )
+    facts += [
         f"Git: {'branch ' + branch if branch else 'not a git repository'}",
         f"Platform: {platform.system()} {platform.release()}",
         f"Date: {datetime.date.today().isoformat()}",
     ]
     parts = [ROLE, "# Workspace\n" + "\n".join(f"- {f}" for f in facts)]
-    # every AGENTS.md from the git root down to the workspace, outermost first
-    parts += project_instructions(root)
+    # every AGENTS.md from the git root down to the current directory, outermost first
+    parts += project_instructions(root / subdir)
     return "\n\n".join(parts)

@@ -13,7 +13,7 @@ from minimax_agent.config import Settings
 from minimax_agent.errors import ExitCode
 from minimax_agent.events import RunResult, RunStatus
 from minimax_agent.session.prompt import system_prompt
-from minimax_agent.trust import protected_paths
+from minimax_agent.trust import PROJECT_FILE, protected_paths
 from tools.modes import ApprovalMode
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ def build_agent(
     hooks: Hooks,
     *,
     interactive: bool,
+    subdir: Path = Path("."),
 ) -> Agent:
     from tools import default_tools
     from tools.approval import ApprovalPolicy
@@ -58,6 +59,7 @@ def build_agent(
     # the repository is untrusted: write tools refuse the agent's own config, and git_commit
     # runs the repository's hooks only when the user allowed them
     workspace.protected = protected_paths(workspace.root)
+    workspace.protected_names = frozenset({PROJECT_FILE.casefold()})
     workspace.git_hooks = settings.git_hooks
     workspace.sandbox = sandbox_for(settings.safety, workspace.root, interactive=interactive)
     backend = load_backend(settings)
@@ -72,7 +74,7 @@ def build_agent(
             settings.approval, interactive=interactive, sandboxed=workspace.sandbox is not None
         ),
         hooks,
-        system_prompt=system_prompt(workspace.root),
+        system_prompt=system_prompt(workspace.root, subdir),
         limits=limits_for(settings.limits),
     )
 
@@ -122,13 +124,20 @@ def usage_totals(result: RunResult) -> dict[str, Any]:
         values = [getattr(u, name) for u in result.usage if getattr(u, name) is not None]
         return sum(values) if values else None
 
-    return {
+    totals: dict[str, Any] = {
         "prompt_tokens": total("prompt_tokens"),
         "completion_tokens": total("completion_tokens"),
         "cached_tokens": total("cached_tokens"),
         "cost": total("cost"),
         "per_step": [asdict(u) for u in result.usage],
     }
+    # the prompt-cache writes an endpoint reports (the Anthropic API's cache_creation tokens)
+    written = [
+        u.extra["cache_creation_tokens"] for u in result.usage if "cache_creation_tokens" in u.extra
+    ]
+    if written:
+        totals["cache_creation_tokens"] = sum(written)
+    return totals
 
 
 def result_json(result: RunResult) -> dict[str, Any]:

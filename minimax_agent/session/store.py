@@ -10,7 +10,9 @@ load. Records (`t` names the kind):
 - `reset`: the whole conversation replaced (compaction, /clear): `m` holds the new list.
 - `note`: something the model must hear with the next user message (an undo made headless).
 - `usage`: one step's token counts, for `/cost` and `sessions show`.
-- `event`: informational (undo, compaction), shown by `sessions show`.
+- `event`: informational (undo, compaction), shown by `sessions show`; a `run` event ends each
+  task with its status, steps (`steps` this run, `total_steps` so far), backend and model,
+  which `sessions list` shows (format 2 on; a format-1 session has no status).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeGuard
 
 from minimax_agent.errors import UsageError
+from minimax_agent.session.summary import SUMMARY_BYTES, SessionStatus, read_tail, summarise
 from minimax_agent.surrogates import repair
 
 if TYPE_CHECKING:
@@ -32,7 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("minimax_agent")
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 INTERRUPTED_CALL = "interrupted: the session ended before this tool call finished"
 
 
@@ -59,6 +62,12 @@ class SessionInfo:
     created: float
     updated: float
     title: str = ""
+    # from the last `run` event (the meta record for backend and model before any); None
+    # where the session does not say
+    status: SessionStatus | None = None
+    steps: int | None = None
+    backend: str | None = None
+    model: str | None = None
 
 
 @dataclass
@@ -164,11 +173,14 @@ def list_sessions(root: Path | None = None) -> list[SessionInfo]:
     found = []
     for path in directory.glob("*.jsonl"):
         try:
-            info = _info(path, _read_records(path, limit=65536))
+            head = _read_records(path, limit=SUMMARY_BYTES)
+            info = _info(path, head)
+            if info and (root is None or info.root == str(root)):
+                big = path.stat().st_size > SUMMARY_BYTES
+                summarise(info, head[0], read_tail(path, SUMMARY_BYTES) if big else head)
+                found.append(info)
         except OSError:
             continue
-        if info and (root is None or info.root == str(root)):
-            found.append(info)
     return sorted(found, key=lambda i: i.updated, reverse=True)
 
 
@@ -256,6 +268,12 @@ class SessionWriter:
         info = SessionInfo(id=session_id, path=path, root=str(root), created=now, updated=now)
         record = {"t": "meta", "v": FORMAT_VERSION, "id": session_id, "root": str(root)}
         return cls(info, 0, {**record, "created": now, "version": __version__, **meta})
+
+    def describe(self, **meta: Any) -> None:
+        """Add to the meta record while it is not written yet (the backend and model, once
+        the backend is loaded and says what it resolved)."""
+        if self._meta is not None:
+            self._meta.update(meta)
 
     @classmethod
     def resume(cls, loaded: LoadedSession) -> SessionWriter:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from minimax_agent.ui.render import Renderer
     from tools.approval import ApprovalPolicy
     from tools.base import Tool
+    from tools.workspace import Workspace
 
 PREVIEW_LINES = 12
 OUTSIDE_SANDBOX = "runs OUTSIDE the sandbox: it can change any file you can and use the network"
@@ -48,10 +49,23 @@ def suggested_prefix(command: str) -> str | None:
     return shlex.join(words[:1])
 
 
-def preview(call: ToolCall, tool: Tool) -> Text:
-    """What the call would do, shown before the question."""
+def real_diff(call: ToolCall, workspace: Workspace | None) -> str | None:
+    """The diff an edit_file or write_file call would make to the file as it is now."""
+    if workspace is None or call.name not in ("edit_file", "write_file"):
+        return None
+    from tools.files import preview_diff
+
+    return preview_diff(workspace, call.name, call.arguments) or None
+
+
+def preview(call: ToolCall, tool: Tool, workspace: Workspace | None = None) -> Text:
+    """What the call would do, shown before the question: for an edit or a write in
+    `workspace`, the diff it would make to the file as it is (true line numbers, context)."""
     args = call.arguments
-    if call.name == "edit_file":
+    diff = real_diff(call, workspace)
+    if diff:
+        return diff_text(diff)
+    if call.name == "edit_file":  # the file cannot be read: the change as the call gives it
         path = str(args.get("path", "?"))
         lines = difflib.unified_diff(
             str(args.get("old_string", "")).splitlines(),
@@ -63,7 +77,8 @@ def preview(call: ToolCall, tool: Tool) -> Text:
         return diff_text("\n".join(lines))
     if call.name == "write_file":
         content = str(args.get("content", "")).splitlines()
-        text = Text(f"    {args.get('path', '?')} ({len(content)} lines)\n", style="bold")
+        count = f"{len(content)} line{'' if len(content) == 1 else 's'}"
+        text = Text(f"    {args.get('path', '?')} ({count})\n", style="bold")
         for line in content[:PREVIEW_LINES]:
             text.append(f"    + {line}\n", style="green")
         if len(content) > PREVIEW_LINES:
@@ -84,6 +99,7 @@ class ReplHooks(Hooks):
         self.console = console
         self.renderer = renderer
         self.policy: ApprovalPolicy | None = None
+        self.workspace: Workspace | None = None  # for previews of edits (set by the REPL)
         self.watcher: KeyWatcher | None = None
         # whether commands run in the OS sandbox (set by the REPL); until known, say they do not
         self.sandboxed = False
@@ -95,7 +111,9 @@ class ReplHooks(Hooks):
         self.renderer.settle()
         console = self.console
         console.print(Text(f"? {tool.name} needs your approval: {reason}", style="yellow bold"))
-        console.print(preview(call, tool), end="")
+        shown = preview(call, tool, self.workspace)
+        shown_diff = call.name == "edit_file" and real_diff(call, self.workspace) is not None
+        console.print(shown, end="")
         if tool.kind == "shell" and not self.sandboxed:
             console.print(Text(f"    {OUTSIDE_SANDBOX}", style="red"))
         prefix = suggested_prefix(str(call.arguments.get("command", "")))
@@ -112,9 +130,12 @@ class ReplHooks(Hooks):
         offers.append("(Esc: no)", style="dim")
         console.print(offers)
         try:
-            return self._answer(tool, prefix)
+            approved = self._answer(tool, prefix)
         finally:
             self.renderer.tools_running()
+        if approved and shown_diff:
+            self.renderer.previewed.add(call.id)  # its result's diff is not shown again
+        return approved
 
     def _answer(self, tool: Tool, prefix: str | None) -> bool:
         console = self.console

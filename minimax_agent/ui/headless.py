@@ -1,4 +1,9 @@
-"""Hooks for `fix`: progress on stderr, the final answer on stdout, no questions asked."""
+"""Hooks for `fix`: progress on stderr, the final answer on stdout, no questions asked.
+
+When stdout is a terminal the answer is drawn there once, as markdown, after the run; so the
+progress holds each step's text back (`hold_text`) and shows it only when the step goes on to
+call tools: the last step's text is the answer, and `held()` hands it to the caller.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +31,16 @@ if TYPE_CHECKING:
     from tools.base import Tool
 
 ARG_PREVIEW = 120
+RESULT_PREVIEW = 160
+
+
+def clip_at_word(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters at a word's end, with "…" when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
 
 
 def call_line(call: ToolCall) -> str:
@@ -41,11 +56,36 @@ class HeadlessHooks(Hooks):
     """Renders a run for a log or a terminal; denies whatever would need a human to approve
     (the default `approve`, after saying so)."""
 
-    def __init__(self, console: Console | None, *, show_reasoning: bool = False) -> None:
+    def __init__(
+        self, console: Console | None, *, show_reasoning: bool = False, hold_text: bool = False
+    ) -> None:
         self.console = console
         self.show_reasoning = show_reasoning
+        self.hold_text = hold_text
+        self._held = ""  # this step's text, while it may still be the final answer
         self._streaming = ""  # which kind of delta is mid-line
         self._redact = EventRedactor()  # no secret reaches a log (see redact.py)
+
+    def held(self) -> str:
+        """The text the last step held back (the answer, when the run ended there)."""
+        for event in self._redact.flush():
+            self._show(event)
+        held, self._held = self._held, ""
+        return held
+
+    def _release(self) -> None:
+        """The held text was not the answer (tools follow): show it as progress after all."""
+        held, self._held = self._held, ""
+        self.progress_text(held)
+
+    def progress_text(self, text: str) -> None:
+        """Text of the model's, shown as progress on a line (or lines) of its own."""
+        text = text.strip("\n")
+        if text and self.console:
+            if self._streaming:  # reasoning shown mid-line
+                self.console.print()
+                self._streaming = ""
+            self.console.print(text, markup=False, highlight=False, emoji=False)
 
     def end_line(self) -> None:
         """Finish a line left open by streamed text (the caller prints after the run)."""
@@ -59,18 +99,31 @@ class HeadlessHooks(Hooks):
         if self.console is None:
             return
         if isinstance(event, Notice):
-            # a line of its own on stderr, as every message of the command is written
-            line = terminal_safe(current().text(f"minimax-agent: {event.text}"))
-            self.console.file.write(line + "\n")
-            self.console.file.flush()
+            self.notice(event.text)
             return
         for shown in self._redact(event):
             self._show(shown)
+
+    def notice(self, text: str) -> None:
+        """`minimax-agent: TEXT` on a line of its own on stderr, as every message of the
+        command is written (a retry, a warning), even in the middle of streamed text."""
+        if self.console is None:
+            return
+        if self._streaming:
+            self.console.print()
+            self._streaming = ""
+        line = terminal_safe(current().text(f"minimax-agent: {text}"))
+        self.console.print(line, markup=False, highlight=False, emoji=False, soft_wrap=True)
 
     def _show(self, event: AgentEvent) -> None:
         console = self.console
         if console is None:
             return
+        if isinstance(event, TextDelta) and self.hold_text:
+            self._held += event.text
+            return
+        if isinstance(event, StepStarted | ToolCall):
+            self._release()
         if isinstance(event, StepStarted):
             self.end_line()
             console.print(f"[bold blue]── step {event.step}[/]", highlight=False)
@@ -92,7 +145,9 @@ class HeadlessHooks(Hooks):
             )
             style = "red" if event.is_error else "green"
             mark = "✗" if event.is_error else "✓"
-            console.print(f"  {mark} {first[:160]}", style=style, markup=False, highlight=False)
+            # an error's first line is its reason (a refused finding says why): shown whole
+            shown = first if event.is_error else clip_at_word(first, RESULT_PREVIEW)
+            console.print(f"  {mark} {shown}", style=style, markup=False, highlight=False)
 
     def approve(self, call: ToolCall, tool: Tool, reason: str) -> bool:
         self.end_line()

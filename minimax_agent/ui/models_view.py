@@ -130,8 +130,23 @@ def print_estimate(qtype: str, recipe: str, groups: list[GroupEstimate], requant
         console.print("note: the input is already quantized; requantizing compounds the loss")
 
 
-def print_plan(p: FitPlan) -> None:
-    """`models plan`: the placement, whether it fits (or what helps), speed and the flags."""
+def print_pick(chosen: str, assessed: list[tuple[str, FitPlan]]) -> None:
+    """`models plan` without a file or --quant: which named quants fit, and the one planned."""
+    from rich.console import Console
+
+    fits = [q for q, p in assessed if p.fits]
+    console = Console()
+    if fits:
+        console.print(f"fits: {', '.join(fits)}", highlight=False)
+        console.print(f"planning the largest that fits: [bold]{chosen}[/]", highlight=False)
+    else:
+        console.print(f"no quant fits; planning the smallest: [bold]{chosen}[/]", highlight=False)
+    console.print("(give a file or --quant NAME to plan another)", highlight=False)
+
+
+def print_plan(p: FitPlan, warning: str | None = None) -> None:
+    """`models plan`: the placement, whether it fits (or what helps), speed and the flags;
+    `warning` (a doubtful bandwidth) beside the speed it affects."""
     import shlex
 
     from rich.console import Console
@@ -189,6 +204,8 @@ def print_plan(p: FitPlan) -> None:
             f"{p.tokens_per_s_full:.1f} tok/s (context full)"
         )
         console.print(f"  from bandwidth: {bandwidth_note(p)}", highlight=False)
+        if warning:
+            console.print(f"[yellow]warning: {warning}[/]", highlight=False)
     console.print("minimax-agent " + shlex.join(p.agent_flags), soft_wrap=True, highlight=False)
     console.print("llama-server " + shlex.join(p.server_flags), soft_wrap=True, highlight=False)
 

@@ -92,6 +92,8 @@ class Renderer:
         self.console = console
         self.show_thinking = show_thinking
         self.outputs: list[ToolOutcome] = []
+        # calls whose diff the approval question showed: their result shows its first line only
+        self.previewed: set[str] = set()
         self._live: Live | None = None
         self._phase = ""  # waiting · reasoning · text
         self._partial = ""  # the reasoning line or markdown block still growing
@@ -151,7 +153,9 @@ class Renderer:
 
     def on_event(self, event: AgentEvent) -> None:
         if isinstance(event, Notice):
-            self.notice(f"· {event.text}")
+            # printed above the live area, which goes on (a retry keeps its spinner)
+            line = self._redact.redactor.text(f"· {event.text}")
+            self.console.print(Text(line, style="yellow"), soft_wrap=True)
             return
         for shown in self._redact(event):
             self._show(shown)
@@ -208,6 +212,8 @@ class Renderer:
                 f"\n    … {len(lines) - 6} more" if len(lines) > 6 else ""
             )
             return Text(f"  ⎿ {shown}", style="red")
+        if name == "edit_file" and outcome.call.id in self.previewed:
+            return Text(f"  ⎿ {lines[0]}", style="green")
         if name == "edit_file" or (name == "git_diff" and len(lines) > 1):
             text = Text(f"  ⎿ {lines[0]}\n", style="green" if name == "edit_file" else "")
             text.append_text(diff_text("\n".join(lines[1:])))

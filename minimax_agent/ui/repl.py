@@ -24,6 +24,7 @@ from prompt_toolkit.styles import Style
 
 from minimax_agent import __version__
 from minimax_agent.session.store import state_dir
+from minimax_agent.session.workspace import NO_CHECKPOINTS, find_workspace
 from minimax_agent.ui import slash
 from minimax_agent.ui.completion import ReplCompleter
 
@@ -50,7 +51,8 @@ STYLE = Style.from_dict(
 class ReplOptions:
     """What the command line gave the session (cli/root.py parses it)."""
 
-    directory: Path = Path(".")
+    # -C: None when not given (the workspace is then the git root: session/workspace.py)
+    directory: Path | None = None
     continue_latest: bool = False
     resume: str | None = None
     # settings given as flags (backend, model, approval, ...); None values are ignored
@@ -64,7 +66,8 @@ class _LoadFailed(Exception):
 class Repl:
     def __init__(self, options: ReplOptions) -> None:
         self.options = options
-        self.root = options.directory.resolve()
+        self.workspace = find_workspace(options.directory)
+        self.root = self.workspace.root
         self.trace_file: TraceWriter | None = None
         self.trace_path: Path | None = None
         self._loaded = threading.Event()
@@ -101,7 +104,8 @@ class Repl:
             self.console = SafeConsole(highlight=False)
             self.renderer = Renderer(self.console)
             self.hooks = ReplHooks(self.console, self.renderer)
-            settings = load_settings(self.root, **self.options.settings)
+            here = self.workspace.here
+            settings = load_settings(self.root, here=here, **self.options.settings)
             self.conv = Conversation.open(
                 settings,
                 self.root,
@@ -109,11 +113,17 @@ class Repl:
                 interactive=True,
                 resume=self.options.resume,
                 continue_latest=self.options.continue_latest,
+                subdir=self.workspace.subdir,
             )
             self.hooks.policy = self.conv.policy
+            self.hooks.workspace = self.conv.agent.workspace  # edits previewed as real diffs
             self.hooks.sandboxed = self.conv.sandboxed
             for warning in settings.warnings:
                 self.renderer.notice(f"· warning: {warning}")
+            for notice in settings.notices:
+                self.renderer.notice(f"· {notice}")
+            if settings.checkpoints and not self.workspace.in_git:
+                self.renderer.notice(f"· {NO_CHECKPOINTS}")
             self._update_status()
         except BaseException as exc:
             self._error = exc
@@ -193,7 +203,11 @@ class Repl:
             f"{measure.fraction:.0%}" if measure.fraction is not None else f"{measure.tokens:,} tok"
         )
         est = " est." if measure.estimated else ""
-        model = conv.settings.model or conv.backend_name
+        from minimax_agent.ui.summary import short_model
+
+        # the backend and the model it asks for (`openai:openrouter · minimax-m2.1`)
+        name = short_model(conv.agent.backend.model_name or conv.settings.model)
+        model = f"{conv.backend_name} · {name}" if name else conv.backend_name
         self._status = (
             f" {model}  ·  context {used}{est}  ·  /help  ·  Esc interrupts  ·  Ctrl-D exits"
         )
@@ -237,6 +251,9 @@ class Repl:
         )
         sys.stdout.flush()
         self._ask_trust()
+        from minimax_agent.ui.setup_prompt import offer_setup
+
+        offer_setup(self.root, self.options.settings)  # nothing configured: before the load
         if resuming:
             self._load()
             self._ready()
@@ -284,11 +301,12 @@ class Repl:
         project may not (before the settings load: the answer decides them)."""
         from minimax_agent.trust import may_need_trust, remember
 
-        if not may_need_trust(self.root):
+        here = self.workspace.here
+        if not may_need_trust(self.root, here):
             return  # the common case: decided without loading pydantic
         from minimax_agent.config import trust_question
 
-        keys = trust_question(self.root, self.options.settings)
+        keys = trust_question(self.root, self.options.settings, here)
         if not keys:
             return
         sys.stdout.write(
@@ -312,6 +330,7 @@ class Repl:
         from minimax_agent.events import RunStatus
         from minimax_agent.ui.completion import expand_mentions
         from minimax_agent.ui.keys import KeyWatcher, TypeAhead
+        from minimax_agent.ui.log_notices import notices_from_log
 
         message, report = expand_mentions(text, self.root)
         for line in report:
@@ -319,7 +338,8 @@ class Repl:
         result = None
         typed = TypeAhead()
         try:
-            with KeyWatcher() as watcher:
+            # logged warnings (a retry) print above the spinner, not over it
+            with KeyWatcher() as watcher, notices_from_log(self.renderer.on_event):
                 typed = watcher.typed
                 self.hooks.watcher = watcher
                 result = self.conv.run(message)

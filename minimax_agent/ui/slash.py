@@ -254,6 +254,9 @@ def _cost(repl: Repl, arg: str) -> None:
             f"tokens in {int(total('prompt_tokens')):,} · out {int(total('completion_tokens')):,}"
             f" · cache hits {int(total('cached_tokens')):,}"
         )
+        written = [u.extra.get("cache_creation_tokens") or 0 for u in usage]
+        if any(written):  # the Anthropic API reports what it wrote to its prompt cache
+            line += f" · cache writes {sum(written):,}"
         if any(u.cost is not None for u in usage):
             line += f" · cost ${total('cost'):.4f}"
         repl.say(line + f" · {len(usage)} requests")

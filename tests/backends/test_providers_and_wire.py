@@ -57,6 +57,10 @@ def test_every_preset_of_the_issue_exists_with_its_local_default() -> None:
         "sglang",
         "llamacpp-server",
         "openai",
+        # the Messages API (issue 17)
+        "minimax-anthropic",
+        "modelslab-anthropic",
+        "anthropic",
     }
     assert PRESETS["vllm"].base_url == "http://localhost:8000/v1"
     assert PRESETS["sglang"].base_url == "http://localhost:30000/v1"

@@ -150,6 +150,8 @@ class FakeOpenAIServer:
         self.sent: list[dict[str, Any]] = []
         self.disconnects = 0
         self.serve_models = True
+        # GET routes (/models, OpenRouter's /key) refuse a request without `api_key` when set
+        self.get_needs_key = False
         self.model_fields: dict[str, Any] = {}  # added to each /models entry (max_model_len...)
         self._lock = threading.Lock()
         self.stopping = threading.Event()  # ends replies that would go on forever
@@ -333,7 +335,12 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             self._record()
-            if self.path.rstrip("/").endswith("/models") and server.serve_models:
+            bearer = self.headers.get("authorization")
+            if server.get_needs_key and bearer != f"Bearer {server.api_key}":
+                self._error(401, "Incorrect API key provided")
+            elif self.path.rstrip("/").endswith("/key"):
+                self._json(200, {"data": {"label": "fake key", "usage": 0}})
+            elif self.path.rstrip("/").endswith("/models") and server.serve_models:
                 data = [
                     {"id": m, "object": "model", "owned_by": "fake", **server.model_fields}
                     for m in server.models

@@ -58,17 +58,20 @@ def test_approving_an_edit_shows_its_diff_and_undo_restores_the_file(
         tmp_path / "s.json", ["Fix.\n</think>\n\n" + edit, "ok</think>\n\nFixed it."]
     )
     term: Terminal = start_repl(repo, "--backend", f"scripted:{script}", "--approval", "ask")
-    term.expect("ask")
     term.type_line("fix add")
     term.expect("edit_file needs your approval")
+    # the real diff of the file, before the answer: its line numbers and context
+    term.expect("@@ -1,2 +1,2 @@")
+    term.expect(" def add(a, b):")
+    term.expect("-    return a - b")
+    term.expect("+    return a + b")
     term.expect("always edit_file")
     assert (repo / "calc.py").read_text() == CALC  # nothing runs before the answer
     term.send("y")
     term.expect("approved")
     term.expect("edited calc.py")
-    term.expect("-    return a - b")
-    term.expect("+    return a + b")
     term.expect("Fixed it.")
+    assert term.text.count("+    return a + b") == 1  # not shown again after the approval
     term.expect(PROMPT)
     assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
     term.type_line("/undo")

@@ -68,7 +68,7 @@ def test_read_refuses_binary_directory_and_missing(ws: Workspace) -> None:
 def test_write_creates_with_parents_then_overwrites(ws: Workspace) -> None:
     assert ok(write_file, ws, path="a/b/c.txt", content="1\n2\n3") == "created a/b/c.txt (3 lines)"
     assert (ws.root / "a/b/c.txt").read_text() == "1\n2\n3"
-    assert ok(write_file, ws, path="a/b/c.txt", content="x\n") == "overwrote a/b/c.txt (1 lines)"
+    assert ok(write_file, ws, path="a/b/c.txt", content="x\n") == "overwrote a/b/c.txt (1 line)"
 
 
 def test_write_keeps_mode_and_crlf(ws: Workspace) -> None:

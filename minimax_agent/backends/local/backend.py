@@ -74,6 +74,17 @@ class LocalBackend(Backend):
     def context_window(self) -> int | None:
         return self.model.n_ctx
 
+    def longer_context_hint(self, tokens: int) -> str | None:
+        # a power of two, as llama.cpp's own sizes go; the model's trained length when that
+        # is enough, since the model answers worse past it
+        size = 1 << max(tokens - 1, 1).bit_length()
+        trained = self.plan.summary.context_length if self.plan else None
+        if trained and tokens <= trained < size:
+            size = trained
+        if trained and size > trained:
+            return f"pass --n-ctx {size} (past the {trained} tokens it was trained on)"
+        return f"pass --n-ctx {size}"
+
     @classmethod
     def from_spec(cls, settings: Settings, arg: str) -> LocalBackend:
         """`--backend local[:PATH.gguf]`, or `--model` alone (see `local_model`)."""

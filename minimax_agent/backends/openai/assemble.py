@@ -21,10 +21,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from minimax_agent.backends.openai.usage import usage_event
 from minimax_agent.dialect import Dialect, dialect_for
 from minimax_agent.dialect.call_ids import new_call_id
 from minimax_agent.dialect.json_args import MAX_DEPTH, ArgumentError, load_json, nesting_depth
-from minimax_agent.events import Event, ReasoningDelta, ToolCall
+from minimax_agent.events import Event, ReasoningDelta, ToolCall, Usage
 from minimax_agent.messages import AssistantMessage, ToolSpec
 from minimax_agent.surrogates import PairJoiner, repair
 
@@ -104,6 +105,8 @@ def _continued(merged: list[dict[str, Any]], item: dict[str, Any]) -> dict[str, 
 
 class TurnAssembler:
     """Feed parsed chunks in order; `finish()` gives the trailing events and the message."""
+
+    end_markers = "no finish_reason or [DONE]"
 
     def __init__(
         self,
@@ -347,6 +350,12 @@ class TurnAssembler:
             provider_fields=fields,
         )
         return events, message
+
+    def usage_event(self) -> Usage | None:
+        """The reply's usage (or llama-server's timings) as our event; None without either."""
+        if self.usage is None and self.timings is None:
+            return None
+        return usage_event(self.usage, self.timings)
 
     def emptiness(self, message: AssistantMessage) -> str | None:
         """What the finished turn lacks when it holds nothing readable (encrypted reasoning

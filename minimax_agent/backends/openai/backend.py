@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from minimax_agent.backends.base import Backend, Request
 from minimax_agent.backends.openai.assemble import MalformedChunk, StreamFailed, TurnAssembler
@@ -21,11 +21,11 @@ from minimax_agent.backends.openai.transport import (
     Retryable,
     Transport,
 )
-from minimax_agent.backends.openai.usage import usage_event
 from minimax_agent.backends.openai.wire import build_body
 from minimax_agent.dialect import Dialect, choose_dialect
 from minimax_agent.errors import BackendError, ConfigError
-from minimax_agent.events import Event, Finish
+from minimax_agent.events import Event, Finish, Usage
+from minimax_agent.messages import AssistantMessage
 from minimax_agent.providers import Provider, known_context_window, model_id, resolve_provider
 
 if TYPE_CHECKING:
@@ -40,7 +40,26 @@ MAX_BACKOFF_S = 30.0
 STALL_BUDGET_S = 300.0
 
 
+class StreamedTurn(Protocol):
+    """One attempt at a turn as its chunks arrive: `TurnAssembler` here, the Anthropic
+    backend's own (backends/anthropic/stream.py) there; the retry loop below serves both."""
+
+    chunks: int
+    finish_reason: str | None
+    end_markers: str  # what a complete stream ends with, for the cut-stream line
+
+    @property
+    def finished(self) -> bool: ...
+    def feed(self, chunk: dict[str, Any]) -> list[Event]: ...
+    def finish(self) -> tuple[list[Event], AssistantMessage]: ...
+    def emptiness(self, message: AssistantMessage) -> str | None: ...
+    def usage_event(self) -> Usage | None: ...
+
+
 class OpenAIBackend(Backend):
+    # the HTTP side; the Anthropic backend gives its own (other paths, headers)
+    transport_class: ClassVar[type[Transport]] = Transport
+
     def __init__(
         self,
         provider: Provider,
@@ -70,7 +89,7 @@ class OpenAIBackend(Backend):
         self.read_timeout_s = read_timeout_s
         self.turn_timeout_s = turn_timeout_s
         self.stall_budget_s = stall_budget_s
-        self.transport = Transport(
+        self.transport = self.transport_class(
             provider, connect_timeout_s=connect_timeout_s, read_timeout_s=read_timeout_s
         )
         # A choice the format refuses (`--dialect m9`, M2 with `--thinking disabled`) fails
@@ -156,6 +175,10 @@ class OpenAIBackend(Backend):
         return choose_dialect(model_name=name, dialect=dialect, thinking=thinking)
 
     @property
+    def model_name(self) -> str | None:
+        return self._model
+
+    @property
     def model(self) -> str:
         """The model name; a local server that was given none is asked what it serves."""
         if self._model is None:
@@ -196,11 +219,7 @@ class OpenAIBackend(Backend):
         attempt = 0
         stalled_s = 0.0  # spent in attempts that ended in a read timeout
         while True:
-            turn = TurnAssembler(
-                request.tools,
-                starts_in_reasoning=self.provider.config.starts_in_reasoning,
-                dialect=self.dialect,  # the format is the model's
-            )
+            turn = self._assembler(request)
             yielded = 0
             began = time.monotonic()
             try:
@@ -219,7 +238,7 @@ class OpenAIBackend(Backend):
                 if not (done or turn.finished):
                     raise Retryable(
                         f"the stream from {self.provider.name} ended before the turn finished "
-                        f"(after {turn.chunks} chunks, no finish_reason or [DONE])"
+                        f"(after {turn.chunks} chunks, {turn.end_markers})"
                     )
                 events, message = turn.finish()
                 empty = turn.emptiness(message)
@@ -233,10 +252,19 @@ class OpenAIBackend(Backend):
                 continue
             break
         yield from events
-        if turn.usage is not None or turn.timings is not None:
-            yield usage_event(turn.usage, turn.timings)
+        usage = turn.usage_event()
+        if usage is not None:
+            yield usage
         reason = "tool_calls" if message.tool_calls else (turn.finish_reason or "stop")
         yield Finish(reason=reason, message=message, request=body)
+
+    def _assembler(self, request: Request) -> StreamedTurn:
+        """A fresh assembler for one attempt at the turn."""
+        return TurnAssembler(
+            request.tools,
+            starts_in_reasoning=self.provider.config.starts_in_reasoning,
+            dialect=self.dialect,  # the format is the model's
+        )
 
     def _deadline(self, request: Request) -> Deadline:
         """The turn's deadline: turn_timeout_s from now, or the run's, whichever comes first."""
@@ -285,5 +313,10 @@ class OpenAIBackend(Backend):
             wait = min(MAX_BACKOFF_S, self.retry_backoff_s * 2**attempt)
         if deadline.left() <= wait:
             raise BackendError(f"{what}; no time left to retry: {deadline.message}")
-        log.warning("%s; retrying in %.1fs (%d/%d)", what, wait, attempt + 1, self.max_retries)
+        log.warning(
+            "%s; retrying in %.1fs (%d/%d)",
+            *(what, wait, attempt + 1, self.max_retries),
+            # the words the display shows (ui/log_notices.py); the log keeps the line above
+            extra={"notice": f"retrying in {wait:g} s: {what}", "notice_kind": "retry"},
+        )
         time.sleep(wait)

@@ -173,6 +173,10 @@ class Transport:
     def chat_url(self) -> str:
         return f"{self.provider.base_url}/chat/completions"
 
+    @property
+    def models_url(self) -> str:
+        return f"{self.provider.base_url}/models"
+
     def list_models(self) -> list[str] | None:
         """Model ids from `GET /models`, or None when the endpoint does not answer with them."""
         ids = [str(m["id"]) for m in self.model_entries() or []]
@@ -188,7 +192,7 @@ class Transport:
     def _get_models(self) -> list[dict[str, Any]]:
         import httpx
 
-        url = f"{self.provider.base_url}/models"
+        url = self.models_url
         try:
             response = self._client.get(url, timeout=10.0)
             data = response.json() if response.status_code == 200 else None
