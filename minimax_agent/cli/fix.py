@@ -45,7 +45,7 @@ def fix(
     from minimax_agent.session.runner import EXIT_FOR_STATUS, result_json
     from minimax_agent.session.trace import TraceWriter
     from minimax_agent.session.workspace import NO_CHECKPOINTS, find_workspace
-    from minimax_agent.ui.fix_report import RunFacts, report_text
+    from minimax_agent.ui.fix_report import RunFacts, echo, report_text
     from minimax_agent.ui.headless import HeadlessHooks
     from minimax_agent.ui.log_notices import notices_from_log
     from minimax_agent.ui.stream_json import StreamJsonHooks
@@ -72,11 +72,11 @@ def fix(
             **safety.settings(),
         )
         for warning in settings.warnings:  # stderr even with json output: stdout is the result
-            typer.echo(f"minimax-agent: warning: {warning}", err=True)
+            echo(f"minimax-agent: warning: {warning}", err=True)
         for notice in settings.notices:  # a provider chosen for the user: said once
-            typer.echo(f"minimax-agent: {notice}", err=True)
+            echo(f"minimax-agent: {notice}", err=True)
         if settings.checkpoints and not workspace.in_git:
-            typer.echo(f"minimax-agent: {NO_CHECKPOINTS}", err=True)
+            echo(f"minimax-agent: {NO_CHECKPOINTS}", err=True)
         quiet = output_format is not OutputFormat.TEXT
         stderr = SafeConsole(stderr=True, highlight=False)
         hooks = HeadlessHooks(
