@@ -9,7 +9,7 @@ endpoint offers `count_tokens`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from minimax_agent.backends.anthropic.stream import AnthropicTurn
@@ -19,7 +19,6 @@ from minimax_agent.backends.base import Request
 from minimax_agent.backends.openai.backend import OpenAIBackend, StreamedTurn
 from minimax_agent.backends.openai.transport import Transport
 from minimax_agent.errors import BackendError, ConfigError
-from minimax_agent.events import Event
 from minimax_agent.messages import Message, ToolSpec
 from minimax_agent.providers import Provider
 
@@ -43,10 +42,8 @@ class AnthropicBackend(OpenAIBackend):
             update["provider"] = arg
         return cls.from_settings(settings.model_copy(update=update))
 
-    def stream(self, request: Request) -> Iterator[Event]:
-        if self.transport.closed:
-            raise BackendError(f"the connection to {self.provider.name} was closed")
-        body = build_body(
+    def _body(self, request: Request) -> dict[str, Any]:
+        return build_body(
             self.provider,
             self.model,
             request.messages,
@@ -57,11 +54,6 @@ class AnthropicBackend(OpenAIBackend):
             top_k=self.top_k,
             tool_choice=request.tool_choice,
         )
-        try:
-            yield from self._turn(request, body)
-        except BackendError as exc:
-            exc.request = body  # for --trace
-            raise
 
     def _assembler(self, request: Request) -> StreamedTurn:
         return AnthropicTurn(request.tools)

@@ -194,10 +194,18 @@ class OpenAIBackend(Backend):
     def stream(self, request: Request) -> Iterator[Event]:
         if self.transport.closed:
             raise BackendError(f"the connection to {self.provider.name} was closed")
-        model = self.model
-        body = build_body(
+        body = self._body(request)
+        try:
+            yield from self._turn(request, body)
+        except BackendError as exc:
+            exc.request = body  # for --trace: the one step whose request matters most
+            raise
+
+    def _body(self, request: Request) -> dict[str, Any]:
+        """The request body for this API (the Anthropic backend builds its own)."""
+        return build_body(
             self.provider,
-            model,
+            self.model,
             request.messages,
             request.tools,
             max_tokens=request.max_tokens,
@@ -207,11 +215,6 @@ class OpenAIBackend(Backend):
             tool_choice=request.tool_choice,
             dialect=self.dialect,
         )
-        try:
-            yield from self._turn(request, body)
-        except BackendError as exc:
-            exc.request = body  # for --trace: the one step whose request matters most
-            raise
 
     def _turn(self, request: Request, body: dict[str, Any]) -> Iterator[Event]:
         model = self.model
