@@ -113,8 +113,8 @@ HeadlessApproval = Annotated[
 Backend = Annotated[
     str | None,
     Flag(
-        help="Backend: openai[:PROVIDER], anthropic[:PROVIDER], local[:PATH.gguf] or "
-        "scripted:FILE.json."
+        help="Backend: openai[:PROVIDER], anthropic[:PROVIDER], local[:PATH.gguf], "
+        "scripted:FILE.json or demo (the script `minimax-agent demo` runs)."
     ),
 ]
 Provider = Annotated[
