@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from minimax_agent.backends import Backend, Request
 from minimax_agent.errors import BackendError, ContextOverflowError
@@ -69,6 +69,37 @@ class Hooks:
         """The backend said the context overflowed: True when room was made (one retry)."""
         return False
 
+    def before_tool(self, call: ToolCall, tool: Tool) -> ToolGate | None:
+        """A say on one call before the approval policy's (PreToolUse hooks), or None.
+
+        `deny`: the call does not run and the reason goes back to the model. `ask`: the user
+        is asked even where the policy would allow (headless nobody answers: denied). `allow`:
+        a question the policy would ask is skipped. A gate may loosen approval, never the
+        safety floor: a policy DENY (a read-only session, anything headless the mode does not
+        allow) still stands, and so does the question about a command the deny-list names or
+        cannot check.
+        """
+        return None
+
+    def after_tool(self, outcome: ToolOutcome) -> str | None:
+        """Text to add to a result the model sees (PostToolUse hooks), or None. Asked for
+        calls that ran only."""
+        return None
+
+    def after_answer(self, result: RunResult, continued: int) -> str | None:
+        """The model ended with an answer (done or gave up, not cut off): an instruction
+        that sends it back to work (Stop hooks), or None to end the run. `continued`: how
+        many times this run was sent back already."""
+        return None
+
+
+@dataclass(frozen=True)
+class ToolGate:
+    """What a PreToolUse hook decided about one call, and why (see `Hooks.before_tool`)."""
+
+    verdict: Literal["allow", "deny", "ask"]
+    reason: str
+
 
 class Tee(Hooks):
     """One hooks object for several consumers (a display and a trace): every event and trace
@@ -103,6 +134,15 @@ class Tee(Hooks):
 
     def on_overflow(self) -> bool:
         return self.first.on_overflow()
+
+    def before_tool(self, call: ToolCall, tool: Tool) -> ToolGate | None:
+        return self.first.before_tool(call, tool)
+
+    def after_tool(self, outcome: ToolOutcome) -> str | None:
+        return self.first.after_tool(outcome)
+
+    def after_answer(self, result: RunResult, continued: int) -> str | None:
+        return self.first.after_answer(result, continued)
 
 
 @dataclass
@@ -139,6 +179,7 @@ class Agent:
         started = time.monotonic()
         self.workspace.deadline = started + self.limits.max_wall_s
         errors_in_a_row = 0
+        continued = 0  # times a Stop hook sent the finished model back to work
         try:
             while result.steps < self.limits.max_steps:
                 if time.monotonic() - started > self.limits.max_wall_s:
@@ -173,7 +214,14 @@ class Agent:
                     # the system prompt asks for this mark when the model gives up
                     gave_up = message.content.lstrip().upper().startswith(GAVE_UP_MARK)
                     result.status = RunStatus.GAVE_UP if gave_up else RunStatus.DONE
-                    return result
+                    more = self.hooks.after_answer(result, continued)
+                    if more is None:
+                        return result
+                    # sent back: the run goes on under the same step and time limits
+                    continued += 1
+                    result.status = RunStatus.MAX_STEPS
+                    self.messages.append(UserMessage(content=more))
+                    continue
                 self.hooks.before_tools(calls)
                 outcomes = [self._execute(call) for call in calls]
                 result.outcomes.extend(outcomes)
@@ -251,30 +299,44 @@ class Agent:
 
     def _execute(self, call: ToolCall) -> ToolOutcome:
         started = time.monotonic()
-        content, is_error = self._outcome(call)
+        content, is_error, ran = self._outcome(call)
         outcome = ToolOutcome(call, content, is_error, time.monotonic() - started)
+        added = self.hooks.after_tool(outcome) if ran else None
+        if added:
+            content = f"{content}\n\n{added}"
+            outcome = ToolOutcome(call, content, is_error, time.monotonic() - started)
         self.messages.append(outcome.message())
         self.hooks.on_event(outcome)
         return outcome
 
-    def _outcome(self, call: ToolCall) -> tuple[str, bool]:
-        from tools.approval import Verdict
+    def _outcome(self, call: ToolCall) -> tuple[str, bool, bool]:
+        """(content, is_error, whether the tool ran)."""
+        from tools.approval import Verdict, dangerous_command
 
         if call.error:
-            return f"Error: {call.error}", True
+            return f"Error: {call.error}", True, False
         tool = self.tools.get(call.name)
         if tool is None:
-            return (
-                f"Error: unknown tool {call.name!r}; known: {', '.join(self.tools.names())}",
-                True,
-            )
+            known = ", ".join(self.tools.names())
+            return f"Error: unknown tool {call.name!r}; known: {known}", True, False
+        gate = self.hooks.before_tool(call, tool)
+        if gate is not None and gate.verdict == "deny":
+            return f"Error: blocked by a hook: {gate.reason}", True, False
         verdict, reason = self.policy.decide(tool, call.arguments)
         if verdict is Verdict.DENY:
-            return f"Error: not allowed: {reason}", True
+            return f"Error: not allowed: {reason}", True, False
+        if gate is not None and gate.verdict == "ask":
+            verdict, reason = Verdict.ASK, f"a hook asks: {gate.reason}"
+        elif gate is not None and verdict is Verdict.ASK:
+            # a hook's allow answers a question of the mode, never one about a dangerous or
+            # unreadable command
+            command = str(call.arguments.get("command", ""))
+            if not (tool.kind == "shell" and dangerous_command(command)):
+                verdict = Verdict.ALLOW
         if verdict is Verdict.ASK and not self.hooks.approve(call, tool, reason):
-            return "Error: the user declined this tool call", True
+            return "Error: the user declined this tool call", True, False
         result = tool.run(self.workspace, call.arguments)
-        return result.content, result.is_error
+        return result.content, result.is_error, True
 
 
 def _reasoning_only(finish: Finish) -> bool:

@@ -36,6 +36,7 @@ from pydantic_settings import (
 
 from minimax_agent.config_sections import (
     EndpointSettings,
+    ExtensionSettings,
     GenerationSettings,
     KvType,
     LimitSettings,
@@ -46,6 +47,8 @@ from minimax_agent.config_sections import (
     section_of,
 )
 from minimax_agent.errors import ConfigError
+from minimax_agent.extensions.hook_config import HooksConfig
+from minimax_agent.extensions.mcp.config import McpServerConfig
 from minimax_agent.providers import ProviderConfig
 from minimax_agent.trust import (
     PROJECT_FILE,
@@ -142,6 +145,11 @@ class Settings(BaseSettings):
     turn_timeout_s: float = Field(default=1800.0, gt=0)
     max_retries: int = Field(default=4, ge=0)
     retry_backoff_s: float = Field(default=1.0, ge=0)
+    # The user's extensions (minimax_agent/extensions/): MCP servers (`[mcp_servers.NAME]`,
+    # and a trusted project's .mcp.json) and hooks (`[[hooks.EVENT]]`). Both start programs,
+    # so a project file sets them only when trusted.
+    mcp_servers: dict[str, McpServerConfig] = Field(default_factory=dict)
+    hooks: HooksConfig = Field(default_factory=dict)
     # what load_settings wants the user told (the keys it ignored from an untrusted project)
     _warnings: list[str] = PrivateAttr(default_factory=list)
     _ignored: list[str] = PrivateAttr(default_factory=list)
@@ -185,6 +193,10 @@ class Settings(BaseSettings):
     @property
     def safety(self) -> SafetySettings:
         return section_of(SafetySettings, self)
+
+    @property
+    def extensions(self) -> ExtensionSettings:
+        return section_of(ExtensionSettings, self)
 
     @classmethod
     def settings_customise_sources(
@@ -281,15 +293,21 @@ def trust_question(
     workspace: Path, flags: dict[str, Any], here: Path | None = None
 ) -> list[str] | None:
     """For the REPL, before anything loads: the keys the project file sets that an untrusted
-    directory ignores, when the user has not answered for this directory yet; else None.
+    directory ignores, and the programs its `.mcp.json` and `.claude/settings.json` would
+    start, when the user has not answered for this directory yet; else None.
     (The REPL asks `trust.may_need_trust` first, which needs no pydantic.)"""
     from minimax_agent.errors import MinimaxAgentError
     from minimax_agent.trust import may_need_trust
 
     if not may_need_trust(workspace, here):
         return None
+    from minimax_agent.trust import project_programs
+
     try:
-        ignored = load_settings(workspace, here=here, **flags).ignored_project_keys
+        settings = load_settings(workspace, here=here, **flags)
     except MinimaxAgentError:
         return None  # the session's own load reports it
-    return [printable(k) for k in ignored] or None
+    if settings.trust_project or is_trusted(workspace, settings.trusted_projects):
+        return None
+    keys = [printable(k) for k in settings.ignored_project_keys]
+    return [*keys, *project_programs(workspace)] or None

@@ -8,7 +8,8 @@ rule on each of those keys. Its properties build these frozen views from the fla
 - `endpoint`: where an OpenAI-compatible request goes, how long it may take, how it retries;
 - `local`: how llama.cpp loads and constrains a GGUF (the local backend);
 - `limits`: how long a run may go and how full its context may get;
-- `safety`: what runs without asking, what a command can reach, whom the user trusts.
+- `safety`: what runs without asking, what a command can reach, whom the user trusts;
+- `extensions`: the user's MCP servers and hooks.
 
 Every field of `Settings` is in exactly one section (tests/core/test_config.py checks it), so
 a new setting must be placed here to be seen by a component. Stdlib only: the backends import
@@ -26,6 +27,8 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
+    from minimax_agent.extensions.hook_config import HookEvent, HookMatcher
+    from minimax_agent.extensions.mcp.config import McpServerConfig
     from minimax_agent.providers import ProviderConfig
     from tools.modes import ApprovalMode
 
@@ -101,7 +104,20 @@ class SafetySettings:
     trusted_projects: Sequence[Path]
 
 
-SECTIONS = (GenerationSettings, EndpointSettings, LocalSettings, LimitSettings, SafetySettings)
+@dataclass(frozen=True, kw_only=True)
+class ExtensionSettings:
+    mcp_servers: Mapping[str, McpServerConfig]
+    hooks: Mapping[HookEvent, Sequence[HookMatcher]]
+
+
+SECTIONS = (
+    GenerationSettings,
+    EndpointSettings,
+    LocalSettings,
+    LimitSettings,
+    SafetySettings,
+    ExtensionSettings,
+)
 
 _Section = TypeVar("_Section", bound="DataclassInstance")
 

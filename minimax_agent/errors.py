@@ -11,7 +11,9 @@ correct itself.
     │   ├── UsageError ........................... 2  a bad flag, argument or combination
     │   │   └── ReviewSetupError ................. 2  the repository or range cannot be reviewed
     │   ├── ConfigError .......................... 2  a config file or setting
-    │   │   └── TemplateError .................... 2  the chat template fails or refuses
+    │   │   ├── TemplateError .................... 2  the chat template fails or refuses
+    │   │   └── extensions.frontmatter.ExtensionFileError  2  a skill or command file refused
+    │   │       └── FrontMatterError ............. 2  its front matter does not parse
     │   ├── BackendError ......................... 3  the model could not answer
     │   │   └── ContextOverflowError ............. 3  compaction can recover
     │   ├── DiffParseError ....................... 3  git's diff cannot be parsed

@@ -25,6 +25,7 @@ __all__ = [
     "AgentEvent",
     "Event",
     "Finish",
+    "HookRun",
     "Notice",
     "ReasoningDelta",
     "RunResult",
@@ -107,8 +108,34 @@ class Notice:
     text: str
 
 
+@dataclass(frozen=True)
+class HookRun:
+    """One hook command that ran (minimax_agent/extensions/hooks.py), for the display,
+    `--trace` and stream-json."""
+
+    event: str  # PreToolUse · PostToolUse · UserPromptSubmit · Stop · SessionStart · PreCompact
+    command: str
+    exit_code: int | None  # None: it timed out or could not start
+    seconds: float
+    # what it decided: allow · deny · ask · block · continue, or None (it only ran)
+    decision: str | None = None
+    message: str = ""  # its stderr or reason, shortened
+
+    def summary(self) -> str:
+        """One line for the display: `hook PreToolUse ./check.sh: exit 2, deny: why (0.1 s)`."""
+        command = self.command if len(self.command) <= 60 else self.command[:59] + "…"
+        ended = "timed out" if self.exit_code is None else f"exit {self.exit_code}"
+        parts = [ended, *([self.decision] if self.decision else [])]
+        why = self.message.strip().splitlines()[0] if self.message.strip() else ""
+        return (
+            f"hook {self.event} {command}: {', '.join(parts)}"
+            + (f": {why[:200]}" if why else "")
+            + f" ({self.seconds:.1f} s)"
+        )
+
+
 # everything a writer is shown, in order
-AgentEvent = Event | StepStarted | ToolOutcome | Notice
+AgentEvent = Event | StepStarted | ToolOutcome | Notice | HookRun
 
 
 @dataclass(frozen=True)
@@ -134,6 +161,7 @@ class RunStatus(StrEnum):
     MODEL_ERRORS = "model_errors"
     INTERRUPTED = "interrupted"
     BACKEND_ERROR = "backend_error"
+    BLOCKED = "blocked"  # a UserPromptSubmit hook refused the task
 
 
 @dataclass

@@ -11,6 +11,8 @@ sent or how much runs without asking apply only when the user trusted that direc
 - `provider`: allowed untrusted only when it names a built-in preset (or a table of the user's
   own config) and the user named no endpoint (provider, base_url, api_key_env, backend): the
   project then only fills in where the preset's own key already goes;
+- programs started: `mcp_servers` and `hooks` (and the project's `.mcp.json`, read by
+  minimax_agent/extensions/mcp/config.py only when the directory is trusted);
 - files read: `chat_template` (any path), and a `model` that looks like a file path (it would
   load a GGUF of the repository's choosing into llama.cpp);
 - levels: `approval` and `sandbox` may only be lowered, `sandbox_network`,
@@ -46,6 +48,9 @@ from minimax_agent.errors import ConfigError
 
 PROJECT_FILE = ".minimax-agent.toml"
 TRUST_FILE = "trusted-projects.json"
+# files of other agents' conventions that start programs: read only in a trusted directory
+MCP_JSON = ".mcp.json"
+CLAUDE_SETTINGS = Path(".claude") / "settings.json"
 
 # Top-level settings a project may set without trust: they change how hard the agent works,
 # never where data goes or what runs unasked.
@@ -112,7 +117,10 @@ RULED = frozenset(
 )
 # Only from a trusted project: where the key goes, and files read.
 # `api` picks the backend and the header the key goes in, as `backend` does.
-RESTRICTED = frozenset({"backend", "base_url", "api_key_env", "api", "chat_template"})
+# `mcp_servers` and `hooks` start programs of the project's choosing.
+RESTRICTED = frozenset(
+    {"backend", "base_url", "api_key_env", "api", "chat_template", "mcp_servers", "hooks"}
+)
 # Never from a project file, trusted or not.
 USER_ONLY = frozenset({"trust_project", "trusted_projects"})
 
@@ -335,12 +343,45 @@ def _sets_more_than_safe(path: Path) -> bool:
     return not all(key in PROJECT_SAFE for key in data)
 
 
+def project_roots(workspace: Path) -> list[Path]:
+    """Where a project's `.mcp.json` and `.claude/settings.json` are read: the top of the git
+    repository holding the workspace, then the workspace itself."""
+    root = Path(workspace)
+    top = next((d for d in (root, *root.parents) if (d / ".git").exists()), root)
+    return list(dict.fromkeys([top, root]))
+
+
+def _json_object(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return {}  # missing or broken: the extension loader reports a broken one
+    return data if isinstance(data, dict) else {}
+
+
+def project_programs(workspace: Path) -> list[str]:
+    """What the project's own files would start if trusted (stdlib only, for the REPL's trust
+    question): the servers of its `.mcp.json` and the hooks of its `.claude/settings.json`."""
+    found: list[str] = []
+    for directory in project_roots(workspace):
+        servers = _json_object(directory / MCP_JSON).get("mcpServers")
+        if isinstance(servers, dict) and servers:
+            names = ", ".join(printable(str(n)) for n in servers)
+            found.append(f"MCP servers from {MCP_JSON} ({names})")
+        if _json_object(directory / CLAUDE_SETTINGS).get("hooks"):
+            found.append(f"hooks from {CLAUDE_SETTINGS.as_posix()}")
+    return found
+
+
 def may_need_trust(workspace: Path, here: Path | None = None) -> bool:
     """A cheap first look for the REPL (no pydantic): whether a project file that applies
-    (`project_dirs`) sets anything beyond the always-safe keys and no answer is on record for
-    this workspace. When True, `load_settings` decides what is really ignored."""
+    (`project_dirs`) sets anything beyond the always-safe keys, or the project brings programs
+    to start (`project_programs`), and no answer is on record for this workspace. When True,
+    `load_settings` decides what is really ignored."""
     dirs = project_dirs(workspace, here)
-    if not any(_sets_more_than_safe(d / PROJECT_FILE) for d in dirs):
+    if not any(_sets_more_than_safe(d / PROJECT_FILE) for d in dirs) and not project_programs(
+        workspace
+    ):
         return False
     store = _read_store()
     key = _key(workspace)

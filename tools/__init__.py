@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tools.base import ToolRegistry
+    from tools.base import Tool, ToolRegistry, ToolSource
 
 
-def default_tools(*, read_only: bool = False) -> ToolRegistry:
-    """The standard tool set; `read_only` keeps only the tools that change nothing."""
+def default_tools(
+    *,
+    read_only: bool = False,
+    sources: Iterable[ToolSource] = (),
+    extra: Iterable[Tool] = (),
+) -> ToolRegistry:
+    """The standard tool set, `extra` tools beside it (the skill loader) and the tools of
+    `sources` (MCP servers, asked live); `read_only` keeps only the tools that change
+    nothing."""
     # imported here so that importing `tools` (for tools.base, say) stays cheap
     from tools import files, git, shell
     from tools.base import ToolRegistry
@@ -28,5 +36,8 @@ def default_tools(*, read_only: bool = False) -> ToolRegistry:
         git.git_show,
         git.git_blame,
         git.git_commit,
+        *extra,
     ]
-    return ToolRegistry(t for t in every if not read_only or t.kind == "read")
+    return ToolRegistry(
+        (t for t in every if not read_only or t.kind == "read"), sources, read_only=read_only
+    )

@@ -2,12 +2,15 @@
 
 The mode sets the baseline (read tools always run):
 
-| mode      | write tools | shell |
-| --------- | ----------- | ----- |
-| read-only | deny        | deny  |
-| ask       | ask         | ask   |
-| auto-edit | allow       | ask   |
-| full-auto | allow       | allow |
+| mode      | write tools | shell | external |
+| --------- | ----------- | ----- | -------- |
+| read-only | deny        | deny  | deny     |
+| ask       | ask         | ask   | ask      |
+| auto-edit | allow       | ask   | ask      |
+| full-auto | allow       | allow | allow    |
+
+An external tool (an MCP server's) acts outside the workspace, where no checkpoint can undo
+it, so it is decided like a command; it has no command line, so the deny-list does not apply.
 
 Without a user to answer (`interactive=False`), "ask" becomes "deny": a headless run must not
 block on a question nobody will see.
@@ -144,7 +147,9 @@ class ApprovalPolicy:
         if tool.kind == "read":
             return Verdict.ALLOW, "reads only"
         if self.mode is ApprovalMode.READ_ONLY:
-            what = "runs commands" if tool.kind == "shell" else "changes files"
+            what = {"shell": "runs commands", "external": "acts outside the workspace"}.get(
+                tool.kind, "changes files"
+            )
             return Verdict.DENY, f"{tool.name} {what}, and the session is read-only"
         note = ""
         if tool.kind == "shell":
@@ -162,6 +167,10 @@ class ApprovalPolicy:
             if self.mode in (ApprovalMode.AUTO_EDIT, ApprovalMode.FULL_AUTO):
                 return Verdict.ALLOW, f"file changes are allowed in {self.mode} mode"
             return self._ask(f"{tool.name} changes files")
+        if tool.kind == "external":
+            if self.mode is ApprovalMode.FULL_AUTO:
+                return Verdict.ALLOW, "external tools are allowed in full-auto mode"
+            return self._ask(f"{tool.name} acts outside the workspace")
         if self.mode is ApprovalMode.FULL_AUTO:
             return Verdict.ALLOW, "commands are allowed in full-auto mode" + note
         return self._ask(f"{tool.name} runs a command" + note)

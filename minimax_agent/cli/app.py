@@ -15,6 +15,7 @@ from minimax_agent.cli.command import Command, Group
 from minimax_agent.cli.demo import demo
 from minimax_agent.cli.doctor import doctor
 from minimax_agent.cli.fix import fix
+from minimax_agent.cli.mcp import mcp_app
 from minimax_agent.cli.models import models_app
 from minimax_agent.cli.review import review
 from minimax_agent.cli.root import root
@@ -35,6 +36,7 @@ app.command(cls=Command)(fix)
 app.command(cls=Command)(review)
 app.add_typer(models_app, name="models")
 app.add_typer(sessions_app, name="sessions")
+app.add_typer(mcp_app, name="mcp")
 app.command(cls=Command)(undo)
 app.command(cls=Command)(doctor)
 app.command(cls=Command)(demo)

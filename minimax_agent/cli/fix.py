@@ -6,7 +6,8 @@ import contextlib
 import json
 import sys
 import time
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,10 +16,21 @@ from minimax_agent.cli.command import command
 from minimax_agent.errors import UsageError
 from tools.modes import ApprovalMode
 
+if TYPE_CHECKING:
+    from minimax_agent.extensions.commands import CustomCommand
+
 
 @command
 def fix(
-    task: Annotated[str, typer.Argument(help="What to do, in plain words.")],
+    task: Annotated[
+        str,
+        # required unless --command is given (then it is the command's arguments): checked
+        # below, since typer cannot say "required unless"
+        typer.Argument(
+            help="What to do, in plain words; with --command, the command's arguments.",
+            show_default=False,
+        ),
+    ] = "",
     *,  # keyword-only: a flag group (cli/flags.py) has no default to give
     directory: flags.Directory = None,
     endpoint: flags.EndpointFlags,
@@ -34,12 +46,14 @@ def fix(
     tool_choice: flags.ToolChoiceOpt = None,
     seed: flags.Seed = None,
     safety: flags.SafetyFlags,
+    custom_command: flags.CustomCommandOpt = None,
 ) -> None:
     """Run one task headless, then exit.
 
     Exit codes: 0 done, 1 not done, 2 usage, 3 backend failure, 130 interrupted.
     """
     from minimax_agent.config import load_settings
+    from minimax_agent.extensions.commands import expand_command
     from minimax_agent.redact import current
     from minimax_agent.session.conversation import Conversation
     from minimax_agent.session.runner import EXIT_FOR_STATUS, result_json
@@ -55,10 +69,13 @@ def fix(
     tracer = None
     conversation: Conversation | None = None
     try:
-        if not task.strip():
+        if not task.strip() and custom_command is None:
             raise UsageError('the task is empty: say what to do, e.g. fix "make the tests pass"')
         workspace = find_workspace(directory)
         root = workspace.root
+        # found before the backend loads: a mistyped name costs nothing
+        found = find_command(root, custom_command) if custom_command is not None else None
+        prompt = expand_command(found, task.strip()) if found is not None else task
         settings = load_settings(
             root,
             here=workspace.here,
@@ -77,6 +94,10 @@ def fix(
             echo(f"minimax-agent: {notice}", err=True)
         if settings.checkpoints and not workspace.in_git:
             echo(f"minimax-agent: {NO_CHECKPOINTS}", err=True)
+        if found is not None:
+            where = found.path.relative_to(root) if found.path.is_relative_to(root) else found.path
+            said = f"/{found.name} → {len(prompt):,} characters from {where}"
+            echo(f"minimax-agent: {said}", err=True)
         quiet = output_format is not OutputFormat.TEXT
         stderr = SafeConsole(stderr=True, highlight=False)
         hooks = HeadlessHooks(
@@ -96,12 +117,14 @@ def fix(
             continue_latest=continue_latest,
             subdir=workspace.subdir,
         )
+        for warning in conversation.extensions.warnings:
+            echo(f"minimax-agent: warning: {warning}", err=True)
         if stream:
-            stream.start(conversation, task)
+            stream.start(conversation, prompt)
         started = time.monotonic()
         # logged warnings (a retry) as lines of the run's own, on stderr in every format
         with notices_from_log((HeadlessHooks(stderr) if quiet else hooks).on_event):
-            result = conversation.run(task)
+            result = conversation.run(prompt)
         facts = RunFacts(
             seconds=time.monotonic() - started,
             session_id=conversation.session_id,
@@ -128,3 +151,16 @@ def fix(
     else:
         report_text(hooks, result, facts)
     raise typer.Exit(code)
+
+
+def find_command(root: Path, name: str) -> CustomCommand:
+    """The custom command `name` as a session in `root` finds it; a usage error listing the
+    known ones when there is none by that name."""
+    from minimax_agent.extensions.commands import discover_commands
+
+    commands, _ = discover_commands(root)  # its warnings are said once, by the conversation
+    found = commands.get(name.removeprefix("/"))
+    if found is not None:
+        return found
+    known = ", ".join(sorted(commands)) or "none (put NAME.md in .minimax-agent/commands/)"
+    raise UsageError(f"no custom command {name!r}; known: {known}")

@@ -100,6 +100,17 @@ ShowReasoning = Annotated[
     bool, Flag(("--show-reasoning",), "Stream the model's reasoning to stderr.")
 ]
 
+# A custom command (minimax_agent/extensions/commands.py) run headless: `fix --command NAME`.
+CustomCommandOpt = Annotated[
+    str | None,
+    Flag(
+        ("--command",),
+        "Run this custom command (.minimax-agent/commands/NAME.md or .claude/commands/NAME.md, "
+        "project or user); TASK is then its arguments, and optional.",
+        metavar="NAME",
+    ),
+]
+
 # --- approval ---------------------------------------------------------------------------------
 
 # The interactive session asks; fix never can, so its default and its help differ.

@@ -18,9 +18,12 @@ if TYPE_CHECKING:
     from minimax_agent.agent import Agent, Hooks
     from minimax_agent.backends import Backend
     from minimax_agent.config import Settings
+    from minimax_agent.extensions.loader import Extensions
     from minimax_agent.messages import Message
     from minimax_agent.session.checkpoints import Checkpoint, Checkpoints
     from minimax_agent.session.compaction import ContextKeeper
+    from minimax_agent.session.store import SessionInfo, SessionWriter
+    from minimax_agent.session.undo import Restored
     from tools.approval import ApprovalPolicy
     from tools.modes import ApprovalMode
 
@@ -31,7 +34,15 @@ class ConversationControls:
     keeper: ContextKeeper
     display: Hooks
     checkpoints: Checkpoints | None
+    extensions: Extensions
+    writer: SessionWriter
+    notes: list[str]
     _out: Hooks
+
+    # the Conversation's own, used by undo and switch
+    def _seal(self) -> None: ...
+    def _open_checkpoints(self) -> Checkpoints | None: ...
+    def add_note(self, text: str) -> None: ...
 
     # -- what the UI reads -------------------------------------------------------------------
 
@@ -75,8 +86,7 @@ class ConversationControls:
         """`/approval MODE`, with the tools it allows. Full-auto needs the OS sandbox, as at
         start-up: a session that fell back to none (a person approved every command) gets one
         now, or this raises with the reason and the mode stays."""
-        from minimax_agent.session.runner import sandbox_for
-        from tools import default_tools
+        from minimax_agent.session.runner import sandbox_for, tools_for
         from tools.modes import ApprovalMode
 
         workspace = self.agent.workspace
@@ -86,7 +96,7 @@ class ConversationControls:
             workspace.sandbox = sandbox_for(unattended, workspace.root, interactive=True)
             self.agent.policy.sandboxed = workspace.sandbox is not None
         self.agent.policy.mode = mode
-        self.agent.tools = default_tools(read_only=mode is ApprovalMode.READ_ONLY)
+        self.agent.tools = tools_for(mode, self.extensions)
 
     def set_tracer(self, tracer: Hooks | None) -> None:
         """`/trace`: the trace records go to `tracer` from the next model exchange on; None
@@ -123,6 +133,36 @@ class ConversationControls:
         self.keeper.backend = backend
         self.keeper.window = self._window()
         self.keeper.forget()
+
+    def undo(self, target: str | None = None, *, force: bool = False) -> Restored:
+        """Undo the agent's last step that changed files, or every step from `target` on
+        (1 = newest, 2 = the one before, or a commit prefix), and tell the model so with the
+        next message. UndoConflictError when the user changed those files since, unless
+        `force` (which keeps a backup checkpoint first)."""
+        from minimax_agent.errors import UsageError
+        from minimax_agent.session.undo_record import restore_checkpoint, undo_event, undo_note
+
+        if self.checkpoints is None:
+            raise UsageError("no checkpoints: the workspace is not in a git repository")
+        self._seal()
+        restored = restore_checkpoint(self.checkpoints, target, force=force)
+        self.add_note(undo_note(restored))
+        self.writer.event("undo", **undo_event(restored))
+        return restored
+
+    def switch(self, info: SessionInfo) -> None:
+        """Continue another session in this process (`/resume`)."""
+        from minimax_agent.session.store import SessionWriter, load_session
+
+        loaded = load_session(info)
+        self.writer.close()
+        if loaded.messages:
+            self.agent.messages[:] = loaded.messages
+        self.writer = SessionWriter.resume(loaded)
+        self.notes = list(loaded.notes)
+        self.keeper.forget()
+        self._seal()
+        self.checkpoints = self._open_checkpoints()
 
     def _window(self) -> int | None:
         return self.settings.context_window or self.agent.backend.context_window

@@ -8,13 +8,14 @@ is its hooks object, acting at the extension points (before a step, before its t
 overflow) and passing every event, notice and trace record on to the display hooks.
 
 What the UI reads and changes (the approval mode, the model, the tracer) is the base class's,
-in session/controls.py; what an undo records, in session/undo_record.py.
+in session/controls.py; the user's extensions (hooks, MCP servers) answer through
+session/extension_hooks.py; what an undo records, in session/undo_record.py.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,11 +31,11 @@ from minimax_agent.events import (
     Usage,
 )
 from minimax_agent.messages import AssistantMessage, SystemMessage
-from minimax_agent.session.checkpoints import Checkpoint, Checkpoints, Restored
+from minimax_agent.session.checkpoints import Checkpoint, Checkpoints
 from minimax_agent.session.compaction import Compaction, ContextKeeper, ContextMeasure
 from minimax_agent.session.controls import ConversationControls
+from minimax_agent.session.extension_hooks import ExtensionHooks
 from minimax_agent.session.store import (
-    SessionInfo,
     SessionWriter,
     find_session,
     latest_session,
@@ -42,14 +43,12 @@ from minimax_agent.session.store import (
 )
 from minimax_agent.session.undo_record import (
     checkpoint_label,
-    restore_checkpoint,
-    undo_event,
-    undo_note,
 )
 
 if TYPE_CHECKING:
     from minimax_agent.agent import Agent
     from minimax_agent.config import Settings
+    from minimax_agent.extensions.loader import Extensions
     from tools.base import Tool
 
 INTERRUPTED_NOTE = (
@@ -58,9 +57,10 @@ INTERRUPTED_NOTE = (
 )
 
 
-class Conversation(ConversationControls, Hooks):
+class Conversation(ConversationControls, ExtensionHooks, Hooks):
     """The agent's hooks: `agent` builds the Agent around them (the conversation is its hooks
-    object from the start); `display` gets every event, notice and trace record."""
+    object from the start); `display` gets every event, notice and trace record;
+    `extensions` are the user's MCP servers, skills, commands and hooks (closed with it)."""
 
     # where in the workspace the user started (session/workspace.py): the system prompt says
     subdir: Path = Path(".")
@@ -76,20 +76,30 @@ class Conversation(ConversationControls, Hooks):
         display: Hooks,
         agent: Callable[[Hooks], Agent],
         trace: Hooks | None = None,
+        extensions: Extensions | None = None,
     ) -> None:
+        from minimax_agent.extensions.loader import Extensions
+
         self.settings = settings
+        self.extensions = extensions or Extensions()
         self.root = root
         self.writer = writer
         self.display = display
         self._out: Hooks = Tee(display, trace)
-        self.agent = agent(self)
+        try:
+            self.agent = agent(self)
+        except BaseException:
+            self.extensions.close()  # its MCP servers were started for this conversation
+            raise
         try:
             window = self._window()
             self.keeper = ContextKeeper(self.agent.backend, window, settings.compact_threshold)
             self.keeper.require_room(self.agent.messages[0], self.agent.tools.specs())
             self.checkpoints = self._open_checkpoints()
+            self.start_hooks()
         except BaseException:
             self.agent.backend.close()  # loaded for this conversation, which never came to be
+            self.extensions.close()
             raise
         self.notes: list[str] = []
         self.usage: list[Usage] = []
@@ -110,10 +120,14 @@ class Conversation(ConversationControls, Hooks):
         resume: str | None = None,
         continue_latest: bool = False,
         subdir: Path = Path("."),
+        reserved_commands: Collection[str] = (),
     ) -> Conversation:
         """A new conversation, or the one `resume` (a session id) or `continue_latest` names;
-        `trace` gets the trace records beside the display."""
+        `trace` gets the trace records beside the display; `reserved_commands`: the REPL's
+        own slash commands, which a custom command may not take."""
+        from minimax_agent.extensions.loader import load_extensions
         from minimax_agent.session.runner import build_agent
+        from minimax_agent.session.store import state_dir
 
         if resume and continue_latest:
             raise UsageError("--continue and --resume cannot be used together")
@@ -124,14 +138,27 @@ class Conversation(ConversationControls, Hooks):
         else:
             writer = SessionWriter.create(root, backend=settings.backend, model=settings.model)
         messages = loaded.messages if loaded else []
+        extensions = load_extensions(
+            settings, root, reserved_commands=reserved_commands, log_dir=state_dir() / "mcp"
+        )
 
         def make_agent(hooks: Hooks) -> Agent:
-            agent = build_agent(settings, root, hooks, interactive=interactive, subdir=subdir)
+            agent = build_agent(
+                settings, root, hooks, interactive=interactive, subdir=subdir, extensions=extensions
+            )
             if messages:
                 agent.messages = messages
             return agent
 
-        conversation = cls(settings, root, writer, display=display, agent=make_agent, trace=trace)
+        conversation = cls(
+            settings,
+            root,
+            writer,
+            display=display,
+            agent=make_agent,
+            trace=trace,
+            extensions=extensions,
+        )
         conversation.subdir = subdir
         # what was resolved (`openai:openrouter`, the preset's model), not only what was given
         writer.describe(backend=conversation.backend_name, model=conversation.model_label)
@@ -142,6 +169,7 @@ class Conversation(ConversationControls, Hooks):
             conversation._warm_start()
             conversation.notes = list(loaded.notes)
             conversation.usage = [Usage(**_usage_fields(u)) for u in loaded.usage]
+        conversation.session_started("resume" if loaded else "startup")
         return conversation
 
     # -- hooks: the display's, passed on ----------------------------------------------------
@@ -195,6 +223,12 @@ class Conversation(ConversationControls, Hooks):
     # -- running ---------------------------------------------------------------------------
 
     def run(self, task: str) -> RunResult:
+        self.flush_notices()
+        blocked, task = self.prompt_submitted(task)
+        if blocked is not None:
+            result = RunResult(status=RunStatus.BLOCKED, error=blocked)
+            self._record_run(result.status, 0)
+            return result
         if self.notes:
             task = "\n\n".join([*self.notes, task])
             self.notes.clear()
@@ -207,6 +241,7 @@ class Conversation(ConversationControls, Hooks):
             self._record_run(RunStatus.INTERRUPTED if stopped else RunStatus.BACKEND_ERROR, 0)
             raise
         self._seal()
+        self.flush_notices()
         self._record_usage(result)
         self._record_run(result.status, result.steps)
         self.writer.sync(self.agent.messages)
@@ -249,6 +284,8 @@ class Conversation(ConversationControls, Hooks):
             self.keeper.observe(self._request_len + 1, fresh[-1])
 
     def before_step(self, result: RunResult) -> None:
+        self.wait_for_mcp()  # the first step's request lists the tools of servers starting
+        self.flush_notices()
         self._seal()  # the previous step's tools are done: record what they left
         self._record_usage(result)
         self.writer.sync(self.agent.messages)
@@ -297,6 +334,7 @@ class Conversation(ConversationControls, Hooks):
 
     def compact(self, focus: str | None = None, *, reason: str = "manual") -> Compaction | None:
         self.writer.sync(self.agent.messages)
+        self.compacting("auto" if reason == "auto" else "manual", focus)
         done = self.keeper.compact(
             self.agent.messages, self.agent.tools.specs(), focus, force=reason != "auto"
         )
@@ -313,46 +351,22 @@ class Conversation(ConversationControls, Hooks):
             f"context compacted ({reason}): {done.removed} messages summarised, "
             f"~{done.before:,} -> ~{done.after:,} tokens{how}",
         )
+        self.session_started("compact")
         return done
 
     def clear(self) -> None:
         from minimax_agent.session.prompt import system_prompt
 
         # a fresh conversation picks up a changed AGENTS.md (say, from /init)
-        system = SystemMessage(content=system_prompt(self.agent.workspace.root, self.subdir))
+        sections = self.extensions.prompt_sections()
+        system = SystemMessage(
+            content=system_prompt(self.agent.workspace.root, self.subdir, sections)
+        )
         self.agent.messages[:] = [system]
         self.notes.clear()
         self.keeper.forget()
         self.writer.reset(self.agent.messages, why="clear")
-
-    # -- checkpoints -----------------------------------------------------------------------
-
-    def undo(self, target: str | None = None, *, force: bool = False) -> Restored:
-        """Undo the agent's last step that changed files, or every step from `target` on
-        (1 = newest, 2 = the one before, or a commit prefix), and tell the model so with the
-        next message. UndoConflictError when the user changed those files since, unless
-        `force` (which keeps a backup checkpoint first)."""
-        if self.checkpoints is None:
-            raise UsageError("no checkpoints: the workspace is not in a git repository")
-        self._seal()
-        restored = restore_checkpoint(self.checkpoints, target, force=force)
-        self.add_note(undo_note(restored))
-        self.writer.event("undo", **undo_event(restored))
-        return restored
-
-    # -- switching ---------------------------------------------------------------------------
-
-    def switch(self, info: SessionInfo) -> None:
-        """Continue another session in this process (`/resume`)."""
-        loaded = load_session(info)
-        self.writer.close()
-        if loaded.messages:
-            self.agent.messages[:] = loaded.messages
-        self.writer = SessionWriter.resume(loaded)
-        self.notes = list(loaded.notes)
-        self.keeper.forget()
-        self._seal()
-        self.checkpoints = self._open_checkpoints()
+        self.session_started("clear")
 
     def close(self) -> None:
         """Save the session and free the backend (its model, its connections)."""
@@ -360,7 +374,10 @@ class Conversation(ConversationControls, Hooks):
             self.writer.sync(self.agent.messages)
             self.writer.close()
         finally:
-            self.agent.backend.close()
+            try:
+                self.agent.backend.close()
+            finally:
+                self.extensions.close()
 
 
 def _count(event: dict[str, Any]) -> bool:

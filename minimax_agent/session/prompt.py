@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import platform
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 from minimax_agent.session.memory import project_instructions
@@ -32,8 +33,9 @@ def _git_branch(root: Path) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def system_prompt(root: Path, subdir: Path = Path(".")) -> str:
-    """`subdir`: where in the workspace the user started (named when it is not the root)."""
+def system_prompt(root: Path, subdir: Path = Path("."), extra: Sequence[str] = ()) -> str:
+    """`subdir`: where in the workspace the user started (named when it is not the root);
+    `extra`: sections the extensions add (the skills' list), after the project's memory."""
     branch = _git_branch(root)
     facts = [f"Workspace root: {root}"]
     if subdir != Path("."):
@@ -49,4 +51,5 @@ def system_prompt(root: Path, subdir: Path = Path(".")) -> str:
     parts = [ROLE, "# Workspace\n" + "\n".join(f"- {f}" for f in facts)]
     # every AGENTS.md from the git root down to the current directory, outermost first
     parts += project_instructions(root / subdir)
+    parts += extra
     return "\n\n".join(parts)

@@ -19,6 +19,8 @@ from tools.modes import ApprovalMode
 if TYPE_CHECKING:
     from minimax_agent.backends import Backend
     from minimax_agent.config_sections import LimitSettings, SafetySettings
+    from minimax_agent.extensions.loader import Extensions
+    from tools.base import ToolRegistry
     from tools.sandbox import Sandbox
 
 EXIT_FOR_STATUS: dict[RunStatus, ExitCode] = {
@@ -30,6 +32,7 @@ EXIT_FOR_STATUS: dict[RunStatus, ExitCode] = {
     RunStatus.MODEL_ERRORS: ExitCode.NOT_DONE,
     RunStatus.BACKEND_ERROR: ExitCode.BACKEND,
     RunStatus.INTERRUPTED: ExitCode.INTERRUPTED,
+    RunStatus.BLOCKED: ExitCode.NOT_DONE,
 }
 
 
@@ -50,8 +53,11 @@ def build_agent(
     *,
     interactive: bool,
     subdir: Path = Path("."),
+    extensions: Extensions | None = None,
 ) -> Agent:
-    from tools import default_tools
+    """The agent for one conversation; `extensions` adds the user's MCP tools (live: a server
+    that becomes ready later adds them to the next step), the skill tool and the skills'
+    section of the system prompt."""
     from tools.approval import ApprovalPolicy
     from tools.workspace import Workspace
 
@@ -66,7 +72,7 @@ def build_agent(
     workspace.command_env = command_env_for(settings.safety, backend)
     return Agent(
         backend,
-        default_tools(read_only=settings.approval is ApprovalMode.READ_ONLY),
+        tools_for(settings.approval, extensions),
         workspace,
         # under the OS sandbox the deny-list is advice: a command the parser cannot check
         # may run headless in full-auto, since the sandbox contains it
@@ -74,8 +80,22 @@ def build_agent(
             settings.approval, interactive=interactive, sandboxed=workspace.sandbox is not None
         ),
         hooks,
-        system_prompt=system_prompt(workspace.root, subdir),
+        system_prompt=system_prompt(
+            workspace.root, subdir, extensions.prompt_sections() if extensions else ()
+        ),
         limits=limits_for(settings.limits),
+    )
+
+
+def tools_for(mode: ApprovalMode, extensions: Extensions | None) -> ToolRegistry:
+    """The tools a session in `mode` offers: the built-in ones, the skill loader and the
+    MCP servers' (a read-only session keeps only those that change nothing)."""
+    from tools import default_tools
+
+    return default_tools(
+        read_only=mode is ApprovalMode.READ_ONLY,
+        sources=[extensions.mcp] if extensions and extensions.mcp else [],
+        extra=extensions.tools() if extensions else (),
     )
 
 

@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from minimax_agent.agent import Hooks
-from minimax_agent.events import Event, Finish, ReasoningDelta, TextDelta, TraceRecord
+from minimax_agent.events import (
+    AgentEvent,
+    Event,
+    Finish,
+    HookRun,
+    ReasoningDelta,
+    TextDelta,
+    TraceRecord,
+)
 from minimax_agent.redact import REDACTED, Redactor, StreamRedactor, current
 
 __all__ = ["REDACTED", "TraceWriter", "redact"]
@@ -81,6 +89,14 @@ class TraceWriter(Hooks):
         line = json.dumps(redactor.value(line_record), default=str)
         self._file.write(redactor.text(line) + "\n")
         self._file.flush()
+
+    def on_event(self, event: AgentEvent) -> None:
+        """Hook runs go in the trace too, each as a line of its own (`{"hook": {...}}`)."""
+        if isinstance(event, HookRun):
+            redactor = current()
+            line = json.dumps({"hook": redactor.value(dataclasses.asdict(event))}, default=str)
+            self._file.write(redactor.text(line) + "\n")
+            self._file.flush()
 
     def close(self) -> None:
         self._file.close()

@@ -50,6 +50,9 @@ class ReplCompleter(Completer):
     def __init__(self, root: Path) -> None:
         self.root = root
         self._files: list[str] | None = None
+        # custom commands (name -> description), filled in by the REPL once the conversation
+        # has loaded them: finding them reads files this import-light module must not
+        self.custom: dict[str, str] = {}
 
     def files(self) -> list[str]:
         if self._files is None:
@@ -68,6 +71,9 @@ class ReplCompleter(Completer):
                         yield Completion(
                             "/" + command, -len(text), display_meta=help_text.split(".")[0]
                         )
+                for command, help_text in self.custom.items():
+                    if command.startswith(name):
+                        yield Completion("/" + command, -len(text), display_meta=help_text)
                 return
             for choice in ARGUMENTS.get(name, ()):
                 if choice.startswith(arg) and " " not in arg:

@@ -14,6 +14,7 @@ from rich.markup import escape
 from minimax_agent.agent import Hooks
 from minimax_agent.events import (
     AgentEvent,
+    HookRun,
     Notice,
     ReasoningDelta,
     StepStarted,
@@ -100,6 +101,9 @@ class HeadlessHooks(Hooks):
             return
         if isinstance(event, Notice):
             self.notice(event.text)
+            return
+        if isinstance(event, HookRun):
+            self.notice(event.summary())
             return
         for shown in self._redact(event):
             self._show(shown)

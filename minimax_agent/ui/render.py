@@ -18,6 +18,7 @@ from rich.text import Text
 from minimax_agent.events import (
     AgentEvent,
     Finish,
+    HookRun,
     Notice,
     ReasoningDelta,
     StepStarted,
@@ -156,6 +157,10 @@ class Renderer:
             # printed above the live area, which goes on (a retry keeps its spinner)
             line = self._redact.redactor.text(f"· {event.text}")
             self.console.print(Text(line, style="yellow"), soft_wrap=True)
+            return
+        if isinstance(event, HookRun):
+            line = self._redact.redactor.text(f"· {event.summary()}")
+            self.console.print(Text(line, style="dim"), soft_wrap=True)
             return
         for shown in self._redact(event):
             self._show(shown)

@@ -80,9 +80,10 @@ class Repl:
         self.hooks: ReplHooks
         history = state_dir() / "history"
         history.parent.mkdir(parents=True, exist_ok=True)
+        self.completer = ReplCompleter(self.root)
         self.session: PromptSession[str] = PromptSession(
             history=FileHistory(str(history)),
-            completer=ReplCompleter(self.root),
+            completer=self.completer,
             complete_while_typing=True,
             key_bindings=self._bindings(),
             bottom_toolbar=self._toolbar,
@@ -114,11 +115,17 @@ class Repl:
                 resume=self.options.resume,
                 continue_latest=self.options.continue_latest,
                 subdir=self.workspace.subdir,
+                reserved_commands=slash.BUILTIN,  # a repository cannot replace /undo
             )
             self.hooks.policy = self.conv.policy
             self.hooks.workspace = self.conv.agent.workspace  # edits previewed as real diffs
             self.hooks.sandboxed = self.conv.sandboxed
-            for warning in settings.warnings:
+            from minimax_agent.ui.slash_extensions import completions
+
+            # custom commands complete after `/` from now on (the completer cannot load them)
+            self.completer.custom = completions(self.conv.extensions)
+            # a malformed SKILL.md, an untrusted .mcp.json: one line each
+            for warning in [*settings.warnings, *self.conv.extensions.warnings]:
                 self.renderer.notice(f"· warning: {warning}")
             for notice in settings.notices:
                 self.renderer.notice(f"· {notice}")
@@ -288,6 +295,13 @@ class Repl:
             if not text.startswith("/"):
                 send, hold = self._run_task(text)
                 continue
+            from minimax_agent.ui.slash_extensions import custom_prompt
+
+            # `/NAME args` of a custom command runs as a task ("": it could not be expanded)
+            prompt = custom_prompt(self, text, slash.BUILTIN)
+            if prompt is not None:
+                send, hold = self._run_task(prompt) if prompt else ("", "")
+                continue
             try:
                 if not slash.dispatch(self, text):
                     break
@@ -298,7 +312,8 @@ class Repl:
 
     def _ask_trust(self) -> None:
         """Ask once per directory whether its .minimax-agent.toml may set what an untrusted
-        project may not (before the settings load: the answer decides them)."""
+        project may not, and its .mcp.json and .claude/settings.json start programs (before
+        the settings load: the answer decides them)."""
         from minimax_agent.trust import may_need_trust, remember
 
         here = self.workspace.here
@@ -310,8 +325,8 @@ class Repl:
         if not keys:
             return
         sys.stdout.write(
-            f"This project's .minimax-agent.toml sets {', '.join(keys)}: settings that can send "
-            "your API key elsewhere or let more run without asking. Untrusted, they are "
+            f"This project sets {', '.join(keys)}: settings that can send your API key "
+            "elsewhere, let more run without asking, or start programs. Untrusted, they are "
             "ignored.\n"
         )
         try:

@@ -38,8 +38,12 @@ COMMANDS = {
     "output": "Show a tool's full output. /output [N] (1 = the last)",
     "init": "Write a starter AGENTS.md for this repository.",
     "trust": "Trust this project's .minimax-agent.toml in full (from the next start).",
+    "mcp": "MCP servers: state and tools. /mcp [server]",
+    "skills": "The skills the model can load (SKILL.md files).",
     "exit": "Leave (Ctrl-D works too).",
 }
+# names a custom command (.minimax-agent/commands/NAME.md) cannot take: a built-in wins
+BUILTIN = frozenset({*COMMANDS, "quit"})
 ARGUMENTS = {
     "approval": ("read-only", "ask", "auto-edit", "full-auto"),
     "think": ("on", "off"),
@@ -102,6 +106,15 @@ def _help(repl: Repl, arg: str) -> None:
     for key, text in KEYS:
         table.add_row(Text(key), Text(text), style="dim")
     repl.console.print(table)
+    from minimax_agent.ui.slash_extensions import help_rows
+
+    custom = help_rows(repl)
+    if custom:
+        repl.say("Custom commands", "bold")
+        table = Table(show_header=False, box=None, padding=(0, 2))
+        for usage, about in custom:
+            table.add_row(Text(usage), Text(about))
+        repl.console.print(table)
 
 
 def _clear(repl: Repl, arg: str) -> None:
@@ -314,6 +327,18 @@ def _init(repl: Repl, arg: str) -> None:
     repl.say(f"wrote {target}: edit it, it goes into the system prompt (after /clear)", "green")
 
 
+def _mcp(repl: Repl, arg: str) -> None:
+    from minimax_agent.ui.slash_extensions import show_mcp
+
+    show_mcp(repl, arg)
+
+
+def _skills(repl: Repl, arg: str) -> None:
+    from minimax_agent.ui.slash_extensions import show_skills
+
+    show_skills(repl, arg)
+
+
 def _trust(repl: Repl, arg: str) -> None:
     from minimax_agent.trust import remember
 
@@ -338,4 +363,6 @@ HANDLERS: dict[str, Callable[[Repl, str], None]] = {
     "output": _output,
     "init": _init,
     "trust": _trust,
+    "mcp": _mcp,
+    "skills": _skills,
 }

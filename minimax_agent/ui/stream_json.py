@@ -14,6 +14,7 @@ from minimax_agent import __version__
 from minimax_agent.agent import Hooks
 from minimax_agent.events import (
     AgentEvent,
+    HookRun,
     Notice,
     ReasoningDelta,
     StepStarted,
@@ -73,6 +74,18 @@ class StreamJsonHooks(Hooks):
         if isinstance(event, Notice):
             # not part of the model's stream: written at once, whatever the stream holds back
             self.emit("notice", step=self.step, kind=event.kind, text=event.text)
+            return
+        if isinstance(event, HookRun):
+            self.emit(  # every line is redacted as it is written
+                "hook",
+                step=self.step,
+                event=event.event,
+                command=event.command,
+                exit_code=event.exit_code,
+                decision=event.decision,
+                message=event.message,
+                seconds=round(event.seconds, 4),
+            )
             return
         for shown in self._redact(event):
             self._show(shown)

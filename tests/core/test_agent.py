@@ -204,6 +204,7 @@ def test_json_and_exit_shapes_keep_the_plain_status_strings() -> None:
         "model_errors",
         "interrupted",
         "backend_error",
+        "blocked",
     ]
 
 

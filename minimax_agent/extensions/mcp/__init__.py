@@ -1,0 +1,1 @@
+"""MCP servers as tool sources (see minimax_agent/extensions/__init__.py)."""
