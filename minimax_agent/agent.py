@@ -8,10 +8,12 @@ headless, stream-json), the conversation (persistence, checkpoints, compaction) 
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from minimax_agent.backends import Backend, Request
 from minimax_agent.errors import BackendError, ContextOverflowError
@@ -31,7 +33,7 @@ from minimax_agent.messages import Message, SystemMessage, UserMessage, close_un
 
 if TYPE_CHECKING:
     from tools.approval import ApprovalPolicy
-    from tools.base import Tool, ToolRegistry
+    from tools.base import Tool, ToolRegistry, ToolResult
     from tools.workspace import Workspace
 
 log = logging.getLogger("minimax_agent")
@@ -39,6 +41,38 @@ log = logging.getLogger("minimax_agent")
 GAVE_UP_MARK = "NOT DONE:"  # how a final answer says the task was not done (see prompt.py)
 # finish reasons that mean the answer did not end on its own
 CUT_OFF = {"length": "max_tokens", "content_filter": "the endpoint's content filter"}
+# tools whose calls of one step may run at the same time on a backend that serves parallel
+# requests: the subagent tool (minimax_agent/subagents), each child with its own conversation
+CONCURRENT_TOOLS = frozenset({"task"})
+# how long an interrupted step waits for its concurrent calls to stop (they stop at their
+# child's next event); past it their results say they were still stopping
+CANCEL_WAIT_S = 30.0
+
+
+class ToolInterrupted(KeyboardInterrupt):
+    """Raised by a tool that the user's Ctrl-C stopped midway and that has something to say
+    about it (a subagent: how far it got). The agent records `content` as the call's result,
+    then ends the run as for any interrupt."""
+
+    def __init__(self, content: str) -> None:
+        super().__init__(content)
+        self.content = content
+
+
+@dataclass(frozen=True)
+class RunningCall:
+    """The call a tool runs for and the agent running it. A tool that acts for the agent
+    (the subagent `task` tool: its parent's backend, hooks, policy and call id) reads it from
+    `RUNNING_CALL`; a context variable, so concurrent calls in worker threads each see
+    their own."""
+
+    agent: Agent
+    call: ToolCall
+
+
+RUNNING_CALL: contextvars.ContextVar[RunningCall | None] = contextvars.ContextVar(
+    "running_call", default=None
+)
 
 
 class Hooks:
@@ -172,6 +206,9 @@ class Agent:
         self.hooks = hooks
         self.limits = limits or Limits()
         self.messages: list[Message] = [SystemMessage(content=system_prompt)]
+        # set when the user interrupts a step whose calls run in worker threads: each stops
+        # at its next chance (a subagent at its next event)
+        self.cancelled = threading.Event()
 
     def run(self, task: str) -> RunResult:
         self.messages.append(UserMessage(content=task))
@@ -223,7 +260,7 @@ class Agent:
                     self.messages.append(UserMessage(content=more))
                     continue
                 self.hooks.before_tools(calls)
-                outcomes = [self._execute(call) for call in calls]
+                outcomes = self._execute_all(calls)
                 result.outcomes.extend(outcomes)
                 errors_in_a_row = errors_in_a_row + 1 if all(o.is_error for o in outcomes) else 0
                 if errors_in_a_row >= self.limits.max_consecutive_errors:
@@ -297,9 +334,96 @@ class Agent:
             return "the model's turn ended inside its reasoning, with no answer (twice)"
         return None
 
+    def _execute_all(self, calls: list[ToolCall]) -> list[ToolOutcome]:
+        together = [c for c in calls if c.name in CONCURRENT_TOOLS and not c.error]
+        if len(together) < 2 or not self.backend.concurrent_requests:
+            return [self._execute(call) for call in calls]
+        return self._execute_concurrently(calls)
+
     def _execute(self, call: ToolCall) -> ToolOutcome:
         started = time.monotonic()
-        content, is_error, ran = self._outcome(call)
+        gated = self._gate(call)
+        if isinstance(gated, tuple):
+            return self._record(call, *gated, started)
+        try:
+            result = self._run_tool(call, gated)
+        except ToolInterrupted as stop:
+            self._record(call, stop.content, True, False, started)
+            raise
+        return self._record(call, result.content, result.is_error, True, started)
+
+    def _execute_concurrently(self, calls: list[ToolCall]) -> list[ToolOutcome]:
+        """Every call is gated here in order (hooks, policy, the user's questions); the
+        concurrent tools' calls then run in worker threads at once and the others here after
+        them; the results go into history in call order. A Ctrl-C sets `cancelled`, records
+        what the running calls say about it, and ends the run."""
+        from concurrent.futures import ThreadPoolExecutor, wait
+
+        started = time.monotonic()
+        gated = [self._gate(call) for call in calls]
+        runnable = {
+            i: g
+            for i, g in enumerate(gated)
+            if not isinstance(g, tuple) and g.name in CONCURRENT_TOOLS
+        }
+        self.cancelled.clear()
+        pool = ThreadPoolExecutor(max_workers=min(len(runnable), 8), thread_name_prefix="task")
+        futures = {
+            i: pool.submit(contextvars.copy_context().run, self._run_tool, calls[i], tool)
+            for i, tool in runnable.items()
+        }
+        interrupted = False
+        try:
+            wait(futures.values())
+        except KeyboardInterrupt:
+            interrupted = True
+            self.cancelled.set()
+            wait(futures.values(), timeout=CANCEL_WAIT_S)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+        outcomes: list[ToolOutcome] = []
+        for i, call in enumerate(calls):
+            g = gated[i]
+            if isinstance(g, tuple):
+                outcomes.append(self._record(call, *g, started))
+            elif i in futures:
+                outcomes.append(self._collected(call, futures[i], started))
+            elif not interrupted:
+                outcomes.append(self._execute_gated(call, g))
+        if interrupted:
+            raise KeyboardInterrupt  # the calls left unrun are closed by `run`
+        return outcomes
+
+    def _collected(self, call: ToolCall, future: Any, started: float) -> ToolOutcome:
+        if not future.done():
+            return self._record(
+                call, "Error: interrupted by the user (still stopping)", True, False, started
+            )
+        try:
+            result: ToolResult = future.result()
+        except ToolInterrupted as stop:
+            return self._record(call, stop.content, True, False, started)
+        except BaseException as exc:  # Tool.run turns every Exception into a result already
+            return self._record(call, f"Error: {call.name} stopped: {exc!r}", True, False, started)
+        return self._record(call, result.content, result.is_error, True, started)
+
+    def _execute_gated(self, call: ToolCall, tool: Tool) -> ToolOutcome:
+        started = time.monotonic()
+        result = self._run_tool(call, tool)
+        return self._record(call, result.content, result.is_error, True, started)
+
+    def _run_tool(self, call: ToolCall, tool: Tool) -> ToolResult:
+        token = RUNNING_CALL.set(RunningCall(self, call))
+        try:
+            return tool.run(self.workspace, call.arguments)
+        finally:
+            RUNNING_CALL.reset(token)
+
+    def _record(
+        self, call: ToolCall, content: str, is_error: bool, ran: bool, started: float
+    ) -> ToolOutcome:
+        """The call's result into history and out to the hooks (PostToolUse text added to a
+        call that ran)."""
         outcome = ToolOutcome(call, content, is_error, time.monotonic() - started)
         added = self.hooks.after_tool(outcome) if ran else None
         if added:
@@ -309,8 +433,8 @@ class Agent:
         self.hooks.on_event(outcome)
         return outcome
 
-    def _outcome(self, call: ToolCall) -> tuple[str, bool, bool]:
-        """(content, is_error, whether the tool ran)."""
+    def _gate(self, call: ToolCall) -> Tool | tuple[str, bool, bool]:
+        """The tool to run, or (content, is_error, ran=False) when the call does not run."""
         from tools.approval import Verdict, dangerous_command
 
         if call.error:
@@ -335,8 +459,7 @@ class Agent:
                 verdict = Verdict.ALLOW
         if verdict is Verdict.ASK and not self.hooks.approve(call, tool, reason):
             return "Error: the user declined this tool call", True, False
-        result = tool.run(self.workspace, call.arguments)
-        return result.content, result.is_error, True
+        return tool
 
 
 def _reasoning_only(finish: Finish) -> bool:

@@ -11,8 +11,9 @@ directory (`--trust-project`, `trusted_projects` in their config.toml, or the RE
 prompt), it may not say where the API key is sent (`base_url`, `api_key_env`, `backend`,
 `headers` and the other routing fields of `[providers.*]`, a `provider` when the user named an
 endpoint), read files (`chat_template`, a `model` path), or raise the approval mode, the sandbox
-level, sandbox network or .git access, git hooks or passed-through variables; lowering them is
-always allowed. Those keys are ignored with one warning line naming them (`Settings.warnings`).
+level, sandbox network or .git access, git hooks or passed-through variables, or let web_fetch
+reach hosts unasked (`web_fetch_allow`); lowering them is always allowed. Those keys are
+ignored with one warning line naming them (`Settings.warnings`).
 The exact rules are in minimax_agent/trust.py.
 
 The object is flat, as the files, variables and flags are; components take its sections
@@ -121,6 +122,9 @@ class Settings(BaseSettings):
     pass_env: list[str] = Field(default_factory=list)
     # git_commit runs the repository's hooks only when this is on
     git_hooks: bool = False
+    # hosts web_fetch reaches without asking, private addresses included (`localhost`,
+    # `docs.internal`, `*.example.com`); an untrusted project may not name any
+    web_fetch_allow: list[str] = Field(default_factory=list)
     # OpenAI-compatible endpoints (see minimax_agent/providers.py). The API key is only ever
     # read from the environment variable the provider (or --api-key-env) names.
     provider: str | None = Field(

@@ -102,6 +102,7 @@ class SafetySettings:
     pass_env: Sequence[str]
     trust_project: bool
     trusted_projects: Sequence[Path]
+    web_fetch_allow: Sequence[str]  # hosts web_fetch reaches unasked, private ones included
 
 
 @dataclass(frozen=True, kw_only=True)

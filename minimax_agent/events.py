@@ -23,6 +23,7 @@ from minimax_agent.messages import AssistantMessage, ToolCall, ToolMessage
 
 __all__ = [
     "AgentEvent",
+    "ChildEvent",
     "Event",
     "Finish",
     "HookRun",
@@ -134,8 +135,18 @@ class HookRun:
         )
 
 
+@dataclass(frozen=True)
+class ChildEvent:
+    """An event of a subagent's run, under the parent's `task` call `parent` (its call id):
+    the REPL folds the child's tool calls under that call, stream-json marks the line with
+    `"parent"`. Nothing of it enters the parent's history."""
+
+    parent: str
+    event: Event | StepStarted | ToolOutcome | Notice | HookRun
+
+
 # everything a writer is shown, in order
-AgentEvent = Event | StepStarted | ToolOutcome | Notice | HookRun
+AgentEvent = Event | StepStarted | ToolOutcome | Notice | HookRun | ChildEvent
 
 
 @dataclass(frozen=True)

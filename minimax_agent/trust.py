@@ -13,6 +13,8 @@ sent or how much runs without asking apply only when the user trusted that direc
   project then only fills in where the preset's own key already goes;
 - programs started: `mcp_servers` and `hooks` (and the project's `.mcp.json`, read by
   minimax_agent/extensions/mcp/config.py only when the directory is trusted);
+- requests made unasked: `web_fetch_allow` (a repository listing `169.254.169.254` or its
+  own server would let the model fetch from the user's network, or send data out, unasked);
 - files read: `chat_template` (any path), and a `model` that looks like a file path (it would
   load a GGUF of the repository's choosing into llama.cpp);
 - levels: `approval` and `sandbox` may only be lowered, `sandbox_network`,
@@ -117,9 +119,19 @@ RULED = frozenset(
 )
 # Only from a trusted project: where the key goes, and files read.
 # `api` picks the backend and the header the key goes in, as `backend` does.
-# `mcp_servers` and `hooks` start programs of the project's choosing.
+# `mcp_servers` and `hooks` start programs of the project's choosing; `web_fetch_allow`
+# lets requests leave unasked, to private addresses too.
 RESTRICTED = frozenset(
-    {"backend", "base_url", "api_key_env", "api", "chat_template", "mcp_servers", "hooks"}
+    {
+        "backend",
+        "base_url",
+        "api_key_env",
+        "api",
+        "chat_template",
+        "mcp_servers",
+        "hooks",
+        "web_fetch_allow",
+    }
 )
 # Never from a project file, trusted or not.
 USER_ONLY = frozenset({"trust_project", "trusted_projects"})

@@ -19,7 +19,7 @@ def default_tools(
     `sources` (MCP servers, asked live); `read_only` keeps only the tools that change
     nothing."""
     # imported here so that importing `tools` (for tools.base, say) stays cheap
-    from tools import files, git, shell
+    from tools import files, git, jobs, shell, todo, web
     from tools.base import ToolRegistry
 
     every = [
@@ -30,14 +30,18 @@ def default_tools(
         files.glob,
         files.grep,
         shell.run_command,
+        jobs.command_output,
+        jobs.kill_command,
         git.git_status,
         git.git_diff,
         git.git_log,
         git.git_show,
         git.git_blame,
         git.git_commit,
+        web.web_fetch,
+        todo.todo_write,
         *extra,
     ]
-    return ToolRegistry(
-        (t for t in every if not read_only or t.kind == "read"), sources, read_only=read_only
-    )
+    # a network tool changes nothing here, so a read-only session keeps it (approval asks)
+    kept = (t for t in every if not read_only or t.kind in ("read", "network"))
+    return ToolRegistry(kept, sources, read_only=read_only)

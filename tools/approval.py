@@ -2,15 +2,21 @@
 
 The mode sets the baseline (read tools always run):
 
-| mode      | write tools | shell | external |
-| --------- | ----------- | ----- | -------- |
-| read-only | deny        | deny  | deny     |
-| ask       | ask         | ask   | ask      |
-| auto-edit | allow       | ask   | ask      |
-| full-auto | allow       | allow | allow    |
+| mode      | write tools | shell | external | network |
+| --------- | ----------- | ----- | -------- | ------- |
+| read-only | deny        | deny  | deny     | ask     |
+| ask       | ask         | ask   | ask      | ask     |
+| auto-edit | allow       | ask   | ask      | ask     |
+| full-auto | allow       | allow | allow    | ask     |
 
 An external tool (an MCP server's) acts outside the workspace, where no checkpoint can undo
 it, so it is decided like a command; it has no command line, so the deny-list does not apply.
+
+A network tool (web_fetch) changes nothing here, but its request carries whatever the model
+puts in the URL to whoever serves it, and full-auto is no consent to that: it asks in every
+mode, read-only included, unless the host of its `url` argument is in the user's allow list
+(`network_allow`, the `web_fetch_allow` setting), where it runs in every mode. Headless and
+not listed, it is denied with a reason that names the setting.
 
 Without a user to answer (`interactive=False`), "ask" becomes "deny": a headless run must not
 block on a question nobody will see.
@@ -59,6 +65,7 @@ asks again.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
@@ -66,6 +73,7 @@ from tools.base import Tool
 from tools.bashparse import parse
 from tools.denylist import Finding, check_command
 from tools.modes import ApprovalMode
+from tools.web import host_allowed, url_host
 
 __all__ = ["ApprovalPolicy", "Finding", "Verdict", "check_command", "dangerous_command"]
 
@@ -103,13 +111,21 @@ class ApprovalPolicy:
     """Decides each tool call; remembers "always allow" answers given during the session.
 
     `sandboxed`: commands run inside an OS sandbox, so a command the parser cannot check may
-    run headless in full-auto (see the module docstring).
+    run headless in full-auto (see the module docstring). `network_allow`: the hosts a
+    network tool reaches without asking (exact names or `*.example.com`).
     """
 
-    def __init__(self, mode: ApprovalMode, interactive: bool, sandboxed: bool = False) -> None:
+    def __init__(
+        self,
+        mode: ApprovalMode,
+        interactive: bool,
+        sandboxed: bool = False,
+        network_allow: Iterable[str] = (),
+    ) -> None:
         self.mode = mode
         self.interactive = interactive
         self.sandboxed = sandboxed
+        self.network_allow = tuple(network_allow)
         self._tools: set[str] = set()
         self._prefixes: list[list[str]] = []
 
@@ -146,6 +162,8 @@ class ApprovalPolicy:
         """The verdict for one call, and a reason the user (or the model) can read."""
         if tool.kind == "read":
             return Verdict.ALLOW, "reads only"
+        if tool.kind == "network":
+            return self._decide_network(tool, arguments)
         if self.mode is ApprovalMode.READ_ONLY:
             what = {"shell": "runs commands", "external": "acts outside the workspace"}.get(
                 tool.kind, "changes files"
@@ -174,3 +192,17 @@ class ApprovalPolicy:
         if self.mode is ApprovalMode.FULL_AUTO:
             return Verdict.ALLOW, "commands are allowed in full-auto mode" + note
         return self._ask(f"{tool.name} runs a command" + note)
+
+    def _decide_network(self, tool: Tool, arguments: dict[str, Any]) -> tuple[Verdict, str]:
+        """A network tool: its URL's host decides, in every mode (see the module docstring).
+        The host is read with `tools.web.url_host`, which the fetch itself also checks."""
+        host = url_host(str(arguments.get("url", "")))
+        if host is not None and host_allowed(host, self.network_allow):
+            return Verdict.ALLOW, f"{host} is in web_fetch_allow"
+        if self._remembered(tool, arguments):
+            return Verdict.ALLOW, "allowed earlier in this session"
+        where = f"reaches {host}" if host is not None else "was given a URL with no http(s) host"
+        return self._ask(
+            f"{tool.name} {where}, which is not in web_fetch_allow (list trusted hosts in "
+            "web_fetch_allow in your config.toml to fetch them without asking)"
+        )

@@ -34,8 +34,10 @@ from tools.workspace import Workspace
 
 log = logging.getLogger("minimax_agent")
 
-# "external": effects outside the workspace (an MCP server's tool); approved like a command
-ToolKind = Literal["read", "write", "shell", "external"]
+# "external": effects outside the workspace (an MCP server's tool); approved like a command.
+# "network": reads from the network and changes nothing here (web_fetch; its `url` argument
+# is what approval judges); asks in every mode unless the host is allow-listed
+ToolKind = Literal["read", "write", "shell", "external", "network"]
 DEFAULT_RESULT_CHARS = 30_000
 
 

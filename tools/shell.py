@@ -26,6 +26,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Annotated
 
 from pydantic import Field
@@ -143,7 +144,7 @@ def kill_group(proc: subprocess.Popen[bytes], grace_s: float = KILL_GRACE_S) -> 
         os.killpg(pgid, signal.SIGKILL)
 
 
-def _describe_exit(code: int) -> str:
+def describe_exit(code: int) -> str:
     if code < 0:
         try:
             name = signal.Signals(-code).name
@@ -171,16 +172,27 @@ def _command_env(base: Mapping[str, str] | None, marker: str | None) -> dict[str
     return env
 
 
-def execute(
+@dataclass(frozen=True)
+class Launched:
+    """A started command and what finds its whole tree again: the marker its processes carry
+    (None inside a sandbox, whose pid namespace holds the tree) and its start time in clock
+    ticks (only processes started after it can be its own)."""
+
+    proc: subprocess.Popen[bytes]
+    marker: str | None
+    since: int | None
+
+
+def launch(
     command: str,
     cwd: str,
-    timeout_s: float,
     *,
     sandbox: Sandbox | None = None,
     env: Mapping[str, str] | None = None,
-) -> tuple[int, str, bool]:
-    """Run `bash -c command` (inside `sandbox` when given, with `env` or ours); returns
-    (exit code, capped output, timed out)."""
+) -> Launched:
+    """Start `bash -c command` (inside `sandbox` when given, with `env` or ours) in its own
+    session, stdin closed, stdout and stderr on one pipe; the one way every command starts,
+    in the foreground here or as a background job (tools/jobs.py)."""
     argv = ["bash", "-c", command]
     marker = None
     if sandbox is not None:
@@ -197,7 +209,21 @@ def execute(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    since = proc_start_ticks(proc.pid)
+    return Launched(proc, marker, proc_start_ticks(proc.pid))
+
+
+def execute(
+    command: str,
+    cwd: str,
+    timeout_s: float,
+    *,
+    sandbox: Sandbox | None = None,
+    env: Mapping[str, str] | None = None,
+) -> tuple[int, str, bool]:
+    """Run `bash -c command` (inside `sandbox` when given, with `env` or ours); returns
+    (exit code, capped output, timed out)."""
+    launched = launch(command, cwd, sandbox=sandbox, env=env)
+    proc, marker, since = launched.proc, launched.marker, launched.since
     assert proc.stdout is not None
     collector = _Collector(proc.stdout)
     timed_out = False
@@ -231,12 +257,34 @@ def run_command(
     ws: Workspace,
     command: Annotated[str, Field(description="Bash command line to run.")],
     timeout_s: Annotated[
-        float, Field(gt=0, le=3600, description="Seconds before the command is killed.")
+        float,
+        Field(
+            gt=0,
+            le=3600,
+            description="Seconds before the command is killed (not for background commands).",
+        ),
     ] = 120,
+    background: Annotated[
+        bool,
+        Field(
+            description="Start it and return at once with a job id (for servers, watchers, "
+            "long builds); read its output with command_output, stop it with kill_command."
+        ),
+    ] = False,
 ) -> str:
     """Run a bash command in the workspace root and return its combined stdout and stderr
     and its exit code. Stdin is closed (interactive prompts get end-of-file). Background
-    processes are stopped when the command ends; long output keeps its head and tail."""
+    processes are stopped when the command ends; long output keeps its head and tail.
+    With background=true the command keeps running after this returns, until it ends, is
+    killed with kill_command, or the session ends."""
+    if background:
+        # the same launch, sandbox and environment; only the waiting differs (tools/jobs.py)
+        job = ws.jobs.start(command, str(ws.root), sandbox=ws.sandbox, env=_environment(ws))
+        return (
+            f"started job {job.id} (pid {job.pid}): {command}\n"
+            f"[read its output with command_output(id={job.id}, wait_s=...); "
+            f"stop it with kill_command(id={job.id})]"
+        )
     limit, why = timeout_s, f"timed out after {timeout_s:g}s"
     if ws.deadline is not None and ws.deadline - time.monotonic() < timeout_s:
         # the run's wall-time limit comes first: the command may not outlive the run
@@ -248,5 +296,5 @@ def run_command(
     parts = [output.rstrip("\n") if output.strip() else "(no output)"]
     if timed_out:
         parts.append(f"[{why}; the command and its children were killed]")
-    parts.append(_describe_exit(code))
+    parts.append(describe_exit(code))
     return "\n".join(parts)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from tools.errors import ToolError, WorkspaceError
 
 if TYPE_CHECKING:
+    from tools.jobs import JobTable
     from tools.sandbox import Sandbox
 
 BINARY_SNIFF_BYTES = 8192
@@ -46,6 +47,20 @@ class Workspace:
         # file names refused at any depth (casefolded): a project config the agent wrote in
         # a subdirectory would apply, with the root's trust, to a run started there
         self.protected_names: frozenset[str] = frozenset()
+        # hosts web_fetch may reach although they resolve to private addresses (the user's
+        # `web_fetch_allow`: exact names or `*.example.com`); see tools/web.py
+        self.web_fetch_allow: tuple[str, ...] = ()
+        self._jobs: JobTable | None = None
+
+    @property
+    def jobs(self) -> JobTable:
+        """The background commands started in this workspace (tools/jobs.py); made on first
+        use, so a workspace that never starts one imports nothing for them."""
+        if self._jobs is None:
+            from tools.jobs import JobTable
+
+            self._jobs = JobTable()
+        return self._jobs
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"

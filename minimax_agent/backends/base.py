@@ -9,7 +9,9 @@ KV state, nothing to free), so callers call each ability plainly and never probe
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
@@ -77,6 +79,21 @@ class Backend(Protocol):
         backend without state). Raises when the file cannot be used; the next step is then
         slower (its whole prompt is evaluated) but correct."""
         return 0
+
+    @property
+    def concurrent_requests(self) -> bool:
+        """Whether `stream` may be called from several threads at once (an HTTP endpoint
+        serves parallel requests); False for one in-process model, which has one KV cache.
+        The agent runs several subagent calls of one step concurrently only where this is
+        True."""
+        return False
+
+    def keep_cache(self) -> AbstractContextManager[None]:
+        """A context around a run on another conversation (a subagent's) after which this
+        backend holds again what it held before, so the first conversation's next step
+        reuses its cache. A no-op where there is nothing to keep (an endpoint's prompt cache
+        is the server's; a scripted backend has none)."""
+        return contextlib.nullcontext()
 
     def secrets(self) -> tuple[str, ...]:
         """Values this backend sends that must never leave the agent (an API key, secret

@@ -168,10 +168,11 @@ class ContextKeeper:
         focus: str | None = None,
         *,
         force: bool = False,
+        appendix: str | None = None,
     ) -> Compaction | None:
         """The conversation with its middle summarised, or None when there is no middle. With
         `force` (an overflow, or the user asking), recent steps are summarised too when they
-        are all there is."""
+        are all there is. `appendix` (the model's task list) ends the summary note."""
         before = self.measure(messages, tools).tokens
         window = self.window or before
         head = 2 if len(messages) > 1 and isinstance(messages[1], UserMessage) else 1
@@ -192,6 +193,8 @@ class ContextKeeper:
             note += f"\n\n(Summary focused on: {focus})"
         if last_user is not None and not last_user.content.startswith(SUMMARY_HEADER):
             note += f"\n\nThe user's latest request, verbatim:\n{last_user.content}"
+        if appendix:
+            note += f"\n\n{appendix}"
         compacted = [*messages[:head], UserMessage(content=note), *messages[start:]]
         self.forget()
         return Compaction(

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from minimax_agent.messages import Message
     from minimax_agent.session.checkpoints import Checkpoint, Checkpoints
     from minimax_agent.session.compaction import ContextKeeper
+    from minimax_agent.session.plan import PlanMode
     from minimax_agent.session.store import SessionInfo, SessionWriter
+    from minimax_agent.session.todo import TodoList
     from minimax_agent.session.undo import Restored
     from tools.approval import ApprovalPolicy
     from tools.modes import ApprovalMode
@@ -37,6 +39,8 @@ class ConversationControls:
     extensions: Extensions
     writer: SessionWriter
     notes: list[str]
+    todos: TodoList
+    plan: PlanMode
     _out: Hooks
 
     # the Conversation's own, used by undo and switch
@@ -160,6 +164,7 @@ class ConversationControls:
             self.agent.messages[:] = loaded.messages
         self.writer = SessionWriter.resume(loaded)
         self.notes = list(loaded.notes)
+        self.todos.restore(loaded.events)
         self.keeper.forget()
         self._seal()
         self.checkpoints = self._open_checkpoints()

@@ -35,12 +35,14 @@ from minimax_agent.session.checkpoints import Checkpoint, Checkpoints
 from minimax_agent.session.compaction import Compaction, ContextKeeper, ContextMeasure
 from minimax_agent.session.controls import ConversationControls
 from minimax_agent.session.extension_hooks import ExtensionHooks
+from minimax_agent.session.plan import PlanMode
 from minimax_agent.session.store import (
     SessionWriter,
     find_session,
     latest_session,
     load_session,
 )
+from minimax_agent.session.todo import TODO_EVENT, TodoList
 from minimax_agent.session.undo_record import (
     checkpoint_label,
 )
@@ -85,6 +87,8 @@ class Conversation(ConversationControls, ExtensionHooks, Hooks):
         self.root = root
         self.writer = writer
         self.display = display
+        self.todos = TodoList()  # the model's task list (session/todo.py)
+        self.plan = PlanMode()  # planning: read-only until a plan is accepted (session/plan.py)
         self._out: Hooks = Tee(display, trace)
         try:
             self.agent = agent(self)
@@ -168,6 +172,7 @@ class Conversation(ConversationControls, ExtensionHooks, Hooks):
             )
             conversation._warm_start()
             conversation.notes = list(loaded.notes)
+            conversation.todos.restore(loaded.events)
             conversation.usage = [Usage(**_usage_fields(u)) for u in loaded.usage]
         conversation.session_started("resume" if loaded else "startup")
         return conversation
@@ -175,6 +180,8 @@ class Conversation(ConversationControls, ExtensionHooks, Hooks):
     # -- hooks: the display's, passed on ----------------------------------------------------
 
     def on_event(self, event: AgentEvent) -> None:
+        if self.todos.observe(event):  # before the display: `/todo` and the session agree
+            self.writer.event(TODO_EVENT, items=self.todos.json())
         self._out.on_event(event)
 
     def on_trace(self, record: TraceRecord) -> None:
@@ -229,6 +236,7 @@ class Conversation(ConversationControls, ExtensionHooks, Hooks):
             result = RunResult(status=RunStatus.BLOCKED, error=blocked)
             self._record_run(result.status, 0)
             return result
+        task = self.plan.wrap(task)  # in plan mode the model is told so with each request
         if self.notes:
             task = "\n\n".join([*self.notes, task])
             self.notes.clear()
@@ -336,7 +344,12 @@ class Conversation(ConversationControls, ExtensionHooks, Hooks):
         self.writer.sync(self.agent.messages)
         self.compacting("auto" if reason == "auto" else "manual", focus)
         done = self.keeper.compact(
-            self.agent.messages, self.agent.tools.specs(), focus, force=reason != "auto"
+            self.agent.messages,
+            self.agent.tools.specs(),
+            focus,
+            force=reason != "auto",
+            # the task list goes on after the summary: prose loses which step was current
+            appendix=self.todos.reminder(),
         )
         if done is None:
             return None
@@ -366,6 +379,9 @@ class Conversation(ConversationControls, ExtensionHooks, Hooks):
         self.notes.clear()
         self.keeper.forget()
         self.writer.reset(self.agent.messages, why="clear")
+        if self.todos.items:  # a fresh conversation starts without the old task list
+            self.todos.items = []
+            self.writer.event(TODO_EVENT, items=[])
         self.session_started("clear")
 
     def close(self) -> None:
@@ -377,7 +393,11 @@ class Conversation(ConversationControls, ExtensionHooks, Hooks):
             try:
                 self.agent.backend.close()
             finally:
-                self.extensions.close()
+                try:
+                    # background commands end with the session, each with its whole tree
+                    self.agent.workspace.jobs.close()
+                finally:
+                    self.extensions.close()
 
 
 def _count(event: dict[str, Any]) -> bool:

@@ -67,6 +67,8 @@ def build_agent(
     workspace.protected = protected_paths(workspace.root)
     workspace.protected_names = frozenset({PROJECT_FILE.casefold()})
     workspace.git_hooks = settings.git_hooks
+    # hosts web_fetch may reach on private addresses; approval lets the same ones run unasked
+    workspace.web_fetch_allow = tuple(settings.web_fetch_allow)
     workspace.sandbox = sandbox_for(settings.safety, workspace.root, interactive=interactive)
     backend = load_backend(settings)
     workspace.command_env = command_env_for(settings.safety, backend)
@@ -77,7 +79,10 @@ def build_agent(
         # under the OS sandbox the deny-list is advice: a command the parser cannot check
         # may run headless in full-auto, since the sandbox contains it
         ApprovalPolicy(
-            settings.approval, interactive=interactive, sandboxed=workspace.sandbox is not None
+            settings.approval,
+            interactive=interactive,
+            sandboxed=workspace.sandbox is not None,
+            network_allow=workspace.web_fetch_allow,
         ),
         hooks,
         system_prompt=system_prompt(

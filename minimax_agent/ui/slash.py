@@ -40,6 +40,7 @@ COMMANDS = {
     "trust": "Trust this project's .minimax-agent.toml in full (from the next start).",
     "mcp": "MCP servers: state and tools. /mcp [server]",
     "skills": "The skills the model can load (SKILL.md files).",
+    "jobs": "Background commands: id, pid, state, runtime, command.",
     "exit": "Leave (Ctrl-D works too).",
 }
 # names a custom command (.minimax-agent/commands/NAME.md) cannot take: a built-in wins
@@ -339,6 +340,26 @@ def _skills(repl: Repl, arg: str) -> None:
     show_skills(repl, arg)
 
 
+def _jobs(repl: Repl, arg: str) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from minimax_agent.ui.terminal_safe import terminal_safe
+    from tools.jobs import duration
+
+    jobs = repl.conv.agent.workspace.jobs.jobs()
+    if not jobs:
+        repl.say("no background commands in this session (run_command with background=true)")
+        return
+    table = Table(box=None, padding=(0, 2))
+    for heading in ("id", "pid", "state", "runtime", "command"):
+        table.add_column(heading)
+    for job in jobs:
+        cells = (str(job.id), str(job.pid), job.state, duration(job.runtime_s), job.command)
+        table.add_row(*(Text(terminal_safe(c)) for c in cells))  # the command is the model's
+    repl.console.print(table)
+
+
 def _trust(repl: Repl, arg: str) -> None:
     from minimax_agent.trust import remember
 
@@ -365,4 +386,5 @@ HANDLERS: dict[str, Callable[[Repl, str], None]] = {
     "trust": _trust,
     "mcp": _mcp,
     "skills": _skills,
+    "jobs": _jobs,
 }

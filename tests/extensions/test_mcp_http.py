@@ -30,9 +30,13 @@ def notices() -> Notices:
 @pytest.fixture
 def manager(server: HttpServer, tmp_path: Path, notices: Notices) -> Iterator[McpManager]:
     config = McpServerConfig(
-        type="http", url=server.url.replace("127.0.0.1", "${HOST}"), tool_timeout_s=60
+        type="http",
+        url=server.url.replace("127.0.0.1", "${HOST}"),
+        bearer_token_env_var="WEB_TOKEN",
+        tool_timeout_s=60,
     )
-    mcp = McpManager({"web": config}, cwd=tmp_path, notify=notices, env={"HOST": "127.0.0.1"})
+    env = {"HOST": "127.0.0.1", "WEB_TOKEN": "tok-123"}
+    mcp = McpManager({"web": config}, cwd=tmp_path, notify=notices, env=env)
     mcp.start()
     assert mcp.wait_ready(60)
     yield mcp
@@ -59,6 +63,8 @@ def test_lists_tools_and_a_typed_call_returns_structured_json(
     assert lines[0] == "5" and json.loads(lines[1]) == {"result": 5}
     echoed = tool(manager, "mcp__web__echo").run(Workspace(tmp_path), {"text": "héllo"})
     assert echoed.content == "héllo"
+    sent = tool(manager, "mcp__web__auth_header").run(Workspace(tmp_path), {})
+    assert sent.content == "Bearer tok-123"  # bearer_token_env_var, expanded from env
 
 
 def test_a_crash_mid_call_is_a_tool_error_and_the_tools_go(
@@ -87,3 +93,19 @@ def test_a_server_that_is_not_there_fails_with_one_notice(tmp_path: Path) -> Non
         assert len(notices.items) == 1 and "gone failed to start" in notices.items[0]
     finally:
         mcp.close()
+
+
+def test_the_older_sse_transport(tmp_path: Path) -> None:
+    notices = Notices()
+    with http_server(tmp_path / "sse.log", sse=True) as running:
+        config = McpServerConfig(type="sse", url=running.url)
+        mcp = McpManager({"old": config}, cwd=tmp_path, notify=notices)
+        try:
+            mcp.start()
+            assert mcp.wait_ready(60)
+            assert mcp.status()[0].transport == "sse"
+            result = tool(mcp, "mcp__old__add").run(Workspace(tmp_path), {"a": 20, "b": 22})
+            assert result.content.splitlines()[0] == "42"
+        finally:
+            mcp.close()
+        assert mcp.status()[0].state == "stopped"

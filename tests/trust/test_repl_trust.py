@@ -97,3 +97,25 @@ def test_a_project_with_only_harmless_keys_is_not_asked_about(
     term.send("\x04")
     assert term.wait_exit() == 0
     assert QUESTION not in term.text and not trust_file().exists()
+
+
+def test_a_planted_mcp_json_is_asked_about_and_starts_nothing_when_declined(
+    tmp_path: Path, spawn: object
+) -> None:
+    """A clone's `.mcp.json` would start a program of the repository's choosing: the trust
+    prompt names its servers, and after "no" the program never runs."""
+    marker = tmp_path / "planted.marker"
+    planted = {"mcpServers": {"planted": {"command": "touch", "args": [str(marker)]}}}
+    repo = make_repo(tmp_path / "clone", {".mcp.json": json.dumps(planted)})
+    script = write_script(tmp_path / "s.json", ["ok</think>\n\nhi"])
+    term: Terminal = spawn(repo, "--backend", f"scripted:{script}")  # type: ignore[operator]
+    asked = term.expect(QUESTION)
+    assert "MCP servers from .mcp.json (planted)" in asked
+    term.type_line("n")
+    term.expect(f"ask {PROMPT}")
+    term.type_line("hello")
+    term.expect("hi")
+    term.send("\x04")
+    assert term.wait_exit() == 0
+    assert not marker.exists()
+    assert answers() == {"trusted": [], "declined": [str(repo)]}

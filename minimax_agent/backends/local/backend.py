@@ -10,6 +10,7 @@ the prompt), so the cache stays consistent and the next step reuses it.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import json
 import logging
 import time
@@ -69,6 +70,8 @@ class LocalBackend(Backend):
         path = model.params.path
         # Generated tokens are only valid for the vocabulary that produced them.
         self.model_id = f"{path.name}:{path.stat().st_size}:{model.n_vocab}"
+        # (bytes, tokens) of the last snapshot `keep_cache` took, for the benchmark
+        self.last_snapshot: tuple[int, int] = (0, 0)
 
     @property
     def context_window(self) -> int | None:
@@ -280,6 +283,24 @@ class LocalBackend(Backend):
                 f"KV state {path} was saved with another model or KV type ({meta}); not loaded"
             )
         return self._open_model().load_state(path)
+
+    @contextlib.contextmanager
+    def keep_cache(self) -> Iterator[None]:
+        """Copy the KV cache (and the tokens it holds) into memory, run the body (a subagent's
+        turns, which evict it), then put it back: the parent's next step evaluates only what
+        it adds. A copy costs about what the cache holds in bytes, far less than evaluating
+        the parent's prompt again (benchmarks/subagent_cache.py measures both)."""
+        model = self._open_model()
+        snap = model.snapshot() if model.tokens else None
+        try:
+            yield
+        finally:
+            if snap is not None and not model.closed:
+                try:
+                    model.restore(snap)
+                except BackendError as exc:
+                    log.warning("the KV cache was not restored after the subagent: %s", exc)
+            self.last_snapshot = (snap.size if snap else 0, len(snap.tokens) if snap else 0)
 
     def _state_meta(self) -> dict[str, str]:
         return {"model": self.model_id, "kv_type": str(self.model.params.kv_type)}

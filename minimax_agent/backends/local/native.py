@@ -30,7 +30,15 @@ from minimax_agent.backends.local.library import (
 from minimax_agent.errors import BackendError, ModelFileError
 
 # Device, build_facts and devices are imported from here by the load planner and doctor.
-__all__ = ["Device", "LoadParams", "NativeModel", "build_facts", "devices", "llama"]
+__all__ = [
+    "Device",
+    "LoadParams",
+    "NativeModel",
+    "Snapshot",
+    "build_facts",
+    "devices",
+    "llama",
+]
 
 
 class _Override(ctypes.Structure):
@@ -50,6 +58,16 @@ class LoadParams:
     kv_type: int  # ggml_type of both K and V
     cpu_patterns: tuple[str, ...] = ()  # tensor-name regexes kept in CPU memory
     n_batch: int = 512
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A copy of sequence 0's KV state in memory (llama.cpp's sequence-state bytes) and the
+    tokens it holds."""
+
+    data: Any  # a ctypes byte array of `size` bytes
+    size: int
+    tokens: tuple[int, ...]
 
 
 class NativeModel:
@@ -243,6 +261,33 @@ class NativeModel:
             raise BackendError(f"could not load the KV state from {path}: {last_error(lines)}")
         self.tokens = list(arr[: count.value])
         return count.value
+
+    # -- in-memory snapshots (a subagent's run between two parent steps) ----------------------
+
+    def snapshot(self) -> Snapshot:
+        """Copy what the KV cache of sequence 0 holds, and its tokens, into memory."""
+        size = int(self.lib.llama_state_seq_get_size(self._ctx, 0))
+        buf = (ctypes.c_uint8 * max(size, 1))()
+        with captured_log() as lines:
+            written = int(self.lib.llama_state_seq_get_data(self._ctx, buf, size, 0))
+        if size and written != size:
+            raise BackendError(
+                f"could not copy the KV state ({written} of {size} bytes): {last_error(lines)}"
+            )
+        return Snapshot(buf, written, tuple(self.tokens))
+
+    def restore(self, snap: Snapshot) -> None:
+        """Make the KV cache hold what `snap` copied. On failure the cache is emptied (the
+        next step evaluates its whole prompt: slower, still correct) and BackendError says so."""
+        self._truncate(0)
+        if not snap.tokens:
+            return
+        with captured_log() as lines:
+            read = int(self.lib.llama_state_seq_set_data(self._ctx, snap.data, snap.size, 0))
+        if read != snap.size:
+            self._truncate(0)
+            raise BackendError(f"could not restore the KV state: {last_error(lines)}")
+        self.tokens = list(snap.tokens)
 
     @property
     def closed(self) -> bool:

@@ -60,6 +60,11 @@ class OpenAIBackend(Backend):
     # the HTTP side; the Anthropic backend gives its own (other paths, headers)
     transport_class: ClassVar[type[Transport]] = Transport
 
+    @property
+    def concurrent_requests(self) -> bool:
+        # one pooled httpx client serves requests from several threads (subagents at once)
+        return True
+
     def __init__(
         self,
         provider: Provider,

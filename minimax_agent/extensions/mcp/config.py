@@ -5,9 +5,11 @@ user's config.toml (Codex's names: `startup_timeout_sec`, `http_headers`, `enabl
 `bearer_token_env_var`) and a project's `.mcp.json` (Claude Code's
 `{"mcpServers": {"NAME": {"command", "args", "env"} | {"type": "http", "url", "headers"}}}`).
 Values may reference environment variables (`${GITHUB_TOKEN}`, `${VAR:-default}`); they are
-expanded when the server starts, so a missing variable fails that server alone.
+expanded when the server starts (`expand_server`), so a missing variable fails that server
+alone. `load_mcp_json` reads a `.mcp.json`; whether a directory's file may be read at all
+(it starts programs) is the caller's trust decision, not made here.
 
-Stdlib and pydantic only: config.py imports this, and must not pull in the MCP SDK.
+Stdlib, pydantic and our errors only: config.py imports this, and must not pull in the SDK.
 """
 
 from __future__ import annotations

@@ -28,12 +28,15 @@ class HttpServer:
 
 
 @contextlib.contextmanager
-def http_server(log: Path, *args: str, timeout: float = 60) -> Iterator[HttpServer]:
-    """`server.py` over streamable HTTP on a free port, up and accepting once this yields."""
+def http_server(
+    log: Path, *args: str, sse: bool = False, timeout: float = 60
+) -> Iterator[HttpServer]:
+    """`server.py` over streamable HTTP (or SSE) on a free port, up and accepting once this
+    yields."""
     port = free_port()
     with log.open("wb") as errors:
         process = subprocess.Popen(
-            [sys.executable, str(SERVER), "--http", str(port), *args],
+            [sys.executable, str(SERVER), "--http", str(port), *(["--sse"] if sse else []), *args],
             stdout=subprocess.DEVNULL,
             stderr=errors,
         )
@@ -49,7 +52,7 @@ def http_server(log: Path, *args: str, timeout: float = 60) -> Iterator[HttpServ
                 if time.monotonic() > end:
                     raise
                 time.sleep(0.05)
-        yield HttpServer(f"http://127.0.0.1:{port}/mcp", process)
+        yield HttpServer(f"http://127.0.0.1:{port}/{'sse' if sse else 'mcp'}", process)
     finally:
         process.kill()
         process.wait(timeout=30)

@@ -1,8 +1,9 @@
 """A real MCP server for the client's tests, written with the SDK's FastMCP.
 
-    python server.py [--slow-start SECONDS] [--exit-at-start] [--http PORT]
+    python server.py [--slow-start SECONDS] [--exit-at-start] [--http PORT [--sse]]
 
-Over stdio by default; with `--http PORT`, streamable HTTP on 127.0.0.1:PORT at /mcp.
+Over stdio by default; with `--http PORT`, streamable HTTP on 127.0.0.1:PORT at /mcp (with
+`--sse` too, the older SSE transport at /sse).
 `--slow-start` sleeps before serving (a server that is slow to come up); `--exit-at-start`
 writes a line to stderr and exits (a server that cannot start).
 """
@@ -14,7 +15,8 @@ import os
 import sys
 import time
 
-from mcp.server.fastmcp import FastMCP
+import anyio
+from mcp.server.fastmcp import Context, FastMCP
 from mcp.types import ToolAnnotations
 
 server = FastMCP("fake")
@@ -52,10 +54,19 @@ def crash() -> str:
 
 
 @server.tool()
-def slow(seconds: float) -> str:
-    """Sleep, then answer."""
-    time.sleep(seconds)
+async def slow(seconds: float) -> str:
+    """Sleep, then answer (without blocking the server's other requests)."""
+    await anyio.sleep(seconds)
     return f"slept {seconds}"
+
+
+@server.tool()
+def auth_header(ctx: Context) -> str:  # type: ignore[type-arg]
+    """The Authorization header of the HTTP request that called this tool."""
+    request = ctx.request_context.request
+    if request is None:
+        return "<stdio>"
+    return str(request.headers.get("authorization", "<none>"))
 
 
 @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
@@ -81,6 +92,7 @@ def main() -> None:
     parser.add_argument("--slow-start", type=float, default=0.0)
     parser.add_argument("--exit-at-start", action="store_true")
     parser.add_argument("--http", type=int, default=None)
+    parser.add_argument("--sse", action="store_true")
     args = parser.parse_args()
     if args.exit_at_start:
         print("fake server: refusing to start", file=sys.stderr, flush=True)
@@ -93,7 +105,7 @@ def main() -> None:
     server.settings.host = "127.0.0.1"
     server.settings.port = args.http
     server.settings.log_level = "WARNING"
-    server.run("streamable-http")
+    server.run("sse" if args.sse else "streamable-http")
 
 
 if __name__ == "__main__":
