@@ -79,14 +79,34 @@ def _tools_listed(child: Any, servers: int, timeout: float = 120) -> None:
     while True:
         child.send("/mcp\r")
         child.expect("lists a server's tools", timeout=timeout)
-        if child.before.count("ready") >= servers:
+        table = child.before
+        child.expect("❯", timeout=timeout)  # the next prompt is drawn: it reads the next line
+        if table.count("ready") >= servers:
             return
-        if "failed" in child.before or time.monotonic() > deadline:
-            raise RuntimeError(f"the MCP servers did not all start:\n{child.before[-2000:]}")
+        if "failed" in table or time.monotonic() > deadline:
+            raise RuntimeError(f"the MCP servers did not all start:\n{table[-2000:]}")
         try:
             child.expect(pexpect.TIMEOUT, timeout=0.05)  # a short breath between polls
         except pexpect.EOF:
             raise RuntimeError("the session exited while waiting for its MCP servers") from None
+
+
+def _exit(child: Any, timeout: float = 60) -> None:
+    """Ctrl-D until the session has ended: a key that comes while prompt_toolkit waits for its
+    cursor-position answer (pexpect's terminal gives none) is dropped, and closing the MCP
+    servers takes a moment."""
+    import pexpect
+
+    deadline = time.monotonic() + timeout
+    while True:
+        child.sendcontrol("d")
+        try:
+            child.expect(pexpect.EOF, timeout=1)
+            break
+        except pexpect.TIMEOUT:
+            if time.monotonic() > deadline:
+                raise
+    child.wait()
 
 
 def _time_to_prompt(cases: dict[str, Case], runs: int) -> dict[str, Timing]:
@@ -135,9 +155,7 @@ def _time_to_prompt(cases: dict[str, Case], runs: int) -> dict[str, Timing]:
                 if case.mcp_servers:
                     _tools_listed(child, case.mcp_servers)
                     listed = time.perf_counter() - start
-                child.sendcontrol("d")
-                child.expect(pexpect.EOF, timeout=30)
-                child.wait()
+                _exit(child)
                 if run:
                     samples[name].append(Timing(drawn, echoed, listed))
     return {name: _median(values) for name, values in samples.items()}

@@ -19,7 +19,7 @@ def default_tools(
     `sources` (MCP servers, asked live); `read_only` keeps only the tools that change
     nothing."""
     # imported here so that importing `tools` (for tools.base, say) stays cheap
-    from tools import files, git, jobs, shell, todo, web
+    from tools import files, git, job_tools, shell, todo, web
     from tools.base import ToolRegistry
 
     every = [
@@ -30,8 +30,8 @@ def default_tools(
         files.glob,
         files.grep,
         shell.run_command,
-        jobs.command_output,
-        jobs.kill_command,
+        job_tools.command_output,
+        job_tools.kill_command,
         git.git_status,
         git.git_diff,
         git.git_log,

@@ -201,8 +201,8 @@ class ApprovalPolicy:
             return Verdict.ALLOW, f"{host} is in web_fetch_allow"
         if self._remembered(tool, arguments):
             return Verdict.ALLOW, "allowed earlier in this session"
-        where = f"reaches {host}" if host is not None else "was given a URL with no http(s) host"
-        return self._ask(
-            f"{tool.name} {where}, which is not in web_fetch_allow (list trusted hosts in "
-            "web_fetch_allow in your config.toml to fetch them without asking)"
-        )
+        hint = "list trusted hosts in web_fetch_allow in your config.toml to fetch unasked"
+        if host is None:
+            return self._ask(f"{tool.name} was given no http(s) URL with a host ({hint})")
+        shown = host if host.isprintable() else ascii(host)  # the model's text, on a terminal
+        return self._ask(f"{tool.name} reaches {shown}, which is not in web_fetch_allow ({hint})")

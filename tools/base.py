@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from tools.errors import ToolError
 from tools.spec import ToolSpec
+from tools.textcap import cap_text
 from tools.workspace import Workspace
 
 log = logging.getLogger("minimax_agent")
@@ -39,20 +40,6 @@ log = logging.getLogger("minimax_agent")
 # is what approval judges); asks in every mode unless the host is allow-listed
 ToolKind = Literal["read", "write", "shell", "external", "network"]
 DEFAULT_RESULT_CHARS = 30_000
-
-
-def cap_text(text: str, limit: int, *, what: str = "output") -> str:
-    """Keep the head and tail of an over-long text, saying how much was cut from the middle."""
-    if len(text) <= limit:
-        return text
-    head = limit * 2 // 3
-    tail = limit - head
-    cut = len(text) - head - tail
-    cut_lines = text.count("\n", head, len(text) - tail)
-    return (
-        f"{text[:head]}\n[... {what} truncated: {cut} characters ({cut_lines} lines) cut from "
-        f"the middle ...]\n{text[len(text) - tail :]}"
-    )
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Background commands: `run_command(background=true)` starts one and returns at once; the
-model reads what it printed with `command_output` and stops it with `kill_command`.
+model reads what it printed with `command_output` and stops it with `kill_command`
+(those two tools are in tools/job_tools.py; this module is the table the Workspace holds).
 
-A job is launched exactly as a foreground command is (`tools.shell.launch`: the same sandbox,
+A job is launched exactly as a foreground command is (`tools.process.launch`: the same sandbox,
 environment and process group, behind the same approval, since it is the same tool); only the
 waiting differs. Its output goes to a buffer that keeps the last `BUFFER_BYTES`, so a chatty
 server costs bounded memory however long it runs; each read returns what arrived since the
@@ -34,14 +35,10 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Annotated
+from typing import IO, TYPE_CHECKING
 
-from pydantic import Field
-
-from tools.base import cap_text, tool
 from tools.errors import ToolError
-from tools.proctree import kill_escaped, proc_start_ticks
-from tools.shell import (
+from tools.process import (
     COMMAND_OUTPUT_CHARS,
     DRAIN_S,
     KILL_GRACE_S,
@@ -51,7 +48,8 @@ from tools.shell import (
     kill_group,
     launch,
 )
-from tools.workspace import Workspace
+from tools.proctree import kill_escaped, proc_start_ticks
+from tools.textcap import cap_text
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -117,10 +115,11 @@ class JobOutput:
             dropped = start - self._taken
             data = bytes(self._buf[start - kept_from :])
             self._taken = self.total
-            final = self.ended
-        if dropped:
-            self._decoder.reset()  # a character cut by the drop cannot be completed
-        text = cap_text(self._decoder.decode(data, final), COMMAND_OUTPUT_CHARS, what="output")
+            if dropped:
+                self._decoder.reset()  # a character cut by the drop cannot be completed
+            # under the lock: two readers (concurrent subagents) share the decoder's state
+            decoded = self._decoder.decode(data, self.ended)
+        text = cap_text(decoded, COMMAND_OUTPUT_CHARS, what="output")
         if dropped:
             note = f"[... {dropped} earlier bytes dropped: the last {self._limit} are kept ...]"
             text = f"{note}\n{text}"
@@ -360,37 +359,4 @@ class JobTable:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(job.pid, signal.SIGTERM)
         for job in running:
-            job.kill(CLOSE_GRACE_S)
-
-
-@tool("read")
-def command_output(
-    ws: Workspace,
-    id: Annotated[int, Field(ge=1, description="The job id run_command returned.")],
-    wait_s: Annotated[
-        float,
-        Field(
-            ge=0,
-            le=MAX_WAIT_S,
-            description="Seconds to wait for the job to print more or finish (0: do not wait).",
-        ),
-    ] = 0,
-) -> str:
-    """Read what a background command (run_command with background=true) printed since the
-    last read, whether it still runs, and its exit code once it ended. Long output keeps its
-    head and tail; at most the last 1 MiB is kept between reads."""
-    return ws.jobs.read(id, wait_s, deadline=ws.deadline)
-
-
-# "write", not "read": it changes what runs (a server the user may be using goes away), so a
-# read-only session or a read-only subagent, which must change nothing, does not get it. Not
-# "shell": it runs no command line of the model's and can only stop what an approved command
-# started, so the modes that let files change let it run without asking.
-@tool("write")
-def kill_command(
-    ws: Workspace,
-    id: Annotated[int, Field(ge=1, description="The job id run_command returned.")],
-) -> str:
-    """Stop a background command and every process it started, and return its last output
-    and exit code."""
-    return ws.jobs.kill(id)
+            job._stop(CLOSE_GRACE_S, killed=True)  # not poll() first: the SIGTERM was ours

@@ -14,6 +14,7 @@ IP, with the original `Host` header and, for https, the original name as the TLS
 (so the certificate is still verified for the name). A DNS answer that changes between the
 check and the connect (DNS rebinding) therefore cannot move the request elsewhere. Proxies
 from the environment are not used (`trust_env=False`): a proxy would resolve the name itself.
+The CA bundle still follows `SSL_CERT_FILE`/`SSL_CERT_DIR`, as httpx does by default.
 
 Whether a call may run at all (approval, `tools/approval.py`) is decided on the same host
 that `url_host` returns, and the fetch refuses a URL whose host httpx reads differently, so
@@ -357,7 +358,8 @@ def fetch(ws: Workspace, url: str, max_chars: int = DEFAULT_CHARS) -> str:
     if ws.deadline is not None:
         deadline = min(deadline, ws.deadline)
     current = url.strip()
-    with httpx.Client(trust_env=False, follow_redirects=False) as client:
+    tls = httpx.create_ssl_context(trust_env=True)  # SSL_CERT_FILE: a company's own CA
+    with httpx.Client(verify=tls, trust_env=False, follow_redirects=False) as client:
         for _hop in range(MAX_REDIRECTS + 1):
             parsed, host = _target(current)
             port = parsed.port or (443 if parsed.scheme == "https" else 80)

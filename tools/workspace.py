@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from tools.errors import ToolError, WorkspaceError
 
 if TYPE_CHECKING:
-    from tools.jobs import JobTable
     from tools.sandbox import Sandbox
 
 BINARY_SNIFF_BYTES = 8192
@@ -50,17 +49,12 @@ class Workspace:
         # hosts web_fetch may reach although they resolve to private addresses (the user's
         # `web_fetch_allow`: exact names or `*.example.com`); see tools/web.py
         self.web_fetch_allow: tuple[str, ...] = ()
-        self._jobs: JobTable | None = None
+        # the background commands started here (tools/jobs.py); made now, not on first use,
+        # so that a copy (a subagent's workspace) shares it and the session's end kills its
+        # jobs too
+        from tools.jobs import JobTable
 
-    @property
-    def jobs(self) -> JobTable:
-        """The background commands started in this workspace (tools/jobs.py); made on first
-        use, so a workspace that never starts one imports nothing for them."""
-        if self._jobs is None:
-            from tools.jobs import JobTable
-
-            self._jobs = JobTable()
-        return self._jobs
+        self.jobs: JobTable = JobTable()
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"

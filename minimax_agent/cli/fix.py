@@ -47,6 +47,7 @@ def fix(
     seed: flags.Seed = None,
     safety: flags.SafetyFlags,
     custom_command: flags.CustomCommandOpt = None,
+    plan: flags.PlanOpt = False,
 ) -> None:
     """Run one task headless, then exit.
 
@@ -81,7 +82,8 @@ def fix(
             here=workspace.here,
             **endpoint.settings(),
             max_steps=max_steps,
-            approval=approval,
+            # a plan changes nothing: read-only from the start (no sandbox needed either)
+            approval=ApprovalMode.READ_ONLY if plan else approval,
             max_tokens=max_tokens,
             **local.settings(),
             tool_choice=tool_choice.value if tool_choice else None,
@@ -119,6 +121,8 @@ def fix(
         )
         for warning in conversation.extensions.warnings:
             echo(f"minimax-agent: warning: {warning}", err=True)
+        if plan:
+            conversation.plan.enter(conversation)  # the request carries the plan note
         if stream:
             stream.start(conversation, prompt)
         started = time.monotonic()
@@ -147,7 +151,8 @@ def fix(
     if stream:
         stream.done(conversation, result)
     elif output_format is OutputFormat.JSON:
-        typer.echo(current().text(json.dumps(result_json(result), indent=2)))
+        record = {**result_json(result), "todos": conversation.todos.json()}
+        typer.echo(current().text(json.dumps(record, indent=2)))
     else:
         report_text(hooks, result, facts)
     raise typer.Exit(code)

@@ -99,6 +99,15 @@ Trace = Annotated[Path | None, Flag(help="Append every model exchange to this JS
 ShowReasoning = Annotated[
     bool, Flag(("--show-reasoning",), "Stream the model's reasoning to stderr.")
 ]
+# Plan mode (minimax_agent/session/plan.py): read-only, the answer is a plan.
+PlanOpt = Annotated[
+    bool,
+    Flag(
+        ("--plan",),
+        "Plan only: read-only tools (whatever --approval says); the model explores and "
+        "answers with a plan, changing no file. Exit 0 when it answered.",
+    ),
+]
 
 # A custom command (minimax_agent/extensions/commands.py) run headless: `fix --command NAME`.
 CustomCommandOpt = Annotated[

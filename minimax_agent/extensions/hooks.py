@@ -162,8 +162,8 @@ def run_hook(
     command: str, stdin: bytes, *, cwd: Path, env: Mapping[str, str], timeout_s: float
 ) -> _Ran:
     """Run one hook command; its whole process tree is killed when it times out or exits."""
+    from tools.process import kill_group
     from tools.proctree import MARKER_VAR, become_subreaper, kill_escaped, proc_start_ticks
-    from tools.shell import kill_group
 
     become_subreaper()
     marker = secrets.token_hex(16)

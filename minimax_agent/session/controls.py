@@ -100,7 +100,7 @@ class ConversationControls:
             workspace.sandbox = sandbox_for(unattended, workspace.root, interactive=True)
             self.agent.policy.sandboxed = workspace.sandbox is not None
         self.agent.policy.mode = mode
-        self.agent.tools = tools_for(mode, self.extensions)
+        self.agent.tools = tools_for(mode, self.extensions, workspace.root)
 
     def set_tracer(self, tracer: Hooks | None) -> None:
         """`/trace`: the trace records go to `tracer` from the next model exchange on; None

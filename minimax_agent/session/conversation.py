@@ -306,7 +306,9 @@ class Conversation(ConversationControls, ExtensionHooks, Hooks):
         changing = [
             c
             for c in calls
-            if not c.error and (tool := self.agent.tools.get(c.name)) and tool.kind != "read"
+            if not c.error
+            and (tool := self.agent.tools.get(c.name))
+            and tool.kind not in ("read", "network")  # neither changes a file
         ]
         if not changing or self.checkpoints is None:
             return

@@ -18,12 +18,27 @@ became of its plan with the messages below.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from tools.modes import ApprovalMode
 
 if TYPE_CHECKING:
-    from minimax_agent.session.conversation import Conversation
+    from minimax_agent.agent import Agent
+    from tools.approval import ApprovalPolicy
+
+
+class Planned(Protocol):
+    """What plan mode uses of a conversation (session/controls.py has it; named here, since
+    the conversation holds a PlanMode and this module must not import it back)."""
+
+    agent: Agent
+
+    @property
+    def approval_mode(self) -> ApprovalMode: ...
+    @property
+    def policy(self) -> ApprovalPolicy: ...
+    def set_approval_mode(self, mode: ApprovalMode) -> None: ...
+
 
 PLAN_NOTE = """[Plan mode] Do not change anything yet: the session is read-only until the \
 user accepts a plan, and calls that would write a file or run a command are refused. Explore \
@@ -61,7 +76,7 @@ class PlanMode:
     active: bool = False
     previous: ApprovalMode | None = None
 
-    def enter(self, conversation: Conversation) -> None:
+    def enter(self, conversation: Planned) -> None:
         """Plan the next requests: the policy refuses anything that is not read-only, the
         offered tools stay (see the module docstring). Entering twice keeps the first
         previous mode."""
@@ -71,12 +86,17 @@ class PlanMode:
         conversation.policy.mode = ApprovalMode.READ_ONLY
         self.active = True
 
-    def leave(self, conversation: Conversation, mode: ApprovalMode | None = None) -> ApprovalMode:
+    def leave(self, conversation: Planned, mode: ApprovalMode | None = None) -> ApprovalMode:
         """Back to `mode` (default: the mode before plan mode). A mode that cannot be had
         (full-auto without a sandbox) raises, and the session stays in plan mode."""
         target = mode or self.previous or conversation.approval_mode
         if self.active:
+            offered = conversation.agent.tools
             conversation.set_approval_mode(target)
+            if ApprovalMode.READ_ONLY not in (target, self.previous):
+                # every mode but read-only offers the same tools: keep the very registry the
+                # session offered all along, so the next request renders the same first turn
+                conversation.agent.tools = offered
         self.active = False
         self.previous = None
         return target
@@ -84,8 +104,9 @@ class PlanMode:
     def default_continue_mode(self) -> ApprovalMode:
         """The mode offered first when a plan is accepted: the one the session had, unless
         that was read-only (then ask)."""
-        previous = self.previous
-        return previous if previous in CONTINUE_MODES and previous else ApprovalMode.ASK
+        if self.previous is not None and self.previous in CONTINUE_MODES:
+            return self.previous
+        return ApprovalMode.ASK
 
     def wrap(self, task: str) -> str:
         """`task` as it goes to the model: with the plan note while planning."""

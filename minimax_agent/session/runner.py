@@ -74,7 +74,7 @@ def build_agent(
     workspace.command_env = command_env_for(settings.safety, backend)
     return Agent(
         backend,
-        tools_for(settings.approval, extensions),
+        tools_for(settings.approval, extensions, workspace.root),
         workspace,
         # under the OS sandbox the deny-list is advice: a command the parser cannot check
         # may run headless in full-auto, since the sandbox contains it
@@ -92,15 +92,26 @@ def build_agent(
     )
 
 
-def tools_for(mode: ApprovalMode, extensions: Extensions | None) -> ToolRegistry:
-    """The tools a session in `mode` offers: the built-in ones, the skill loader and the
-    MCP servers' (a read-only session keeps only those that change nothing)."""
+def tools_for(
+    mode: ApprovalMode, extensions: Extensions | None, root: Path | None = None
+) -> ToolRegistry:
+    """The tools a session in `mode` offers: the built-in ones, the skill loader, the MCP
+    servers' (a read-only session keeps only those that change nothing) and, given the
+    workspace `root`, the subagent `task` tool with the agent definitions found for it."""
     from tools import default_tools
 
+    extra = list(extensions.tools()) if extensions else []
+    if root is not None:
+        from minimax_agent.subagents import discover_agents, task_tool
+
+        definitions, warnings = discover_agents(root)
+        for warning in warnings:
+            logging.getLogger("minimax_agent").warning("minimax-agent: %s", warning)
+        extra.append(task_tool(definitions))
     return default_tools(
         read_only=mode is ApprovalMode.READ_ONLY,
         sources=[extensions.mcp] if extensions and extensions.mcp else [],
-        extra=extensions.tools() if extensions else (),
+        extra=extra,
     )
 
 

@@ -12,7 +12,9 @@ load. Records (`t` names the kind):
 - `usage`: one step's token counts, for `/cost` and `sessions show`.
 - `event`: informational (undo, compaction), shown by `sessions show`; a `run` event ends each
   task with its status, steps (`steps` this run, `total_steps` so far), backend and model,
-  which `sessions list` shows (format 2 on; a format-1 session has no status).
+  which `sessions list` shows (format 2 on; a format-1 session has no status); a `todo` event
+  holds the model's task list each time it changed, and the last one is the list a resumed
+  session starts with (session/todo.py).
 """
 
 from __future__ import annotations

@@ -88,6 +88,9 @@ def preview(call: ToolCall, tool: Tool, workspace: Workspace | None = None) -> T
         # terminal_safe before Text: rich would drop a \r or \b silently, and the user must
         # see every byte of what they approve
         return Text(f"    $ {terminal_safe(str(args.get('command', '')))}\n", style="bold")
+    if tool.kind == "network":
+        # the whole URL: its query string is what could carry data out
+        return Text(f"    GET {terminal_safe(str(args.get('url', '')))}\n", style="bold")
     shown = ", ".join(f"{k}={str(v)[:80]!r}" for k, v in args.items())
     return Text(terminal_safe(f"    {call.name}({shown})\n"))
 

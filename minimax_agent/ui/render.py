@@ -17,6 +17,7 @@ from rich.text import Text
 
 from minimax_agent.events import (
     AgentEvent,
+    ChildEvent,
     Finish,
     HookRun,
     Notice,
@@ -28,6 +29,8 @@ from minimax_agent.events import (
     call_summary,
 )
 from minimax_agent.redact import EventRedactor
+from minimax_agent.session.todo import todos_of
+from minimax_agent.ui.todo_view import todo_update
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -153,6 +156,9 @@ class Renderer:
     # -- events ------------------------------------------------------------------------------
 
     def on_event(self, event: AgentEvent) -> None:
+        if isinstance(event, ChildEvent):
+            self._child(event)
+            return
         if isinstance(event, Notice):
             # printed above the live area, which goes on (a retry keeps its spinner)
             line = self._redact.redactor.text(f"· {event.text}")
@@ -204,6 +210,30 @@ class Renderer:
             if event.message.tool_calls:
                 self.tools_running()
 
+    def _child(self, wrapped: ChildEvent) -> None:
+        """A subagent's steps, folded under the parent's `task` call: one dim indented line
+        per tool call it makes (and its notices); its text and reasoning stay out of view,
+        its answer is the call's result."""
+        inner = wrapped.event
+        if isinstance(inner, ToolCall):
+            main, rest = call_summary(inner)
+            line = (
+                f"    ↳ {inner.name}"
+                + (f"  {main}" if main else "")
+                + (f"  {rest}" if rest else "")
+            )
+            line = self._redact.redactor.text(line)
+        elif isinstance(inner, ToolOutcome) and inner.is_error:
+            first = (inner.content.strip().splitlines() or [""])[0][:150]
+            line = self._redact.redactor.text(f"      ⎿ {first}")
+        elif isinstance(inner, Notice):
+            line = self._redact.redactor.text(f"    · {inner.text}")
+        else:
+            return
+        self.settle()
+        self.console.print(Text(line.replace("\n", " ")[:300], style="dim"), soft_wrap=True)
+        self.tools_running()
+
     def tools_running(self) -> None:
         """A spinner while tools run (a long command shows no output until it ends)."""
         self._phase = "running"
@@ -219,6 +249,9 @@ class Renderer:
             return Text(f"  ⎿ {shown}", style="red")
         if name == "edit_file" and outcome.call.id in self.previewed:
             return Text(f"  ⎿ {lines[0]}", style="green")
+        todos = todos_of(outcome)  # the model's task list changed: drawn as a checklist
+        if todos is not None:
+            return todo_update(todos)
         if name == "edit_file" or (name == "git_diff" and len(lines) > 1):
             text = Text(f"  ⎿ {lines[0]}\n", style="green" if name == "edit_file" else "")
             text.append_text(diff_text("\n".join(lines[1:])))

@@ -41,6 +41,7 @@ STYLE = Style.from_dict(
     {
         "mode": "ansiyellow",
         "mode.full-auto": "ansired bold",
+        "mode.plan": "ansicyan bold",
         "mark": "ansicyan bold",
         "bottom-toolbar": "noreverse ansibrightblack",
     }
@@ -191,7 +192,7 @@ class Repl:
     def _message(self) -> FormattedText:
         mode = self.options.settings.get("approval") or "…"
         if self._loaded.is_set() and self._error is None:
-            mode = str(self.conv.approval_mode)
+            mode = "plan" if self.conv.plan.active else str(self.conv.approval_mode)
         return FormattedText(
             [
                 (f"class:mode class:mode.{mode}", str(mode)),
@@ -295,6 +296,12 @@ class Repl:
             if not text.startswith("/"):
                 send, hold = self._run_task(text)
                 continue
+            from minimax_agent.ui.plan_review import planned_task
+
+            planned = planned_task(self, text)  # `/plan TASK`: plan mode on, then TASK
+            if planned is not None:
+                send, hold = self._run_task(planned)
+                continue
             from minimax_agent.ui.slash_extensions import custom_prompt
 
             # `/NAME args` of a custom command runs as a task ("": it could not be expanded)
@@ -370,6 +377,10 @@ class Repl:
         # giving up is said in the answer itself
         if result.status not in (RunStatus.DONE, RunStatus.GAVE_UP):
             self.say(f"stopped: {result.status}: {result.error or 'not done'}", "red")
+        if self.conv.plan.active:  # the answer is a plan: accepted, edited or rejected
+            from minimax_agent.ui.plan_review import review_plan
+
+            return review_plan(self, result, self._run_task, typed.everything())
         return typed.message(), typed.partial
 
     def _close(self) -> None:

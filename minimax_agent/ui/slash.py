@@ -2,7 +2,8 @@
 
 `COMMANDS` and `ARGUMENTS` are plain data, read by the completer before anything heavy is
 loaded; the handlers import what they need when they run. A handler gets the session as a
-`Repl` protocol (what ui/repl.py's class offers), so this module never imports the REPL, and
+`Repl` protocol (ui/repl_protocol.py: what ui/repl.py's class offers), so this module never
+imports the REPL, and
 changes the conversation only through its public methods.
 """
 
@@ -11,16 +12,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
+
+from minimax_agent.ui.repl_protocol import Repl
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
-    from minimax_agent.session.conversation import Conversation
-    from minimax_agent.session.trace import TraceWriter
     from minimax_agent.session.undo import Restored
-    from minimax_agent.ui.approvals import ReplHooks
-    from minimax_agent.ui.render import Renderer
 
 COMMANDS = {
     "help": "Show commands and keys.",
@@ -41,6 +38,8 @@ COMMANDS = {
     "mcp": "MCP servers: state and tools. /mcp [server]",
     "skills": "The skills the model can load (SKILL.md files).",
     "jobs": "Background commands: id, pid, state, runtime, command.",
+    "plan": "Plan first, read-only; then accept, edit or reject the plan. /plan [task|off]",
+    "todo": "Show the model's task list (todo_write).",
     "exit": "Leave (Ctrl-D works too).",
 }
 # names a custom command (.minimax-agent/commands/NAME.md) cannot take: a built-in wins
@@ -50,6 +49,7 @@ ARGUMENTS = {
     "think": ("on", "off"),
     "undo": ("list",),
     "trace": ("on", "off"),
+    "plan": ("off",),
 }
 KEYS = [
     ("Enter", "send"),
@@ -58,24 +58,6 @@ KEYS = [
     ("Ctrl-C twice / Ctrl-D", "exit"),
     ("@path", "attach a file (Tab completes)"),
 ]
-
-
-class Repl(Protocol):
-    """What the commands use of the interactive session."""
-
-    root: Path
-    conv: Conversation
-    console: Console
-    renderer: Renderer
-    hooks: ReplHooks
-    trace_file: TraceWriter | None
-    trace_path: Path | None
-
-    def say(self, text: str, style: str = "") -> None: ...
-
-    def show_history(self, last: int = 6) -> None: ...
-
-    def refresh_prompt(self) -> None: ...
 
 
 def dispatch(repl: Repl, line: str) -> bool:
@@ -219,7 +201,10 @@ def _approval(repl: Repl, arg: str) -> None:
         except ValueError:
             known = ", ".join(ARGUMENTS["approval"])
             raise UsageError(f"unknown mode {arg!r}; one of {known}") from None
-        repl.conv.set_approval_mode(mode)  # full-auto may add the OS sandbox
+        if repl.conv.plan.active:  # an explicit mode ends plan mode
+            repl.conv.plan.leave(repl.conv, mode)
+        else:
+            repl.conv.set_approval_mode(mode)  # full-auto may add the OS sandbox
         repl.hooks.sandboxed = repl.conv.sandboxed
         repl.refresh_prompt()
     repl.say(f"approval mode: {repl.conv.approval_mode}")
@@ -360,6 +345,18 @@ def _jobs(repl: Repl, arg: str) -> None:
     repl.console.print(table)
 
 
+def _plan(repl: Repl, arg: str) -> None:
+    from minimax_agent.ui.plan_review import plan_switch
+
+    plan_switch(repl, arg)  # `/plan TASK` is run by the REPL's loop (plan_review.planned_task)
+
+
+def _todo(repl: Repl, arg: str) -> None:
+    from minimax_agent.ui.plan_review import show_todos
+
+    show_todos(repl)
+
+
 def _trust(repl: Repl, arg: str) -> None:
     from minimax_agent.trust import remember
 
@@ -387,4 +384,6 @@ HANDLERS: dict[str, Callable[[Repl, str], None]] = {
     "mcp": _mcp,
     "skills": _skills,
     "jobs": _jobs,
+    "plan": _plan,
+    "todo": _todo,
 }

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from minimax_agent.extensions.commands import CustomCommand
     from minimax_agent.extensions.loader import Extensions
     from minimax_agent.extensions.mcp.manager import ServerStatus
-    from minimax_agent.ui.slash import Repl
+    from minimax_agent.ui.repl_protocol import Repl
 
 # where a user puts what the REPL finds (said when nothing is there yet)
 MCP_WHERE = (

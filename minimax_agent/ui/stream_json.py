@@ -14,6 +14,7 @@ from minimax_agent import __version__
 from minimax_agent.agent import Hooks
 from minimax_agent.events import (
     AgentEvent,
+    ChildEvent,
     HookRun,
     Notice,
     ReasoningDelta,
@@ -24,6 +25,7 @@ from minimax_agent.events import (
     Usage,
 )
 from minimax_agent.redact import EventRedactor
+from minimax_agent.session.todo import items_json, todos_of
 from minimax_agent.surrogates import repair
 
 if TYPE_CHECKING:
@@ -41,9 +43,16 @@ class StreamJsonHooks(Hooks):
         # no secret reaches the stream: deltas are redacted as a stream (a secret can arrive in
         # two chunks), every line once more as it is written (see redact.py)
         self._redact = EventRedactor()
+        # a subagent's lines carry `"parent": CALL_ID` (the parent's task call) and the
+        # child's own step; each child's deltas are redacted as a stream of their own
+        self._parent: str | None = None
+        self._children: dict[str, tuple[EventRedactor, int]] = {}
 
     def emit(self, event_type: str, **fields: Any) -> None:
-        line = json.dumps({"type": event_type, **fields}, ensure_ascii=False, default=str)
+        record = {"type": event_type, **fields}
+        if self._parent is not None:
+            record["parent"] = self._parent
+        line = json.dumps(record, ensure_ascii=False, default=str)
         # repair: a lone surrogate (half an emoji from a stream) cannot be written as UTF-8
         self.out.write(repair(self._redact.redactor.text(line)))
         self.out.write("\n")
@@ -68,9 +77,17 @@ class StreamJsonHooks(Hooks):
 
         for held in self._redact.flush():
             self._show(held)
-        self.emit("done", session_id=conversation.session_id, **result_json(result))
+        self.emit(
+            "done",
+            session_id=conversation.session_id,
+            **result_json(result),
+            todos=conversation.todos.json(),
+        )
 
     def on_event(self, event: AgentEvent) -> None:
+        if isinstance(event, ChildEvent):
+            self._child(event)
+            return
         if isinstance(event, Notice):
             # not part of the model's stream: written at once, whatever the stream holds back
             self.emit("notice", step=self.step, kind=event.kind, text=event.text)
@@ -89,6 +106,20 @@ class StreamJsonHooks(Hooks):
             return
         for shown in self._redact(event):
             self._show(shown)
+
+    def _child(self, wrapped: ChildEvent) -> None:
+        redact, step = self._children.get(wrapped.parent) or (EventRedactor(), 0)
+        saved, self.step, self._parent = self.step, step, wrapped.parent
+        try:
+            inner = wrapped.event
+            if isinstance(inner, Notice | HookRun):
+                self.on_event(inner)
+            else:
+                for shown in redact(inner):
+                    self._show(shown)
+            self._children[wrapped.parent] = (redact, self.step)
+        finally:
+            self.step, self._parent = saved, None
 
     def _show(self, event: AgentEvent) -> None:
         if isinstance(event, StepStarted):
@@ -117,6 +148,9 @@ class StreamJsonHooks(Hooks):
                 content=event.content,
                 seconds=round(event.seconds, 4),
             )
+            todos = todos_of(event)  # the task list changed: the whole new list
+            if todos is not None:
+                self.emit("todo", step=self.step, items=items_json(todos))
         elif isinstance(event, Usage):
             self.emit(
                 "usage",

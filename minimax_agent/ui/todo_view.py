@@ -1,6 +1,7 @@
 """How the REPL draws the model's task list: a compact checklist, one line an item.
 
-Shown under a `todo_write` call whenever the list changes, and by `/todo`. Completed items
+Shown under a `todo_write` call whenever the list changes, and by `/todo` (its handler is in
+ui/plan_review.py). Completed items
 are dim, the current one bold; the text is the model's, so it goes in as plain `Text` (no
 markup is read from it) and the console it is printed on makes it terminal-safe.
 """

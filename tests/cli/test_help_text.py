@@ -43,7 +43,7 @@ def test_a_switch_shows_no_value_type(invoke_cli: RunCli, args: list[str], switc
 
 def test_usage_names_arguments_as_click_does(invoke_cli: RunCli) -> None:
     fix = invoke_cli("fix", "--help", env=WIDE).stdout
-    assert "fix [OPTIONS] TASK" in fix and "{task}" not in fix
+    assert "fix [OPTIONS] [TASK]" in fix and "{task}" not in fix
     plan = invoke_cli("models", "plan", "--help", env=WIDE).stdout
     assert "plan [OPTIONS] [FILE]" in plan
     assert usage_piece("{task}") == "TASK"

@@ -19,16 +19,21 @@ REQUIRED = {
     "glob": ["pattern"],
     "grep": ["pattern"],
     "run_command": ["command"],
+    "command_output": ["id"],
+    "kill_command": ["id"],
     "git_status": [],
     "git_diff": [],
     "git_log": [],
     "git_show": ["ref"],
     "git_blame": ["path", "start", "end"],
     "git_commit": ["message"],
+    "web_fetch": ["url"],
+    "todo_write": ["items"],
 }
 KINDS = {
-    "write": {"write_file", "edit_file", "git_commit"},
+    "write": {"write_file", "edit_file", "git_commit", "kill_command"},
     "shell": {"run_command"},
+    "network": {"web_fetch"},
 }
 
 

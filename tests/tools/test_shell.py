@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.tools.conftest import ok
-from tools.shell import COMMAND_OUTPUT_CHARS, run_command
+from tools.process import COMMAND_OUTPUT_CHARS
+from tools.shell import run_command
 from tools.workspace import Workspace
 
 pytestmark = pytest.mark.timeout(60)
