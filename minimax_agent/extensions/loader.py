@@ -16,7 +16,7 @@ The MCP servers start in the background (`McpManager.start`); nothing here waits
 from __future__ import annotations
 
 import queue
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,8 +44,15 @@ class Extensions:
     hooks: HookRunner | None = None  # set once the agent's command environment is known
     hooks_config: HooksConfig = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    # what the MCP servers report from their thread (ready, failed, died), for the display
+    # what the MCP servers report from their thread (ready, failed, died), for the display;
+    # `wake` (the REPL's) is called after each, so an idle prompt shows it at once
     notices: queue.SimpleQueue[str] = field(default_factory=queue.SimpleQueue)
+    wake: Callable[[], None] | None = None
+
+    def notify(self, text: str) -> None:
+        self.notices.put(text)
+        if self.wake is not None:
+            self.wake()
 
     def tools(self) -> list[Tool]:
         """The tools added beside the built-in ones (MCP tools come live from `mcp`)."""
@@ -157,9 +164,7 @@ def load_extensions(
     if servers:
         from minimax_agent.extensions.mcp.manager import McpManager
 
-        found.mcp = McpManager(
-            servers, cwd=root, notify=found.notices.put, env=env, log_dir=log_dir
-        )
+        found.mcp = McpManager(servers, cwd=root, notify=found.notify, env=env, log_dir=log_dir)
         if start_mcp:
             found.mcp.start()
     return found

@@ -125,6 +125,9 @@ class Repl:
 
             # custom commands complete after `/` from now on (the completer cannot load them)
             self.completer.custom = completions(self.conv.extensions)
+            # an MCP server that becomes ready or fails while the user types says so at once
+            self.conv.extensions.wake = self._notice_arrived
+            self.conv.flush_notices()
             # a malformed SKILL.md, an untrusted .mcp.json: one line each
             for warning in [*settings.warnings, *self.conv.extensions.warnings]:
                 self.renderer.notice(f"· warning: {warning}")
@@ -139,6 +142,15 @@ class Repl:
         finally:
             self._loaded.set()
             self.session.app.invalidate()
+
+    def _notice_arrived(self) -> None:
+        """Called from an MCP server's thread: show its notice above the prompt, if one is
+        being typed at (during a run, the run's next step shows it)."""
+        from prompt_toolkit.application import run_in_terminal
+
+        app, loop = self.session.app, self.session.app.loop
+        if app.is_running and loop is not None:
+            loop.call_soon_threadsafe(lambda: run_in_terminal(self.conv.flush_notices))
 
     def _start_loading(self, _: object = None) -> None:
         if self._loading is None:

@@ -134,3 +134,23 @@ def test_custom_commands_complete_after_the_slash(tmp_path: Path, isolated_home:
     meta = {c.text: c.display_meta_text for c in shown}
     assert meta["/hello"] == "Greet someone"
     assert names("/undo") == ["/undo"]  # the built-in, once
+
+
+def test_a_server_that_becomes_ready_while_the_prompt_idles_says_so(
+    tmp_path: Path, start_repl: Any, isolated_home: Path
+) -> None:
+    """Servers start behind the prompt: the notice that their tools arrived is printed above
+    the prompt at once, without the user sending anything."""
+    config = isolated_home / ".config" / "minimax-agent" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        f"[mcp_servers.late]\ncommand = {json.dumps(sys.executable)}\n"
+        f"args = {json.dumps([str(SERVER), '--slow-start', '1'])}\n"
+    )
+    repo = make_repo(tmp_path / "repo", {"a.txt": "a\n"})
+    script = write_script(tmp_path / "s.json", ["ok</think>\n\nhi"])
+    term: Terminal = start_repl(repo, "--backend", f"scripted:{script}")
+    term.expect(PROMPT)
+    term.expect("mcp: late ready")  # nothing typed in between
+    term.send("\x04")
+    assert term.wait_exit() == 0
