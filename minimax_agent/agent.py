@@ -3,7 +3,8 @@
 The library never prints or reads the keyboard. Everything a run reports, and every point where
 its owner may act, goes through one `Hooks` object given at construction: the display (REPL,
 headless, stream-json), the conversation (persistence, checkpoints, compaction) and a review
-(which stops the run once the model has finished it) are all hooks.
+(which stops the run once the model has finished it) are all hooks (agent_hooks.py; imported
+from here as before).
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
+from minimax_agent.agent_hooks import Hooks, Tee, ToolGate
 from minimax_agent.backends import Backend, Request
 from minimax_agent.errors import BackendError, ContextOverflowError
 from minimax_agent.events import (
-    AgentEvent,
     Event,
     Finish,
     RunResult,
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from tools.approval import ApprovalPolicy
     from tools.base import Tool, ToolRegistry, ToolResult
     from tools.workspace import Workspace
+
+__all__ = ["RUNNING_CALL", "Agent", "Hooks", "Limits", "Tee", "ToolGate", "ToolInterrupted"]
 
 log = logging.getLogger("minimax_agent")
 
@@ -75,110 +78,6 @@ RUNNING_CALL: contextvars.ContextVar[RunningCall | None] = contextvars.ContextVa
 )
 
 
-class Hooks:
-    """Where a run's events go and where its owner decides. Every method has a default that
-    does nothing (or says no), so a writer overrides only what it uses."""
-
-    def on_event(self, event: AgentEvent) -> None:
-        """A delta, tool call, tool result, usage, step start, finish or notice, in order."""
-
-    def on_trace(self, record: TraceRecord) -> None:
-        """One model exchange, after it ended (for `--trace`)."""
-
-    def approve(self, call: ToolCall, tool: Tool, reason: str) -> bool:
-        """Whether a call the policy asks about may run; unattended, nobody says yes."""
-        return False
-
-    def stop(self, result: RunResult) -> RunStatus | None:
-        """Asked before each step: a status to end the run with now, or None to go on."""
-        return None
-
-    def before_step(self, result: RunResult) -> None:
-        """A step has started (its `StepStarted` is out) and its request is not built yet."""
-
-    def before_tools(self, calls: list[ToolCall]) -> None:
-        """The step's tool calls are about to run."""
-
-    def on_overflow(self) -> bool:
-        """The backend said the context overflowed: True when room was made (one retry)."""
-        return False
-
-    def before_tool(self, call: ToolCall, tool: Tool) -> ToolGate | None:
-        """A say on one call before the approval policy's (PreToolUse hooks), or None.
-
-        `deny`: the call does not run and the reason goes back to the model. `ask`: the user
-        is asked even where the policy would allow (headless nobody answers: denied). `allow`:
-        a question the policy would ask is skipped. A gate may loosen approval, never the
-        safety floor: a policy DENY (a read-only session, anything headless the mode does not
-        allow) still stands, and so does the question about a command the deny-list names or
-        cannot check.
-        """
-        return None
-
-    def after_tool(self, outcome: ToolOutcome) -> str | None:
-        """Text to add to a result the model sees (PostToolUse hooks), or None. Asked for
-        calls that ran only."""
-        return None
-
-    def after_answer(self, result: RunResult, continued: int) -> str | None:
-        """The model ended with an answer (done or gave up, not cut off): an instruction
-        that sends it back to work (Stop hooks), or None to end the run. `continued`: how
-        many times this run was sent back already."""
-        return None
-
-
-@dataclass(frozen=True)
-class ToolGate:
-    """What a PreToolUse hook decided about one call, and why (see `Hooks.before_tool`)."""
-
-    verdict: Literal["allow", "deny", "ask"]
-    reason: str
-
-
-class Tee(Hooks):
-    """One hooks object for several consumers (a display and a trace): every event and trace
-    record reaches each of them in turn; `first` alone decides (approvals, stops) and runs the
-    extension points."""
-
-    def __init__(self, first: Hooks, *others: Hooks | None) -> None:
-        self.first = first
-        self.others = [o for o in others if o is not None]
-
-    def on_event(self, event: AgentEvent) -> None:
-        self.first.on_event(event)
-        for other in self.others:
-            other.on_event(event)
-
-    def on_trace(self, record: TraceRecord) -> None:
-        self.first.on_trace(record)
-        for other in self.others:
-            other.on_trace(record)
-
-    def approve(self, call: ToolCall, tool: Tool, reason: str) -> bool:
-        return self.first.approve(call, tool, reason)
-
-    def stop(self, result: RunResult) -> RunStatus | None:
-        return self.first.stop(result)
-
-    def before_step(self, result: RunResult) -> None:
-        self.first.before_step(result)
-
-    def before_tools(self, calls: list[ToolCall]) -> None:
-        self.first.before_tools(calls)
-
-    def on_overflow(self) -> bool:
-        return self.first.on_overflow()
-
-    def before_tool(self, call: ToolCall, tool: Tool) -> ToolGate | None:
-        return self.first.before_tool(call, tool)
-
-    def after_tool(self, outcome: ToolOutcome) -> str | None:
-        return self.first.after_tool(outcome)
-
-    def after_answer(self, result: RunResult, continued: int) -> str | None:
-        return self.first.after_answer(result, continued)
-
-
 @dataclass
 class Limits:
     max_steps: int = 50
@@ -213,6 +112,7 @@ class Agent:
     def run(self, task: str) -> RunResult:
         self.messages.append(UserMessage(content=task))
         result = RunResult(status=RunStatus.MAX_STEPS)
+        self.cancelled.clear()  # an interrupt of an earlier task must not stop this one
         started = time.monotonic()
         self.workspace.deadline = started + self.limits.max_wall_s
         errors_in_a_row = 0
@@ -367,7 +267,9 @@ class Agent:
             if not isinstance(g, tuple) and g.name in CONCURRENT_TOOLS
         }
         self.cancelled.clear()
-        pool = ThreadPoolExecutor(max_workers=min(len(runnable), 8), thread_name_prefix="task")
+        pool = ThreadPoolExecutor(
+            max_workers=max(1, min(len(runnable), 8)), thread_name_prefix="task"
+        )
         futures = {
             i: pool.submit(contextvars.copy_context().run, self._run_tool, calls[i], tool)
             for i, tool in runnable.items()

@@ -20,7 +20,9 @@ def command_output(
         float,
         Field(
             ge=0,
-            le=MAX_WAIT_S,
+            # an int: a server re-serialises the schema's 300.0 as 300, and the prompt it
+            # renders must be the one the in-process backend renders
+            le=int(MAX_WAIT_S),
             description="Seconds to wait for the job to print more or finish (0: do not wait).",
         ),
     ] = 0,

@@ -117,10 +117,13 @@ def child_tools(
 
 
 def child_policy(parent: ApprovalPolicy) -> ApprovalPolicy:
-    """The parent's mode, interactivity and sandboxing, without its remembered answers."""
+    """The parent's mode, interactivity, sandboxing and web_fetch allow list (the user's
+    settings), without the answers remembered during the session."""
     from tools.approval import ApprovalPolicy
 
-    return ApprovalPolicy(parent.mode, parent.interactive, parent.sandboxed)
+    return ApprovalPolicy(
+        parent.mode, parent.interactive, parent.sandboxed, network_allow=parent.network_allow
+    )
 
 
 def child_workspace(parent: Workspace) -> Workspace:

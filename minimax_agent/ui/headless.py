@@ -14,6 +14,7 @@ from rich.markup import escape
 from minimax_agent.agent import Hooks
 from minimax_agent.events import (
     AgentEvent,
+    ChildEvent,
     HookRun,
     Notice,
     ReasoningDelta,
@@ -104,6 +105,13 @@ class HeadlessHooks(Hooks):
             return
         if isinstance(event, HookRun):
             self.notice(event.summary())
+            return
+        if isinstance(event, ChildEvent):
+            # a subagent's run: only its tool calls, one dim line each under the task call
+            if isinstance(event.event, ToolCall):
+                self.end_line()
+                line = terminal_safe(current().text(f"    ↳ {call_line(event.event)}"))
+                self.console.print(line, style="dim", markup=False, highlight=False)
             return
         for shown in self._redact(event):
             self._show(shown)

@@ -118,10 +118,7 @@ def _show_server_tools(repl: Repl, name: str) -> None:
 
 
 def show_skills(repl: Repl, arg: str) -> None:
-    """`/skills`: each skill the model is told about: name, scope, description, file."""
-    from rich.table import Table
-    from rich.text import Text
-
+    """`/skills`: each skill the model is told about: name, scope, file, description."""
     skills = repl.conv.extensions.skills
     if not skills:
         from minimax_agent.extensions.skills import user_skill_dirs
@@ -130,17 +127,10 @@ def show_skills(repl: Repl, arg: str) -> None:
         repl.say("no skills found")
         repl.say("  " + SKILLS_WHERE.format(user=users), "dim")
         return
-    table = Table(box=None, padding=(0, 2), header_style="bold")
-    for column in ("skill", "scope", "description", "path"):
-        table.add_column(column)
+    # lines, not a table: a description or path is never cut or wrapped into a column
     for skill in skills:
-        table.add_row(
-            Text(skill.name),
-            Text(str(skill.scope)),
-            Text(skill.description),
-            Text(_where(skill.path, repl.root), style="dim"),
-        )
-    repl.console.print(table)
+        repl.say(f"{skill.name}  ({skill.scope})  {_where(skill.path, repl.root)}", "bold")
+        repl.say(f"    {skill.description}")
 
 
 # -- custom commands ----------------------------------------------------------------------------

@@ -74,9 +74,8 @@ def test_mcp_skills_and_a_custom_command(
     term.expect("no MCP server 'nope'; configured: fake")
 
     term.type_line("/skills")
-    term.expect("release-notes")
+    term.expect("release-notes  (project)  .agents/skills/release-notes/SKILL.md")
     term.expect("Write release notes from the git log")
-    term.expect(".agents/skills/release-notes/SKILL.md")
 
     term.type_line("/help")
     term.expect("Custom commands")

@@ -72,3 +72,18 @@ def test_no_definitions_no_listing(tmp_path: Path) -> None:
     assert "Agents (pass one's name" not in spec.description
     assert set(spec.parameters["properties"]) == {"description", "prompt", "agent"}
     assert spec.parameters["required"] == ["description", "prompt"]
+
+
+def test_every_session_offers_the_task_tool_with_the_projects_agents(
+    tmp_path: Path, isolated_home: Path
+) -> None:
+    from minimax_agent.session.runner import tools_for
+    from tools.modes import ApprovalMode
+
+    repo = make_repo(tmp_path / "repo", {"a.txt": ""})
+    write(repo / ".claude/agents/explorer.md", definition("explorer", "Explores the code"))
+    for mode in (ApprovalMode.READ_ONLY, ApprovalMode.FULL_AUTO):
+        task = tools_for(mode, None, repo).get("task")
+        assert task is not None and task.kind == "read"
+        assert "- explorer: Explores the code" in task.description
+    assert tools_for(ApprovalMode.ASK, None).get("task") is None  # no workspace, no task

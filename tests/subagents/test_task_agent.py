@@ -183,3 +183,21 @@ def test_ctrl_c_while_children_run_at_once_stops_them_all(
     assert [m.name for m in answers] == ["task", "task"]
     assert all(m.is_error and "interrupted by the user" in m.content for m in answers)
     assert len(server.chat_requests) == 3  # no child asked for another step
+
+
+def test_an_earlier_interrupt_does_not_stop_the_next_tasks_child(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", {"a.txt": "a\n"})
+    body = '<parameter name="description">d</parameter>\n<parameter name="prompt">p</parameter>\n'
+    backend = ScriptedBackend(
+        [
+            f'Go.\n</think>\n\n<minimax:tool_call>\n<invoke name="task">\n{body}</invoke>\n'
+            "</minimax:tool_call>",
+            "Child.\n</think>\n\nThe child's answer.",
+            "Parent.\n</think>\n\nDone.",
+        ]
+    )
+    agent = parent(backend, repo, [task_tool()], Recorder())
+    agent.cancelled.set()  # what a Ctrl-C during concurrent children of an earlier task left
+    result = agent.run("Delegate.")
+    assert result.status is RunStatus.DONE
+    assert result.outcomes[0].content.startswith("The child's answer.")

@@ -171,3 +171,19 @@ def test_a_definition_with_write_tools_cannot_write_in_a_read_only_session(
     [child_result] = [e for e in lines if e["type"] == "tool_result" and "parent" in e]
     assert child_result["is_error"] and "unknown tool 'write_file'" in child_result["content"]
     assert "known: read_file" in child_result["content"]
+
+
+def test_text_output_shows_the_childs_calls_under_the_task_call(
+    tmp_path: Path, invoke_cli: RunCli
+) -> None:
+    repo = repo_with_notes(tmp_path)
+    script = write_script(tmp_path / "script.json", delegating_script())
+    proc = invoke_cli(
+        "fix", "summarise the notes", "-C", str(repo), "--backend", f"scripted:{script}"
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    task = next(i for i, line in enumerate(lines) if "→ task" in line)
+    child = next(i for i, line in enumerate(lines) if "↳ read_file" in line)
+    assert task < child and "notes.txt" in lines[child]
+    assert SECRET_LINE not in proc.stderr  # the child's tool output stays folded away
