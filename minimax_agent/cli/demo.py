@@ -85,6 +85,10 @@ def _demo_in(root: Path, *, sandbox: str | None, keep: bool) -> int:
         # silent fall back to unsandboxed commands
         sandbox=sandbox or "workspace-write",
     )
+    # the shipped script calls the built-in tools only: the user's MCP servers and hooks would
+    # only slow it down or change what it shows (a copy: settings sources merge dicts, so an
+    # empty one given as a flag would not replace them)
+    settings = settings.model_copy(update={"mcp_servers": {}, "hooks": {}})
     # before the session exists: a refusal leaves nothing behind
     sandbox_for(settings.safety, root, interactive=True)
     console = SafeConsole()

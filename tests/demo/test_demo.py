@@ -144,3 +144,18 @@ def test_backend_demo_takes_no_file(invoke_cli: RunCli, tmp_path: Path) -> None:
     proc = invoke_cli("fix", TASK, "-C", str(copy), "--backend", "demo:x.json")
     assert proc.returncode == 2
     assert "--backend demo takes no file" in proc.stderr and "scripted:x.json" in proc.stderr
+
+
+def test_the_demo_runs_none_of_the_users_hooks_or_servers(
+    invoke_cli: RunCli, isolated_home: Path, tmp_path: Path
+) -> None:
+    marker = tmp_path / "ran.marker"
+    config = isolated_home / ".config" / "minimax-agent" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        f'[[hooks.PreToolUse]]\nhooks = [{{ command = "touch {marker}" }}]\n'
+        f'[mcp_servers.slow]\ncommand = "touch"\nargs = ["{marker}"]\n'
+    )
+    proc = invoke_cli("demo")
+    assert proc.returncode == 0, proc.stderr
+    assert not marker.exists()

@@ -81,3 +81,23 @@ def test_bad_arguments_become_tool_errors(tmp_path: Path) -> None:
     assert result.is_error and "limit" in result.content
     result = read.run(Workspace(tmp_path), {"file": "x"})
     assert result.is_error and "path" in result.content
+
+
+def _integral_floats(value: object, path: str = "") -> list[str]:
+    if isinstance(value, float) and value.is_integer():
+        return [path]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _integral_floats(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _integral_floats(v, f"{path}[{i}]")]
+    return []
+
+
+def test_no_schema_holds_a_whole_number_written_as_a_float() -> None:
+    """A server (llama-server) re-serialises the tools it is sent: `300.0` comes back as `300`,
+    so the prompt it renders would differ from the in-process one by those bytes. Bounds and
+    defaults that are whole numbers are written as ints."""
+    found = {
+        t.name: paths for t in default_tools() if (paths := _integral_floats(t.spec().parameters))
+    }
+    assert found == {}
