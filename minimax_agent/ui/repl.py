@@ -270,7 +270,9 @@ class Repl:
             "/help for commands · Esc interrupts · Alt-Enter new line · Ctrl-D exits\x1b[0m\n"
         )
         sys.stdout.flush()
-        self._ask_trust()
+        from minimax_agent.ui.trust_prompt import ask_trust
+
+        ask_trust(self.root, self.workspace.here, self.options.settings)
         from minimax_agent.ui.setup_prompt import offer_setup
 
         offer_setup(self.root, self.options.settings)  # nothing configured: before the load
@@ -328,35 +330,6 @@ class Repl:
                 self.say("⏹ interrupted", "yellow")
         self._close()
         return 0
-
-    def _ask_trust(self) -> None:
-        """Ask once per directory whether its .minimax-agent.toml may set what an untrusted
-        project may not, and its .mcp.json and .claude/settings.json start programs (before
-        the settings load: the answer decides them)."""
-        from minimax_agent.trust import may_need_trust, remember
-
-        here = self.workspace.here
-        if not may_need_trust(self.root, here):
-            return  # the common case: decided without loading pydantic
-        from minimax_agent.config import trust_question
-
-        keys = trust_question(self.root, self.options.settings, here)
-        if not keys:
-            return
-        sys.stdout.write(
-            f"This project sets {', '.join(keys)}: settings that can send your API key "
-            "elsewhere, let more run without asking, or start programs. Untrusted, they are "
-            "ignored.\n"
-        )
-        try:
-            answer = input("Trust this project's config? [y/N] ")
-        except (EOFError, KeyboardInterrupt):
-            sys.stdout.write("\n")
-            return  # no answer: asked again next time
-        trusted = answer.strip().lower() in ("y", "yes")
-        path = remember(self.root, trusted=trusted)
-        verdict = "trusted" if trusted else "not trusted (/trust changes that)"
-        sys.stdout.write(f"{verdict}; recorded in {path}\n")
 
     def _run_task(self, text: str) -> tuple[str, str]:
         """Run one request. Returns what was typed meanwhile: (a message to send now, text for
