@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from minimax_agent.backends.base import Backend
-from minimax_agent.backends.local.native import NativeModel
+from minimax_agent.backends.local.native import NativeModel, Snapshot
+from minimax_agent.backends.local.plan import ram_available
 from minimax_agent.backends.local.sampling import Sampler, SamplingParams
 from minimax_agent.backends.local.splice import build_prompt, token_record
 from minimax_agent.dialect import Dialect, choose_dialect, dialect_for
@@ -291,7 +292,7 @@ class LocalBackend(Backend):
         it adds. A copy costs about what the cache holds in bytes, far less than evaluating
         the parent's prompt again (benchmarks/subagent_cache.py measures both)."""
         model = self._open_model()
-        snap = model.snapshot() if model.tokens else None
+        snap = self._snapshot(model) if model.tokens else None
         try:
             yield
         finally:
@@ -301,6 +302,28 @@ class LocalBackend(Backend):
                 except BackendError as exc:
                     log.warning("the KV cache was not restored after the subagent: %s", exc)
             self.last_snapshot = (snap.size if snap else 0, len(snap.tokens) if snap else 0)
+
+    @staticmethod
+    def _snapshot(model: NativeModel) -> Snapshot | None:
+        """The parent's state in memory, or None (with a warning) when the copy would take
+        more than half the RAM still available (a long M2.1 context holds gigabytes, and its
+        experts may already fill the RAM) or cannot be made: the parent's next step then
+        evaluates its prompt again, slower but correct."""
+        size = model.state_size()
+        spare = ram_available()
+        if spare is not None and size > spare // 2:
+            log.warning(
+                "minimax-agent: not keeping the KV cache across the subagent: the copy would "
+                "take %d MB of %d MB available",
+                size >> 20,
+                spare >> 20,
+            )
+            return None
+        try:
+            return model.snapshot()
+        except (BackendError, MemoryError) as exc:
+            log.warning("minimax-agent: the KV cache was not copied for the subagent: %s", exc)
+            return None
 
     def _state_meta(self) -> dict[str, str]:
         return {"model": self.model_id, "kv_type": str(self.model.params.kv_type)}

@@ -264,9 +264,13 @@ class NativeModel:
 
     # -- in-memory snapshots (a subagent's run between two parent steps) ----------------------
 
+    def state_size(self) -> int:
+        """Bytes a `snapshot` of sequence 0 would take now."""
+        return int(self.lib.llama_state_seq_get_size(self._ctx, 0))
+
     def snapshot(self) -> Snapshot:
         """Copy what the KV cache of sequence 0 holds, and its tokens, into memory."""
-        size = int(self.lib.llama_state_seq_get_size(self._ctx, 0))
+        size = self.state_size()
         buf = (ctypes.c_uint8 * max(size, 1))()
         with captured_log() as lines:
             written = int(self.lib.llama_state_seq_get_data(self._ctx, buf, size, 0))
