@@ -105,13 +105,15 @@ class Agent:
         self.hooks = hooks
         self.limits = limits or Limits()
         self.messages: list[Message] = [SystemMessage(content=system_prompt)]
+        # the run in progress (a tool acting for this agent, the subagent tool, adds to it)
+        self.current: RunResult | None = None
         # set when the user interrupts a step whose calls run in worker threads: each stops
         # at its next chance (a subagent at its next event)
         self.cancelled = threading.Event()
 
     def run(self, task: str) -> RunResult:
         self.messages.append(UserMessage(content=task))
-        result = RunResult(status=RunStatus.MAX_STEPS)
+        result = self.current = RunResult(status=RunStatus.MAX_STEPS)
         self.cancelled.clear()  # an interrupt of an earlier task must not stop this one
         started = time.monotonic()
         self.workspace.deadline = started + self.limits.max_wall_s

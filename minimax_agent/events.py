@@ -183,6 +183,9 @@ class RunResult:
     outcomes: list[ToolOutcome] = field(default_factory=list)
     usage: list[Usage] = field(default_factory=list)
     error: str | None = None
+    # the steps of the subagents this run's `task` calls ran (not in `usage`, which is one
+    # entry per step of this run), for the totals the user pays for
+    subagent_usage: list[Usage] = field(default_factory=list)
 
 
 # how wide one shortened argument may be in a call's one-line summary

@@ -173,6 +173,10 @@ def usage_totals(result: RunResult) -> dict[str, Any]:
     ]
     if written:
         totals["cache_creation_tokens"] = sum(written)
+    if result.subagent_usage:
+        # the task tool's children: their steps are not the run's, but they are paid for
+        totals["subagents"] = usage_totals(RunResult(RunStatus.DONE, usage=result.subagent_usage))
+        del totals["subagents"]["per_step"]
     return totals
 
 

@@ -162,6 +162,8 @@ def _run_child(
     task = f"{description.strip()}\n\n{prompt.strip()}" if description.strip() else prompt
     with parent.backend.keep_cache():
         result = child.run(task)
+    if parent.current is not None:  # what the child cost counts in the parent run's totals
+        parent.current.subagent_usage.extend(result.usage)
     return _answer(label, result)
 
 

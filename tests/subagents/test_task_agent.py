@@ -14,6 +14,7 @@ from minimax_agent.agent import CONCURRENT_TOOLS, Agent, Hooks
 from minimax_agent.backends.scripted import ScriptedBackend
 from minimax_agent.events import AgentEvent, ChildEvent, RunStatus
 from minimax_agent.messages import ToolMessage
+from minimax_agent.session.runner import usage_totals
 from minimax_agent.subagents import TOOL_NAME, AgentDefinition, task_tool
 from tests.conftest import make_repo
 from tests.fakes.openai_server import Call, Turn
@@ -106,6 +107,13 @@ def test_two_task_calls_run_at_once_on_a_remote_backend(
     assert "met the other one" not in str(last)
     parents = {e.parent for e in recorder.events if isinstance(e, ChildEvent)}
     assert parents == {o.call.id for o in outcomes}
+    # the children's steps are not the parent's, but what they cost counts in its totals
+    assert len(result.usage) == 2 and len(result.subagent_usage) == 4
+    totals = usage_totals(result)
+    children = totals["subagents"]
+    assert children["prompt_tokens"] == sum(u.prompt_tokens or 0 for u in result.subagent_usage)
+    assert children["prompt_tokens"] > 0 and "per_step" not in children
+    assert len(totals["per_step"]) == 2
 
 
 def test_ctrl_c_in_a_child_stops_it_and_the_parent_hears_why(tmp_path: Path) -> None:
