@@ -155,7 +155,9 @@ def review_tools(state: ReviewState, *, allow_shell: bool = False) -> ToolRegist
 
     items = [read_file, grep, glob, git_log, git_show, git_blame, report_finding, finish_review]
     if allow_shell:
+        from tools.job_tools import command_output, kill_command
         from tools.shell import run_command
 
-        items.append(run_command)
+        # a command may be started in the background: then it must be readable and stoppable
+        items += [run_command, command_output, kill_command]
     return ToolRegistry(items)
