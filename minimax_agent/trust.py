@@ -358,9 +358,7 @@ def _sets_more_than_safe(path: Path) -> bool:
 def project_roots(workspace: Path) -> list[Path]:
     """Where a project's `.mcp.json` and `.claude/settings.json` are read: the top of the git
     repository holding the workspace, then the workspace itself."""
-    root = Path(workspace)
-    top = next((d for d in (root, *root.parents) if (d / ".git").exists()), root)
-    return list(dict.fromkeys([top, root]))
+    return list(dict.fromkeys([project_dirs(workspace)[0], Path(workspace)]))
 
 
 def _json_object(path: Path) -> dict[str, Any]:

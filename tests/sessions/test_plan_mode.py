@@ -12,14 +12,13 @@ import pytest
 
 from minimax_agent.agent import Agent, Hooks
 from minimax_agent.config import load_settings
-from minimax_agent.events import AgentEvent, TraceRecord
 from minimax_agent.session.conversation import Conversation
 from minimax_agent.session.plan import PLAN_NOTE, PlanMode
 from minimax_agent.session.prompt import system_prompt
 from minimax_agent.session.store import SessionWriter
-from minimax_agent.ui.headless import HeadlessHooks
 from tests.conftest import RunCli, git, write_script
 from tests.sessions.conftest import CALC, ModelDouble, invoke
+from tests.sessions.test_todo import Prompts
 from tools import default_tools
 from tools.approval import ApprovalPolicy
 from tools.modes import ApprovalMode
@@ -87,19 +86,6 @@ def test_fix_plan_in_json_carries_the_plan_as_the_answer(
     assert set(refused) == {"write_file", "edit_file", "run_command"}
     assert all(not c["is_error"] for c in calls if c["name"] in ("read_file", "grep"))
     assert (repo / "calc.py").read_text() == CALC and not (repo / "made-by-command").exists()
-
-
-class Prompts(HeadlessHooks):
-    def __init__(self) -> None:
-        super().__init__(None)
-        self.prompts: list[str] = []
-
-    def on_event(self, event: AgentEvent) -> None:
-        pass
-
-    def on_trace(self, record: TraceRecord) -> None:
-        if record.finish:
-            self.prompts.append(record.finish.request)
 
 
 def open_conversation(repo: Path, model: ModelDouble) -> tuple[Conversation, Prompts]:
